@@ -1,0 +1,27 @@
+// Package custody is the domain core of the gateway: the custody event model, the
+// per-exhibit hash chain, the transparency-log leaf that commits to each event, the
+// court bundle, the trust root and the offline verification of a bundle.
+//
+// # Events
+//
+// Every state change of an evidence item (an "exhibit") is a custody event: an in-toto
+// Statement v1 whose subject is the exhibit (its SHA-256 digest) and whose predicate is
+// an [Event]. The gateway signs the statement into a DSSE envelope and appends a leaf
+// committing to it to a transparency log (RFC 6962 Merkle tree with C2SP checkpoints).
+//
+// # Chain
+//
+// The events of one exhibit form a hash chain: event n carries Seq n and Prev, the
+// SHA-256 of the statement bytes (the DSSE payload) of event n-1. Event 0 is the
+// register event and has an empty Prev.
+//
+// # Leaves
+//
+// A log leaf reveals nothing of the case to a reader of the raw log: it holds the
+// event's digest and a per-exhibit tag that only holders of the exhibit's register
+// event can compute (see [Leaf]).
+//
+// This package is pure: it does no I/O beyond what its callers hand it, and it imports
+// no storage, key-management, log-server or RPC package, so the court's verifier
+// (cmd/custody-verify) stays small. The full format is specified in docs/bundle.md.
+package custody

@@ -1,0 +1,228 @@
+package custody
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Media and type identifiers of the formats this package speaks.
+const (
+	// StatementType is the in-toto Statement v1 type.
+	StatementType = "https://in-toto.io/Statement/v1"
+	// PredicateType identifies the custody event predicate, version 1.
+	PredicateType = "https://github.com/evidencegw/evidencegw/custody-event/v1"
+	// PayloadType is the DSSE payload type of a signed statement.
+	PayloadType = "application/vnd.in-toto+json"
+)
+
+// MaxStatementSize bounds a statement's encoded size; larger ones are refused.
+const MaxStatementSize = 64 << 10
+
+// Action is what a custody event records.
+type Action string
+
+// The custody actions.
+const (
+	ActionRegister         Action = "register"
+	ActionShare            Action = "share"
+	ActionAccept           Action = "accept"
+	ActionDownload         Action = "download"
+	ActionRevoke           Action = "revoke"
+	ActionIntegrityFailure Action = "integrity-failure"
+	ActionBundleExport     Action = "bundle-export"
+)
+
+var validActions = map[Action]bool{
+	ActionRegister: true, ActionShare: true, ActionAccept: true, ActionDownload: true,
+	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
+}
+
+// Party is an actor or counterparty of an event, as the gateway authenticated it.
+type Party struct {
+	Agency       string `json:"agency"`
+	Jurisdiction string `json:"jurisdiction"`
+	Person       string `json:"person,omitempty"`
+	Role         string `json:"role,omitempty"`
+}
+
+// Exhibit describes the evidence content; it is set on the register event.
+type Exhibit struct {
+	SHA256      string `json:"sha256"`
+	Size        int64  `json:"size"`
+	Description string `json:"description,omitempty"`
+	// TagKey is the hex 32-byte key of the exhibit's leaf tags (see Leaf).
+	TagKey string `json:"tag_key"`
+}
+
+// StorageFacts say where and how the sealed content is kept.
+type StorageFacts struct {
+	Location         string `json:"location"`
+	Version          string `json:"version,omitempty"`
+	ETag             string `json:"etag,omitempty"`
+	CiphertextSHA256 string `json:"ciphertext_sha256"`
+	CiphertextSize   int64  `json:"ciphertext_size"`
+	KeyRef           string `json:"key_ref"`
+	Cipher           string `json:"cipher"`
+}
+
+// Grant is the access a share event gives, and the grant a later event acts under.
+type Grant struct {
+	ID           string    `json:"id"`
+	To           string    `json:"to"`
+	LegalBasis   string    `json:"legal_basis"`
+	Expires      time.Time `json:"expires"`
+	MaxDownloads int       `json:"max_downloads,omitempty"`
+	ViewOnly     bool      `json:"view_only,omitempty"`
+}
+
+// Receipt is a partner's own signature over what it accepted, made with the private key
+// of its client certificate.
+type Receipt struct {
+	// Statement is the exact bytes the partner signed (see ReceiptStatement).
+	Statement []byte `json:"statement"`
+	// Signature is an ASN.1 ECDSA (or Ed25519) signature over SHA-256(Statement).
+	Signature []byte `json:"signature"`
+	// Certificate is the partner's DER client certificate.
+	Certificate []byte `json:"certificate"`
+}
+
+// Event is the custody event predicate.
+type Event struct {
+	EvidenceID   string        `json:"evidence_id"`
+	CaseID       string        `json:"case_id"`
+	Seq          uint64        `json:"seq"`
+	Prev         string        `json:"prev"`
+	Action       Action        `json:"action"`
+	Time         time.Time     `json:"time"`
+	Actor        Party         `json:"actor"`
+	Counterparty *Party        `json:"counterparty,omitempty"`
+	LegalBasis   string        `json:"legal_basis,omitempty"`
+	Exhibit      *Exhibit      `json:"exhibit,omitempty"`
+	Storage      *StorageFacts `json:"storage,omitempty"`
+	Grant        *Grant        `json:"grant,omitempty"`
+	Receipt      *Receipt      `json:"receipt,omitempty"`
+	Detail       string        `json:"detail,omitempty"`
+}
+
+// Subject is an in-toto resource descriptor.
+type Subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// Statement is an in-toto Statement v1 carrying a custody event.
+type Statement struct {
+	Type          string    `json:"_type"`
+	Subject       []Subject `json:"subject"`
+	PredicateType string    `json:"predicateType"`
+	Predicate     Event     `json:"predicate"`
+}
+
+var (
+	evidenceIDRe = regexp.MustCompile(`^ev-[a-z2-7]{26}$`)
+	grantIDRe    = regexp.MustCompile(`^gr-[a-z2-7]{16}$`)
+	caseIDRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	hexDigestRe  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// ValidEvidenceID reports whether s is a well-formed evidence id ("ev-" and 26 base32 letters).
+func ValidEvidenceID(s string) bool { return evidenceIDRe.MatchString(s) }
+
+// ValidGrantID reports whether s is a well-formed grant id ("gr-" and 16 base32 letters).
+func ValidGrantID(s string) bool { return grantIDRe.MatchString(s) }
+
+// ValidCaseID reports whether s is an acceptable case id: 1 to 64 letters, digits, '.',
+// '_' or '-', starting with a letter or digit.
+func ValidCaseID(s string) bool { return caseIDRe.MatchString(s) }
+
+// NewStatement wraps ev in a statement whose subject is the exhibit with the given
+// hex SHA-256 digest.
+func NewStatement(exhibitSHA256 string, ev Event) Statement {
+	return Statement{
+		Type:          StatementType,
+		Subject:       []Subject{{Name: ev.EvidenceID, Digest: map[string]string{"sha256": exhibitSHA256}}},
+		PredicateType: PredicateType,
+		Predicate:     ev,
+	}
+}
+
+// Marshal encodes the statement as the canonical DSSE payload bytes.
+func (s Statement) Marshal() ([]byte, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding statement: %w", err)
+	}
+	if len(b) > MaxStatementSize {
+		return nil, fmt.Errorf("statement of %d bytes exceeds %d", len(b), MaxStatementSize)
+	}
+	return b, nil
+}
+
+// ParseStatement decodes and checks a statement: types, one subject with a sha256
+// digest, a known action, well-formed ids. Unknown fields are refused.
+func ParseStatement(b []byte) (Statement, error) {
+	var s Statement
+	if len(b) > MaxStatementSize {
+		return s, fmt.Errorf("statement of %d bytes exceeds %d", len(b), MaxStatementSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("decoding statement: %w", err)
+	}
+	if dec.More() {
+		return s, fmt.Errorf("decoding statement: trailing data")
+	}
+	if err := s.check(); err != nil {
+		return s, fmt.Errorf("checking statement: %w", err)
+	}
+	return s, nil
+}
+
+func (s Statement) check() error {
+	switch {
+	case s.Type != StatementType:
+		return fmt.Errorf("_type %q, want %q", s.Type, StatementType)
+	case s.PredicateType != PredicateType:
+		return fmt.Errorf("predicateType %q, want %q", s.PredicateType, PredicateType)
+	case len(s.Subject) != 1:
+		return fmt.Errorf("%d subjects, want 1", len(s.Subject))
+	case !hexDigestRe.MatchString(s.Subject[0].Digest["sha256"]):
+		return fmt.Errorf("subject has no valid sha256 digest")
+	case s.Subject[0].Name != s.Predicate.EvidenceID:
+		return fmt.Errorf("subject name %q differs from evidence id %q", s.Subject[0].Name, s.Predicate.EvidenceID)
+	}
+	ev := s.Predicate
+	switch {
+	case !ValidEvidenceID(ev.EvidenceID):
+		return fmt.Errorf("invalid evidence id %q", ev.EvidenceID)
+	case !ValidCaseID(ev.CaseID):
+		return fmt.Errorf("invalid case id %q", ev.CaseID)
+	case !validActions[ev.Action]:
+		return fmt.Errorf("unknown action %q", ev.Action)
+	case ev.Seq == 0 && ev.Prev != "":
+		return fmt.Errorf("first event has a previous digest")
+	case ev.Seq > 0 && !hexDigestRe.MatchString(ev.Prev):
+		return fmt.Errorf("event %d has no valid previous digest", ev.Seq)
+	case (ev.Seq == 0) != (ev.Action == ActionRegister):
+		return fmt.Errorf("event %d is %q: only event 0 registers", ev.Seq, ev.Action)
+	case ev.Action == ActionRegister && (ev.Exhibit == nil || ev.Storage == nil):
+		return fmt.Errorf("register event lacks exhibit or storage facts")
+	}
+	if ev.Exhibit != nil && ev.Exhibit.SHA256 != s.Subject[0].Digest["sha256"] {
+		return fmt.Errorf("exhibit digest differs from subject digest")
+	}
+	return nil
+}
+
+// Digest returns the hex SHA-256 of a statement's bytes: the event digest that the
+// next event's Prev and the log leaf carry.
+func Digest(statement []byte) string {
+	sum := sha256.Sum256(statement)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,202 @@
+package custody
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// TrustRootMediaType identifies version 1 of the trust root format.
+const TrustRootMediaType = "application/vnd.evidencegw.trust-root.v1+json"
+
+// MaxTrustRootSize bounds an encoded trust root.
+const MaxTrustRootSize = 1 << 20
+
+// Algorithms of event-signing keys.
+const (
+	AlgECDSAP256 = "ecdsa-p256-sha256"
+	AlgEd25519   = "ed25519"
+)
+
+// TrustRoot is what a court pins: the keys it accepts, published by the gateway operator
+// out of band. Nothing in a bundle is trusted unless it verifies against a trust root.
+type TrustRoot struct {
+	MediaType string       `json:"media_type"`
+	EventKeys []TrustedKey `json:"event_keys"`
+	Log       TrustedLog   `json:"log"`
+	Witnesses Witnesses    `json:"witnesses"`
+}
+
+// TrustedKey is an event-signing public key and the period in which it may sign.
+type TrustedKey struct {
+	// KeyID is the lowercase hex SHA-256 of the key's PKIX DER encoding.
+	KeyID     string `json:"key_id"`
+	Algorithm string `json:"algorithm"`
+	// PublicKey is the PEM "PUBLIC KEY" (PKIX) encoding.
+	PublicKey  string     `json:"public_key"`
+	ValidFrom  time.Time  `json:"valid_from"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
+
+	public any
+}
+
+// TrustedLog names the transparency log and the key of its checkpoints.
+type TrustedLog struct {
+	Origin string `json:"origin"`
+	// VerifierKey is a signed-note verifier key (golang.org/x/mod/sumdb/note).
+	VerifierKey string `json:"verifier_key"`
+
+	verifier note.Verifier
+}
+
+// Witnesses lists witness verifier keys and how many must cosign a checkpoint.
+type Witnesses struct {
+	Quorum int      `json:"quorum"`
+	Keys   []string `json:"keys"`
+}
+
+// KeyID returns the key id of a public key: hex SHA-256 of its PKIX DER.
+func KeyID(pub any) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("encoding public key: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// NewTrustedKey describes pub, valid from the given time on.
+func NewTrustedKey(pub any, validFrom time.Time) (TrustedKey, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return TrustedKey{}, fmt.Errorf("encoding public key: %w", err)
+	}
+	id, _ := KeyID(pub)
+	k := TrustedKey{
+		KeyID:     id,
+		PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		ValidFrom: validFrom.UTC(),
+	}
+	if err := k.load(); err != nil {
+		return TrustedKey{}, err
+	}
+	return k, nil
+}
+
+func (k *TrustedKey) load() error {
+	block, _ := pem.Decode([]byte(k.PublicKey))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return fmt.Errorf("key %s: no PEM public key", k.KeyID)
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("key %s: %w", k.KeyID, err)
+	}
+	switch p := pub.(type) {
+	case *ecdsa.PublicKey:
+		if p.Curve != elliptic.P256() {
+			return fmt.Errorf("key %s: unsupported curve", k.KeyID)
+		}
+		k.Algorithm = orDefault(k.Algorithm, AlgECDSAP256)
+		if k.Algorithm != AlgECDSAP256 {
+			return fmt.Errorf("key %s: algorithm %q does not match an ECDSA P-256 key", k.KeyID, k.Algorithm)
+		}
+	case ed25519.PublicKey:
+		k.Algorithm = orDefault(k.Algorithm, AlgEd25519)
+		if k.Algorithm != AlgEd25519 {
+			return fmt.Errorf("key %s: algorithm %q does not match an Ed25519 key", k.KeyID, k.Algorithm)
+		}
+	default:
+		return fmt.Errorf("key %s: unsupported key type %T", k.KeyID, pub)
+	}
+	id, err := KeyID(pub)
+	if err != nil {
+		return err
+	}
+	if id != k.KeyID {
+		return fmt.Errorf("key id %s does not match its key (%s)", k.KeyID, id)
+	}
+	k.public = pub
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// validAt reports whether the key may have signed at t.
+func (k TrustedKey) validAt(t time.Time) bool {
+	if t.Before(k.ValidFrom) {
+		return false
+	}
+	return k.ValidUntil == nil || t.Before(*k.ValidUntil)
+}
+
+// ParseTrustRoot decodes and checks a trust root.
+func ParseTrustRoot(b []byte) (*TrustRoot, error) {
+	if len(b) > MaxTrustRootSize {
+		return nil, fmt.Errorf("trust root of %d bytes exceeds %d", len(b), MaxTrustRootSize)
+	}
+	var tr TrustRoot
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&tr); err != nil {
+		return nil, fmt.Errorf("decoding trust root: %w", err)
+	}
+	if tr.MediaType != TrustRootMediaType {
+		return nil, fmt.Errorf("trust root media type %q, want %q", tr.MediaType, TrustRootMediaType)
+	}
+	if len(tr.EventKeys) == 0 {
+		return nil, fmt.Errorf("trust root lists no event keys")
+	}
+	for i := range tr.EventKeys {
+		if err := tr.EventKeys[i].load(); err != nil {
+			return nil, fmt.Errorf("trust root: %w", err)
+		}
+	}
+	v, err := note.NewVerifier(tr.Log.VerifierKey)
+	if err != nil {
+		return nil, fmt.Errorf("trust root: log verifier key: %w", err)
+	}
+	if v.Name() != tr.Log.Origin {
+		return nil, fmt.Errorf("trust root: log verifier key is for %q, not the log origin %q", v.Name(), tr.Log.Origin)
+	}
+	tr.Log.verifier = v
+	if tr.Witnesses.Quorum > len(tr.Witnesses.Keys) || tr.Witnesses.Quorum < 0 {
+		return nil, fmt.Errorf("trust root: witness quorum %d with %d keys", tr.Witnesses.Quorum, len(tr.Witnesses.Keys))
+	}
+	return &tr, nil
+}
+
+// Marshal encodes the trust root as indented JSON.
+func (tr *TrustRoot) Marshal() ([]byte, error) {
+	tr.MediaType = TrustRootMediaType
+	b, err := json.MarshalIndent(tr, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding trust root: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// key returns the trusted key with the given id.
+func (tr *TrustRoot) key(id string) (TrustedKey, bool) {
+	for _, k := range tr.EventKeys {
+		if k.KeyID == id {
+			return k, true
+		}
+	}
+	return TrustedKey{}, false
+}
