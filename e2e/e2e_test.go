@@ -1,0 +1,486 @@
+// Package e2e drives the built evidencegw binary through the README walkthrough and the
+// tamper cases, against a gateway on the embedded default started in a temp directory.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/pki"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds cmd/evidencegw once per test run.
+func binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evidencegw-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "evidencegw")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/evidencegw").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// gateway is a running `evidencegw serve`.
+type gateway struct {
+	t       testing.TB
+	data    string
+	config  string
+	cmd     *exec.Cmd
+	log     *bytes.Buffer
+	logMu   *sync.Mutex
+	waitErr chan error
+}
+
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startGateway starts a gateway on a fresh data directory (or data, if not empty).
+func startGateway(t testing.TB, data string) *gateway {
+	t.Helper()
+	if data == "" {
+		data = t.TempDir()
+	}
+	g := &gateway{t: t, data: data, config: filepath.Join(t.TempDir(), "config.yaml")}
+	if err := os.WriteFile(g.config, []byte("listen: "+freePort(t)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.start()
+	t.Cleanup(g.stop)
+	return g
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (g *gateway) start() {
+	g.t.Helper()
+	g.log, g.logMu = &bytes.Buffer{}, &sync.Mutex{}
+	g.cmd = exec.Command(binary(g.t), "serve", "--data", g.data, "--config", g.config)
+	g.cmd.Stdout = lockedWriter{g.logMu, g.log}
+	g.cmd.Stderr = lockedWriter{g.logMu, g.log}
+	if err := g.cmd.Start(); err != nil {
+		g.t.Fatal(err)
+	}
+	g.waitErr = make(chan error, 1)
+	go func() { g.waitErr <- g.cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-g.waitErr:
+			g.t.Fatalf("gateway exited: %v\n%s", err, g.logs())
+		default:
+		}
+		if _, _, err := g.run("investigator-nl", "whoami"); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	g.t.Fatalf("gateway did not become ready\n%s", g.logs())
+}
+
+func (g *gateway) logs() string {
+	g.logMu.Lock()
+	defer g.logMu.Unlock()
+	return g.log.String()
+}
+
+// stop terminates the gateway gracefully.
+func (g *gateway) stop() {
+	if g.cmd == nil || g.cmd.Process == nil {
+		return
+	}
+	g.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-g.waitErr:
+	case <-time.After(20 * time.Second):
+		g.cmd.Process.Kill()
+		<-g.waitErr
+	}
+	g.cmd = nil
+}
+
+// kill stops the gateway with SIGKILL, as a crash would.
+func (g *gateway) kill() {
+	g.cmd.Process.Kill()
+	<-g.waitErr
+	g.cmd = nil
+}
+
+func (g *gateway) identity(name string) string { return filepath.Join(g.data, "identities", name) }
+
+// run runs a client command as the named demo identity.
+func (g *gateway) run(who string, args ...string) (string, string, error) {
+	cmd := exec.Command(binary(g.t), args...)
+	cmd.Env = append(os.Environ(), "EVIDENCEGW_IDENTITY="+g.identity(who))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// must runs a client command that must succeed.
+func (g *gateway) must(who string, args ...string) string {
+	g.t.Helper()
+	out, errOut, err := g.run(who, args...)
+	if err != nil {
+		g.t.Fatalf("evidencegw %s (as %s): %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), who, err, out, errOut)
+	}
+	return out
+}
+
+// fails runs a client command that must fail with stderr mentioning want.
+func (g *gateway) fails(who, want string, args ...string) {
+	g.t.Helper()
+	out, errOut, err := g.run(who, args...)
+	if err == nil {
+		g.t.Fatalf("evidencegw %s (as %s) succeeded, want failure mentioning %q\nstdout: %s", strings.Join(args, " "), who, want, out)
+	}
+	if !strings.Contains(strings.ToLower(errOut), strings.ToLower(want)) {
+		g.t.Fatalf("evidencegw %s (as %s): stderr %q does not mention %q", strings.Join(args, " "), who, errOut, want)
+	}
+}
+
+func jsonField(t testing.TB, out, field string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	v, ok := m[field].(string)
+	if !ok {
+		t.Fatalf("output has no string %q: %s", field, out)
+	}
+	return v
+}
+
+func writeRandomFile(t testing.TB, size int) (string, []byte) {
+	t.Helper()
+	b := make([]byte, size)
+	rand.Read(b)
+	p := filepath.Join(t.TempDir(), "evidence.bin")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p, b
+}
+
+// httpClient returns an HTTP client with a demo identity's certificate.
+func (g *gateway) httpClient(who string) (*http.Client, string) {
+	g.t.Helper()
+	id, err := pki.LoadIdentity(g.identity(who))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	tc, err := id.TLSConfig()
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}, id.GatewayURL
+}
+
+// objectNames lists the objects in the gateway's local store.
+func (g *gateway) objectNames() []string {
+	var names []string
+	root := filepath.Join(g.data, "store", "objects")
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			names = append(names, rel)
+		}
+		return nil
+	})
+	return names
+}
+
+func TestWalkthrough(t *testing.T) {
+	g := startGateway(t, "")
+	file, content := writeRandomFile(t, 3<<20+12345)
+	dir := t.TempDir()
+
+	// Investigator uploads and shares with the partner and the court.
+	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-2026-0042", "--description", "seized laptop image", "--json", file), "evidence_id")
+	expires := time.Now().Add(30 * 24 * time.Hour).UTC().Format("2006-01-02")
+	grant := jsonField(t, g.must("investigator-nl", "share", id, "--to", "agency-us", "--legal-basis", "MLAT request 2026/117",
+		"--expires", expires, "--max-downloads", "2", "--json"), "grant_id")
+	g.must("investigator-nl", "share", id, "--to", "court-nl", "--legal-basis", "court order 2026-113", "--expires", expires, "--view-only")
+
+	// Partner: nothing before accepting, then accept, download, and not twice accept.
+	out := filepath.Join(dir, "received.bin")
+	g.fails("partner-us", "not permitted", "download", id, "-o", out)
+	g.must("partner-us", "accept", id)
+	g.fails("partner-us", "", "accept", id, "--grant", grant)
+	g.must("partner-us", "download", id, "-o", out)
+	got, err := os.ReadFile(out)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("downloaded content differs from the upload (err %v)", err)
+	}
+	// The download limit is 2.
+	g.must("partner-us", "download", id, "-o", filepath.Join(dir, "second.bin"))
+	g.fails("partner-us", "download-limit", "download", id, "-o", filepath.Join(dir, "third.bin"))
+
+	// The court sees history and bundles but may not download under a view-only grant.
+	hist := g.must("court-nl", "history", id)
+	for _, action := range []string{"register", "share", "accept", "download"} {
+		if !strings.Contains(hist, action) {
+			t.Errorf("history lacks %q:\n%s", action, hist)
+		}
+	}
+	g.fails("court-nl", "not permitted", "download", id, "-o", filepath.Join(dir, "court.bin"))
+	bundle, trust := filepath.Join(dir, "bundle.json"), filepath.Join(dir, "trust-root.json")
+	g.must("court-nl", "bundle", id, "-o", bundle)
+	g.must("court-nl", "trust-root", "-o", trust)
+	report := g.must("", "verify", bundle, "--trust-root", trust, "--evidence", file)
+	if !strings.Contains(report, id) {
+		t.Errorf("verify report does not name %s:\n%s", id, report)
+	}
+
+	// Revocation stops the partner.
+	g.must("investigator-nl", "revoke", id, "--grant", grant, "--reason", "case closed")
+	g.fails("partner-us", "revoked", "download", id, "-o", filepath.Join(dir, "after-revoke.bin"))
+
+	// Another agency's evidence does not exist for the partner.
+	other := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-2026-0043", "--json", file), "evidence_id")
+	g.fails("partner-us", "no such evidence", "show", other)
+	g.fails("partner-us", "no such evidence", "show", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa")
+	g.fails("partner-us", "invalid evidence id", "show", "../../etc/passwd")
+
+	// Restarting keeps everything.
+	g.stop()
+	g.start()
+	g.must("", "verify", bundle, "--trust-root", trust, "--evidence", file)
+	hist2 := g.must("court-nl", "history", id)
+	if !strings.Contains(hist2, "revoke") {
+		t.Errorf("history after restart lacks the revoke:\n%s", hist2)
+	}
+}
+
+func TestTamperedBundleFailsVerify(t *testing.T) {
+	g := startGateway(t, "")
+	file, _ := writeRandomFile(t, 4096)
+	dir := t.TempDir()
+	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-T", "--json", file), "evidence_id")
+	g.must("investigator-nl", "share", id, "--to", "agency-us", "--legal-basis", "EIO 2026/5", "--expires", time.Now().AddDate(0, 1, 0).Format("2006-01-02"))
+	bundle, trust := filepath.Join(dir, "bundle.json"), filepath.Join(dir, "trust-root.json")
+	g.must("investigator-nl", "bundle", id, "-o", bundle)
+	g.must("investigator-nl", "trust-root", "-o", trust)
+	g.must("", "verify", bundle, "--trust-root", trust)
+
+	raw, _ := os.ReadFile(bundle)
+	var b map[string]any
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	events := b["events"].([]any)
+	tampered := map[string]func() []any{
+		"removed": func() []any { return append(append([]any{}, events[:1]...), events[2:]...) },
+		"reordered": func() []any {
+			e := append([]any{}, events...)
+			e[1], e[2] = e[2], e[1]
+			return e
+		},
+		"edited": func() []any {
+			e := append([]any{}, events...)
+			env := cloneMap(e[1].(map[string]any))
+			envelope := cloneMap(env["envelope"].(map[string]any))
+			envelope["payload"] = strings.Replace(envelope["payload"].(string), "A", "B", 1)
+			env["envelope"] = envelope
+			e[1] = env
+			return e
+		},
+	}
+	for name, mutate := range tampered {
+		t.Run(name, func(t *testing.T) {
+			c := cloneMap(b)
+			c["events"] = mutate()
+			out, _ := json.Marshal(c)
+			p := filepath.Join(dir, name+".json")
+			os.WriteFile(p, out, 0o600)
+			g.fails("", "verif", "verify", p, "--trust-root", trust)
+		})
+	}
+	// Other content fails too.
+	other, _ := writeRandomFile(t, 4096)
+	g.fails("", "sha-256", "verify", bundle, "--trust-root", trust, "--evidence", other)
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	c := make(map[string]any, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+func TestFlippedCiphertextByte(t *testing.T) {
+	g := startGateway(t, "")
+	file, _ := writeRandomFile(t, 2<<20)
+	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-F", "--json", file), "evidence_id")
+	obj := filepath.Join(g.data, "store", "objects", "evidence", id, "content")
+	if err := os.Chmod(obj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(obj, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := make([]byte, 1)
+	f.ReadAt(one, 1<<20)
+	one[0] ^= 0x01
+	f.WriteAt(one, 1<<20)
+	f.Close()
+
+	out := filepath.Join(t.TempDir(), "out.bin")
+	g.fails("investigator-nl", "integrity", "download", id, "-o", out)
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed download left %s behind (err %v)", out, err)
+	}
+	if hist := g.must("investigator-nl", "history", id); !strings.Contains(hist, "integrity-failure") {
+		t.Errorf("history does not record the integrity failure:\n%s", hist)
+	}
+}
+
+func TestBadUploadsStoreNothing(t *testing.T) {
+	g := startGateway(t, "")
+	hc, base := g.httpClient("investigator-nl")
+	before := g.objectNames()
+	body := []byte("some evidence bytes")
+	wrong := sha256.Sum256([]byte("other bytes"))
+
+	post := func(header string, body io.Reader, length int64) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, base+"/v1/evidence?case_id=CASE-B", body)
+		if header != "" {
+			req.Header.Set("Content-Digest", header)
+		}
+		req.ContentLength = length
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := post(client.FormatDigest(wrong[:]), bytes.NewReader(body), int64(len(body))); r.StatusCode != 422 {
+		t.Errorf("wrong digest: got %d, want 422", r.StatusCode)
+	}
+	if r := post("", bytes.NewReader(body), int64(len(body))); r.StatusCode != 400 {
+		t.Errorf("no digest: got %d, want 400", r.StatusCode)
+	}
+	if r := post("sha-256=:bm90IGEgZGlnZXN0:", bytes.NewReader(body), int64(len(body))); r.StatusCode != 400 {
+		t.Errorf("malformed digest: got %d, want 400", r.StatusCode)
+	}
+	// A body that ends before its declared length.
+	right := sha256.Sum256(body)
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/evidence?case_id=CASE-B", io.MultiReader(bytes.NewReader(body), errReader{}))
+	req.Header.Set("Content-Digest", client.FormatDigest(right[:]))
+	req.ContentLength = int64(len(body)) + 1000
+	if resp, err := hc.Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("truncated upload: got status %d, want the request to fail", resp.StatusCode)
+	}
+	if r := post(client.FormatDigest(right[:]), bytes.NewReader(body), int64(len(body))); r.StatusCode != 201 {
+		t.Fatalf("good upload: got %d, want 201", r.StatusCode)
+	}
+	after := g.objectNames()
+	// The good upload adds content, its data key and the register event with its index.
+	if got, want := len(after)-len(before), 4; got != want {
+		t.Errorf("bad uploads left objects: %d new objects, want %d: %v", got, want, after)
+	}
+	// Oversized or malformed JSON is refused with a problem.
+	for _, b := range []string{"{", `{"to":"agency-us","unknown":1}`, `{"to":"` + strings.Repeat("x", 70<<10) + `"}`} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/v1/evidence/ev-aaaaaaaaaaaaaaaaaaaaaaaaaa/grants", strings.NewReader(b))
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 && resp.StatusCode != 413 {
+			t.Errorf("JSON body %.20q: got %d, want 400 or 413", b, resp.StatusCode)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("JSON body %.20q: got Content-Type %q, want problem+json", b, ct)
+		}
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("client went away") }
+
+func TestKilledMidUploadLeavesNothing(t *testing.T) {
+	g := startGateway(t, "")
+	hc, base := g.httpClient("investigator-nl")
+	before := g.objectNames()
+	pr, pw := io.Pipe()
+	sum := sha256.Sum256(nil)
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/v1/evidence?case_id=CASE-K", pr)
+	req.Header.Set("Content-Digest", client.FormatDigest(sum[:]))
+	req.ContentLength = 64 << 20
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	chunk := make([]byte, 1<<20)
+	for range 8 {
+		pw.Write(chunk)
+	}
+	g.kill()
+	pw.CloseWithError(errors.New("stop"))
+	<-done
+	g.start()
+	if after := g.objectNames(); len(after) != len(before) {
+		t.Errorf("a killed upload left objects: before %v, after %v", before, after)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(g.data, "store", "tmp")); len(tmp) != 0 {
+		t.Errorf("the restart left %d temp files", len(tmp))
+	}
+}
