@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/custody/tesseralog"
+	"github.com/evidencegw/evidencegw/gateway"
+	"github.com/evidencegw/evidencegw/keys"
+	"github.com/evidencegw/evidencegw/pki"
+	"github.com/evidencegw/evidencegw/policy"
+	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/storage/localfs"
+)
+
+const (
+	// shutdownGrace bounds how long in-flight requests may finish after SIGTERM.
+	shutdownGrace = 30 * time.Second
+	// certValidity is the lifetime of development server and demo client certificates.
+	certValidity = 365 * 24 * time.Hour
+)
+
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataDir := fs.String("data", "./evidencegw-data", "data directory (objects, keys, log, CA, identities)")
+	configPath := fs.String("config", "", "YAML configuration file (default: the embedded default)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	cfg := gateway.DefaultConfig()
+	if *configPath != "" {
+		var err error
+		if cfg, err = gateway.LoadConfig(*configPath); err != nil {
+			return err
+		}
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	return serve(ctx, cfg, *dataDir, logger)
+}
+
+func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	ca, err := pki.OpenDevCA(filepath.Join(dataDir, "ca"))
+	if err != nil {
+		return err
+	}
+	km, err := keys.OpenLocal(filepath.Join(dataDir, "keys"), cfg.LogOrigin)
+	if err != nil {
+		return err
+	}
+	store, err := localfs.New(ctx, localfs.Config{Dir: filepath.Join(dataDir, "store"), Logger: logger})
+	if err != nil {
+		return err
+	}
+	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: km.CheckpointSigner(), Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer tlog.Close(context.WithoutCancel(ctx))
+	trustRoot, keyID, err := buildTrustRoot(filepath.Join(dataDir, "keys", keys.EventKeyFile), km, cfg.LogOrigin)
+	if err != nil {
+		return err
+	}
+	led, err := ledger.New(ledger.Config{Store: store, Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: keyID}, Logger: logger})
+	if err != nil {
+		return err
+	}
+	pol, err := policy.New(policy.Config{Dir: cfg.Policies})
+	if err != nil {
+		return err
+	}
+	auth, err := gateway.NewAuthenticator(cfg, ca.Cert())
+	if err != nil {
+		return err
+	}
+	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led,
+		Sealer: &storage.Sealer{Store: store, Keys: km}, Store: store, TrustRoot: trustRoot, Logger: logger})
+	if err != nil {
+		return err
+	}
+	if err := writeDemoIdentities(cfg, ca, filepath.Join(dataDir, "identities")); err != nil {
+		return err
+	}
+	return listenAndServe(ctx, srv, cfg, ca, auth, filepath.Join(dataDir, "tls"), logger)
+}
+
+// buildTrustRoot describes the event key (valid from its key file's creation) and the log.
+func buildTrustRoot(eventKeyFile string, km *keys.Local, origin string) (*custody.TrustRoot, string, error) {
+	fi, err := os.Stat(eventKeyFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading event key: %w", err)
+	}
+	tk, err := custody.NewTrustedKey(km.EventPublicKey(), fi.ModTime().Add(-time.Minute).Truncate(time.Second))
+	if err != nil {
+		return nil, "", err
+	}
+	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: []custody.TrustedKey{tk},
+		Log: custody.TrustedLog{Origin: origin, VerifierKey: km.CheckpointVerifierKey()}, Witnesses: custody.Witnesses{Keys: []string{}}}
+	b, err := tr.Marshal()
+	if err != nil {
+		return nil, "", err
+	}
+	// Parse it back: the gateway serves only a trust root that a court can load.
+	parsed, err := custody.ParseTrustRoot(b)
+	if err != nil {
+		return nil, "", fmt.Errorf("building trust root: %w", err)
+	}
+	return parsed, tk.KeyID, nil
+}
+
+func listenAndServe(ctx context.Context, srv *gateway.Server, cfg gateway.Config, ca *pki.CA, auth *gateway.Authenticator, tlsDir string, logger *slog.Logger) error {
+	certPEM, keyPEM, err := serverCert(cfg, ca, tlsDir)
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := pki.ServerTLSConfig(certPEM, keyPEM, auth.Pool)
+	if err != nil {
+		return err
+	}
+	hs := srv.NewHTTPServer()
+	hs.TLSConfig = tlsCfg
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	logger.InfoContext(ctx, "evidencegw listening", "url", cfg.PublicURL)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.InfoContext(ctx, "shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// serverCert returns the configured server certificate, or one from the development CA
+// (kept in tlsDir and reused while it is valid).
+func serverCert(cfg gateway.Config, ca *pki.CA, tlsDir string) ([]byte, []byte, error) {
+	if cfg.TLS.Cert != "" {
+		c, err := os.ReadFile(cfg.TLS.Cert)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading tls cert: %w", err)
+		}
+		k, err := os.ReadFile(cfg.TLS.Key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading tls key: %w", err)
+		}
+		return c, k, nil
+	}
+	certFile, keyFile := filepath.Join(tlsDir, "server.pem"), filepath.Join(tlsDir, "server-key.pem")
+	if c, err := os.ReadFile(certFile); err == nil {
+		if k, err := os.ReadFile(keyFile); err == nil {
+			return c, k, nil
+		}
+	}
+	host, _, _ := net.SplitHostPort(cfg.Listen)
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if host != "" && host != "localhost" && host != "127.0.0.1" && host != "::1" && host != "0.0.0.0" {
+		hosts = append(hosts, host)
+	}
+	c, k, err := ca.IssueServer(hosts, certValidity)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(keyFile, k, 0o600); err != nil {
+		return nil, nil, err
+	}
+	return c, k, os.WriteFile(certFile, c, 0o644)
+}
+
+// writeDemoIdentities issues, once, an identity directory for each member of an agency
+// under the development CA: identities/<person>.
+func writeDemoIdentities(cfg gateway.Config, ca *pki.CA, dir string) error {
+	for _, ag := range cfg.Agencies {
+		if ag.ClientCA != "" {
+			continue
+		}
+		for _, m := range ag.Members {
+			idDir := filepath.Join(dir, m.Person)
+			if _, err := os.Stat(filepath.Join(idDir, pki.IdentityCertFile)); err == nil {
+				continue
+			}
+			subject, err := parseSubject(m.Subject)
+			if err != nil {
+				return fmt.Errorf("member %s: %w", m.Person, err)
+			}
+			c, k, err := ca.IssueClient(subject, certValidity)
+			if err != nil {
+				return err
+			}
+			if err := pki.WriteIdentity(idDir, pki.Identity{CertPEM: c, KeyPEM: k, CAPEM: ca.CertPEM(), GatewayURL: cfg.PublicURL}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parseSubject reads the simple subjects of development identities: CN, OU, O, L, ST, C
+// attributes separated by commas, without escapes.
+func parseSubject(s string) (pkix.Name, error) {
+	var n pkix.Name
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || v == "" || strings.ContainsAny(v, `\+"`) {
+			return n, fmt.Errorf("subject %q: cannot issue a development certificate for it", s)
+		}
+		switch k {
+		case "CN":
+			n.CommonName = v
+		case "OU":
+			n.OrganizationalUnit = append(n.OrganizationalUnit, v)
+		case "O":
+			n.Organization = append(n.Organization, v)
+		case "L":
+			n.Locality = append(n.Locality, v)
+		case "ST":
+			n.Province = append(n.Province, v)
+		case "C":
+			n.Country = append(n.Country, v)
+		default:
+			return n, fmt.Errorf("subject %q: unsupported attribute %q", s, k)
+		}
+	}
+	return n, nil
+}

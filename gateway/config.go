@@ -1,0 +1,188 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the gateway's configuration file (YAML, unknown keys rejected). Every
+// field is optional: the zero Config is the embedded default. docs/config.md documents
+// each field.
+type Config struct {
+	// Listen is the HTTPS address, default "127.0.0.1:8443".
+	Listen string `yaml:"listen"`
+	// PublicURL is the base URL clients use, written into the demo identities;
+	// default "https://" + Listen.
+	PublicURL string `yaml:"public_url"`
+	// LogOrigin names the transparency log in its checkpoints; default
+	// "evidencegw.local/custody".
+	LogOrigin string `yaml:"log_origin"`
+	// MaxUploadBytes caps one evidence upload; default 1 TiB.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// TLS selects the server certificate; default: issued by the development CA.
+	TLS TLSConfig `yaml:"tls"`
+	// Policies is a directory of .cedar files replacing the shipped policies.
+	Policies string `yaml:"policies"`
+	// Agencies are the agencies and courts whose members may connect. Default: the
+	// three demo agencies (agency-nl, agency-us, court-nl) under the development CA.
+	Agencies []AgencyConfig `yaml:"agencies"`
+}
+
+// TLSConfig names the server certificate and key files (PEM).
+type TLSConfig struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// AgencyConfig is one agency or court.
+type AgencyConfig struct {
+	// ID is the agency's identifier, such as "agency-nl".
+	ID string `yaml:"id"`
+	// Jurisdiction is the ISO 3166-1 alpha-2 country code, such as "NL".
+	Jurisdiction string `yaml:"jurisdiction"`
+	// ClientCA is a PEM file with the CA certificate(s) that issue this agency's client
+	// certificates; "" means the gateway's development CA.
+	ClientCA string `yaml:"client_ca"`
+	// Members maps certificate subjects to people.
+	Members []MemberConfig `yaml:"members"`
+}
+
+// MemberConfig maps one client certificate subject to a person and role.
+type MemberConfig struct {
+	// Subject is the certificate subject as Go renders it (RFC 4514 order), such as
+	// "CN=investigator-nl,O=agency-nl,C=NL".
+	Subject string `yaml:"subject"`
+	Person  string `yaml:"person"`
+	// Role is "investigator" or "court".
+	Role string `yaml:"role"`
+}
+
+// Defaults of the embedded configuration.
+const (
+	DefaultListen         = "127.0.0.1:8443"
+	DefaultLogOrigin      = "evidencegw.local/custody"
+	DefaultMaxUploadBytes = 1 << 40
+)
+
+// DemoAgencies are the agencies of the embedded default, each with one member whose
+// identity the gateway writes under <data>/identities/<name>.
+var DemoAgencies = []AgencyConfig{
+	{ID: "agency-nl", Jurisdiction: "NL", Members: []MemberConfig{{Subject: "CN=investigator-nl,O=agency-nl,C=NL", Person: "investigator-nl", Role: RoleInvestigator}}},
+	{ID: "agency-us", Jurisdiction: "US", Members: []MemberConfig{{Subject: "CN=partner-us,O=agency-us,C=US", Person: "partner-us", Role: RoleInvestigator}}},
+	{ID: "court-nl", Jurisdiction: "NL", Members: []MemberConfig{{Subject: "CN=court-nl,O=court-nl,C=NL", Person: "court-nl", Role: RoleCourt}}},
+}
+
+// Roles of members.
+const (
+	RoleInvestigator = "investigator"
+	RoleCourt        = "court"
+)
+
+var (
+	agencyIDRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	jurisdictionRe = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+// LoadConfig reads a YAML configuration file, rejecting unknown keys, and validates it.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("reading config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is the default
+		return c, fmt.Errorf("parsing config %s: %w", path, err)
+	}
+	if err := c.fill(); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// DefaultConfig is the embedded default configuration.
+func DefaultConfig() Config {
+	var c Config
+	if err := c.fill(); err != nil {
+		panic(err) // the defaults are valid by construction
+	}
+	return c
+}
+
+// fill sets defaults and validates.
+func (c *Config) fill() error {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen %q: %w", c.Listen, err)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "https://" + c.Listen
+	}
+	if c.LogOrigin == "" {
+		c.LogOrigin = DefaultLogOrigin
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if c.MaxUploadBytes < 0 {
+		return fmt.Errorf("max_upload_bytes must be positive")
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		return fmt.Errorf("tls: cert and key go together")
+	}
+	if len(c.Agencies) == 0 {
+		c.Agencies = DemoAgencies
+	}
+	return c.checkAgencies()
+}
+
+func (c *Config) checkAgencies() error {
+	seenAgency := map[string]bool{}
+	seenSubject := map[string]bool{}
+	for _, a := range c.Agencies {
+		if !agencyIDRe.MatchString(a.ID) {
+			return fmt.Errorf("agency id %q: want lowercase letters, digits and '-'", a.ID)
+		}
+		if seenAgency[a.ID] {
+			return fmt.Errorf("agency %q listed twice", a.ID)
+		}
+		seenAgency[a.ID] = true
+		if !jurisdictionRe.MatchString(a.Jurisdiction) {
+			return fmt.Errorf("agency %q: jurisdiction %q is not a two-letter country code", a.ID, a.Jurisdiction)
+		}
+		for _, m := range a.Members {
+			if m.Subject == "" || m.Person == "" {
+				return fmt.Errorf("agency %q: a member needs a subject and a person", a.ID)
+			}
+			if m.Role != RoleInvestigator && m.Role != RoleCourt {
+				return fmt.Errorf("agency %q member %q: role %q is not %q or %q", a.ID, m.Person, m.Role, RoleInvestigator, RoleCourt)
+			}
+			key := a.ClientCA + "\x00" + m.Subject
+			if seenSubject[key] {
+				return fmt.Errorf("subject %q listed twice under the same CA", m.Subject)
+			}
+			seenSubject[key] = true
+		}
+	}
+	return nil
+}
+
+// Agency returns the configured agency with the given id.
+func (c *Config) Agency(id string) (AgencyConfig, bool) {
+	for _, a := range c.Agencies {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return AgencyConfig{}, false
+}

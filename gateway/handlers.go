@@ -1,0 +1,323 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+
+	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/policy"
+)
+
+// Input bounds.
+const (
+	maxDescription = 1024
+	maxLegalBasis  = 512
+	maxReason      = 512
+	// maxGrantLifetime bounds how far in the future a grant may expire.
+	maxGrantLifetime = 5 * 365 * 24 * time.Hour
+)
+
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p Principal) error {
+	writeJSON(w, http.StatusOK, map[string]string{"agency": p.Agency, "jurisdiction": p.Jurisdiction, "person": p.Person, "role": p.Role})
+	return nil
+}
+
+func (s *Server) trustRoot(w http.ResponseWriter, _ *http.Request, _ Principal) error {
+	b, err := s.TrustRoot.Marshal()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(b)
+	return err
+}
+
+func (s *Server) show(w http.ResponseWriter, r *http.Request, p Principal) error {
+	st, _, err := s.authorized(r.Context(), mux.Vars(r)["id"], p, policy.ActionView)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(st, p))
+	return nil
+}
+
+// view renders the state for p: the owner sees every grant, others only their own.
+func (s *Server) view(st *evidenceState, p Principal) client.EvidenceView {
+	reg := st.register
+	v := client.EvidenceView{
+		EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Description: reg.Exhibit.Description,
+		SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, Owner: st.owner(), Jurisdiction: reg.Actor.Jurisdiction,
+		RegisteredAt: reg.Time, EventCount: len(st.chain.Records), Grants: []client.GrantView{},
+	}
+	for _, g := range st.grants {
+		if p.Agency == st.owner() || g.To == p.Agency {
+			v.Grants = append(v.Grants, s.grantView(g))
+		}
+	}
+	return v
+}
+
+func (s *Server) grantView(g *grantState) client.GrantView {
+	return client.GrantView{
+		GrantID: g.ID, To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
+		Downloads: g.Downloads, ViewOnly: g.ViewOnly, Accepted: g.Accepted, Revoked: g.Revoked, State: g.status(s.Now()),
+	}
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, p Principal) error {
+	st, _, err := s.authorized(r.Context(), mux.Vars(r)["id"], p, policy.ActionView)
+	if err != nil {
+		return err
+	}
+	h := client.History{EvidenceID: st.register.EvidenceID, Events: []client.HistoryEvent{}}
+	for _, rec := range st.chain.Records {
+		ev := rec.Event
+		h.Events = append(h.Events, client.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
+			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Detail: ev.Detail,
+			Digest: rec.Digest, LogIndex: rec.LogIndex, KeyID: rec.Envelope.Signatures[0].KeyID})
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+// decodeJSON reads a bounded JSON body with no unknown fields.
+func decodeJSON(r *http.Request, w http.ResponseWriter, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return invalid("malformed JSON body: %v", err)
+	}
+	if dec.More() {
+		return invalid("malformed JSON body: trailing data")
+	}
+	return nil
+}
+
+func checkText(field, v string, max int, required bool) error {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		return invalid("%s is required", field)
+	case len(v) > max:
+		return invalid("%s is longer than %d bytes", field, max)
+	case !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' }):
+		return invalid("%s must be UTF-8 text without control characters", field)
+	}
+	return nil
+}
+
+func newID(prefix string, n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
+	return prefix + strings.ToLower(enc)
+}
+
+// NewEvidenceID returns a fresh random evidence id (128 bits).
+func NewEvidenceID() string { return newID("ev-", 16)[:3+26] }
+
+func newGrantID() string { return newID("gr-", 10)[:3+16] }
+
+func (s *Server) share(w http.ResponseWriter, r *http.Request, p Principal) error {
+	var req client.ShareRequest
+	if err := decodeJSON(r, w, &req); err != nil {
+		return err
+	}
+	to, ok := s.Config.Agency(req.To)
+	switch {
+	case !ok:
+		return invalid("unknown agency %q", req.To)
+	case req.To == p.Agency:
+		return invalid("an agency cannot share with itself")
+	case !req.Expires.After(s.Now()):
+		return invalid("expires must be in the future")
+	case req.Expires.After(s.Now().Add(maxGrantLifetime)):
+		return invalid("expires is more than %d days away", int(maxGrantLifetime.Hours()/24))
+	case req.MaxDownloads < 0:
+		return invalid("max_downloads must not be negative")
+	}
+	if err := checkText("legal_basis", req.LegalBasis, maxLegalBasis, true); err != nil {
+		return err
+	}
+	var res client.GrantResult
+	id := mux.Vars(r)["id"]
+	err := s.withChain(r.Context(), id, func() error {
+		st, _, err := s.authorized(r.Context(), id, p, policy.ActionShare)
+		if err != nil {
+			return err
+		}
+		g := custody.Grant{ID: newGrantID(), To: to.ID, LegalBasis: req.LegalBasis, Expires: req.Expires.UTC(),
+			MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}
+		rc, err := s.record(r.Context(), st, custody.Event{Action: custody.ActionShare, Actor: party(p),
+			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g})
+		if err != nil {
+			return err
+		}
+		res = client.GrantResult{Grant: s.grantView(&grantState{Grant: g}), Custody: rc}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p Principal) error {
+	var req client.RevokeRequest
+	if err := decodeJSON(r, w, &req); err != nil {
+		return err
+	}
+	if err := checkText("reason", req.Reason, maxReason, false); err != nil {
+		return err
+	}
+	id, gid := mux.Vars(r)["id"], mux.Vars(r)["grant"]
+	if !custody.ValidGrantID(gid) {
+		return invalid("invalid grant id")
+	}
+	var res client.GrantResult
+	err := s.withChain(r.Context(), id, func() error {
+		st, _, err := s.authorized(r.Context(), id, p, policy.ActionRevoke)
+		if err != nil {
+			return err
+		}
+		g := st.grantByID(gid)
+		if g == nil {
+			return errGrantGone
+		}
+		if g.Revoked {
+			return &badRequest{status: http.StatusConflict, kind: "already-revoked", msg: "the grant is already revoked"}
+		}
+		to, _ := s.Config.Agency(g.To)
+		rc, err := s.record(r.Context(), st, custody.Event{Action: custody.ActionRevoke, Actor: party(p),
+			Counterparty: &custody.Party{Agency: g.To, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis,
+			Grant: &g.Grant, Detail: req.Reason})
+		if err != nil {
+			return err
+		}
+		g.Revoked = true
+		res = client.GrantResult{Grant: s.grantView(g), Custody: rc}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, p Principal) error {
+	var req client.AcceptRequest
+	if err := decodeJSON(r, w, &req); err != nil {
+		return err
+	}
+	if !custody.ValidGrantID(req.GrantID) {
+		return invalid("invalid grant id")
+	}
+	id := mux.Vars(r)["id"]
+	var res client.GrantResult
+	err := s.withChain(r.Context(), id, func() error {
+		st, d, err := s.authorized(r.Context(), id, p, policy.ActionAccept)
+		if err != nil {
+			return err
+		}
+		g := st.grantByID(req.GrantID)
+		if g == nil || g.To != p.Agency || d.Grant == nil || d.Grant.ID != g.ID {
+			return &badRequest{status: http.StatusConflict, kind: "grant-not-acceptable",
+				msg: "that grant is not an active, unaccepted grant to your agency"}
+		}
+		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256)
+		if err != nil {
+			return err
+		}
+		rc, err := s.record(r.Context(), st, custody.Event{Action: custody.ActionAccept, Actor: party(p),
+			Counterparty: &custody.Party{Agency: st.owner(), Jurisdiction: st.register.Actor.Jurisdiction},
+			LegalBasis:   g.LegalBasis, Grant: &g.Grant, Receipt: rcpt})
+		if err != nil {
+			return err
+		}
+		g.Accepted = true
+		res = client.GrantResult{Grant: s.grantView(g), Custody: rc}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// checkReceipt verifies that the partner signed, with its client certificate's key, a
+// receipt for exactly this evidence, grant and content digest.
+func checkReceipt(sr client.SignedReceipt, p Principal, id, grantID, sha string) (*custody.Receipt, error) {
+	if len(sr.Statement) == 0 || len(sr.Statement) > 4096 {
+		return nil, invalid("receipt statement missing or too long")
+	}
+	var st client.ReceiptStatement
+	dec := json.NewDecoder(bytes.NewReader(sr.Statement))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return nil, invalid("malformed receipt statement: %v", err)
+	}
+	if st.Type != client.ReceiptStatementType || st.EvidenceID != id || st.GrantID != grantID || st.SHA256 != sha {
+		return nil, invalid("the receipt statement does not name this evidence, grant and content digest")
+	}
+	rc := &custody.Receipt{Statement: sr.Statement, Signature: sr.Signature, Certificate: p.Cert.Raw}
+	if err := rc.Verify(); err != nil {
+		return nil, invalid("the receipt signature does not verify with your client certificate's key")
+	}
+	return rc, nil
+}
+
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p Principal) error {
+	id := mux.Vars(r)["id"]
+	var out []byte
+	var rc client.CustodyReceipt
+	err := s.withChain(r.Context(), id, func() error {
+		st, _, err := s.authorized(r.Context(), id, p, policy.ActionBundle)
+		if err != nil {
+			return err
+		}
+		if rc, err = s.record(r.Context(), st, custody.Event{Action: custody.ActionBundleExport, Actor: party(p)}); err != nil {
+			return err
+		}
+		chain, err := s.Ledger.Load(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		b, err := s.Ledger.Bundle(r.Context(), chain)
+		if err != nil {
+			return err
+		}
+		out, err = b.Marshal()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	setCustodyHeader(w, rc)
+	w.Header().Set("Content-Type", custody.BundleMediaType)
+	_, err = w.Write(out)
+	return err
+}
+
+// setCustodyHeader carries the custody receipt of a response whose body is not JSON.
+func setCustodyHeader(w http.ResponseWriter, rc client.CustodyReceipt) {
+	v, err := client.FormatCustodyEvent(rc)
+	if err == nil {
+		w.Header().Set(client.HeaderCustodyEvent, v)
+	}
+}
