@@ -1,0 +1,186 @@
+// Package memstore is an in-memory storage.Store for tests, with hooks to inject
+// faults and to tamper with stored bytes. It holds every object in memory: do not use
+// it for large content or outside tests.
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/evidencegw/evidencegw/storage"
+)
+
+// Store is an in-memory storage.Store. It is safe for concurrent use; the hook fields
+// must be set before the store is shared.
+type Store struct {
+	// BeforeCreate, if set, is called at the start of every Create with a valid name;
+	// a non-nil error is returned (wrapped) and nothing is read or stored.
+	BeforeCreate func(name string) error
+	// BeforeOpen, if set, is called at the start of every Open with a valid name; a
+	// non-nil error is returned (wrapped).
+	BeforeOpen func(name string) error
+
+	mu      sync.Mutex
+	objects map[string]object
+}
+
+type object struct {
+	data []byte
+	info storage.Info // as computed at Create; Corrupt does not update it
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{objects: make(map[string]object)}
+}
+
+// Create implements storage.Store.
+func (s *Store) Create(ctx context.Context, name string, r io.Reader) (storage.Info, error) {
+	if err := storage.CheckName(name); err != nil {
+		return storage.Info{}, fmt.Errorf("creating object: %w", err)
+	}
+	if s.BeforeCreate != nil {
+		if err := s.BeforeCreate(name); err != nil {
+			return storage.Info{}, fmt.Errorf("creating object %s: %w", name, err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, ctxReader{ctx, r}); err != nil {
+		return storage.Info{}, fmt.Errorf("creating object %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return storage.Info{}, fmt.Errorf("creating object %s: %w", name, err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	info := storage.Info{
+		Name:     name,
+		Size:     int64(buf.Len()),
+		SHA256:   hex.EncodeToString(sum[:]),
+		Location: "mem:///" + name,
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.conflictLocked(name); err != nil {
+		return storage.Info{}, fmt.Errorf("creating object %s: %w", name, err)
+	}
+	if old, ok := s.objects[name]; ok {
+		if !bytes.Equal(old.data, buf.Bytes()) {
+			return storage.Info{}, fmt.Errorf("creating object %s: existing object has sha256 %s, new one %s: %w",
+				name, old.info.SHA256, info.SHA256, storage.ErrExists)
+		}
+		return old.info, nil
+	}
+	s.objects[name] = object{data: buf.Bytes(), info: info}
+	return info, nil
+}
+
+// conflictLocked reports a name that is a directory of other objects, or has an
+// object as a directory, as the local filesystem store does.
+func (s *Store) conflictLocked(name string) error {
+	for other := range s.objects {
+		if strings.HasPrefix(other, name+"/") || strings.HasPrefix(name, other+"/") {
+			return fmt.Errorf("name conflicts with object %s: %w", other, storage.ErrExists)
+		}
+	}
+	return nil
+}
+
+// Open implements storage.Store. The reader sees the current bytes (corrupted ones
+// included); the Info is the one recorded at Create.
+func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, storage.Info, error) {
+	if err := storage.CheckName(name); err != nil {
+		return nil, storage.Info{}, fmt.Errorf("opening object: %w", err)
+	}
+	if s.BeforeOpen != nil {
+		if err := s.BeforeOpen(name); err != nil {
+			return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, err)
+	}
+	if version != "" {
+		return nil, storage.Info{}, fmt.Errorf("opening object %s version %q: memory store keeps no versions: %w", name, version, storage.ErrNotFound)
+	}
+	s.mu.Lock()
+	o, ok := s.objects[name]
+	s.mu.Unlock()
+	if !ok {
+		return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, storage.ErrNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(o.data)), o.info, nil
+}
+
+// List implements storage.Store.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("listing objects with prefix %q: %w", prefix, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for name := range s.objects {
+		if strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Corrupt flips every bit of the byte at offset in the stored object, simulating
+// tampering or bit rot. The object's recorded Info is unchanged.
+func (s *Store) Corrupt(name string, offset int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok {
+		return fmt.Errorf("corrupting object %s: %w", name, storage.ErrNotFound)
+	}
+	if offset < 0 || offset >= int64(len(o.data)) {
+		return fmt.Errorf("corrupting object %s: offset %d outside its %d bytes", name, offset, len(o.data))
+	}
+	// Copy, so readers opened before keep the bytes they had.
+	data := slices.Clone(o.data)
+	data[offset] ^= 0xff
+	s.objects[name] = object{data: data, info: o.info}
+	return nil
+}
+
+// Truncate shortens the stored object to size bytes, simulating a lost tail. The
+// object's recorded Info is unchanged.
+func (s *Store) Truncate(name string, size int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok {
+		return fmt.Errorf("truncating object %s: %w", name, storage.ErrNotFound)
+	}
+	if size < 0 || size > int64(len(o.data)) {
+		return fmt.Errorf("truncating object %s: size %d outside 0..%d", name, size, len(o.data))
+	}
+	s.objects[name] = object{data: slices.Clone(o.data[:size]), info: o.info}
+	return nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

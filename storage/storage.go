@@ -1,0 +1,69 @@
+// Package storage holds evidence content: a write-once object store interface, its
+// implementations (local filesystem for the embedded default, S3 for real deployments),
+// and the envelope encryption that turns plaintext evidence into sealed objects.
+//
+// Objects are never overwritten or deleted through this package. A name, once written,
+// keeps its bytes for ever; an attempt to write different bytes under it is ErrExists.
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+var (
+	// ErrNotFound is returned when no object has the requested name (or version).
+	ErrNotFound = errors.New("object not found")
+	// ErrExists is returned when an object with the name already exists with other content.
+	ErrExists = errors.New("object already exists")
+)
+
+// Info describes one stored object.
+type Info struct {
+	// Name is the object's name inside the store, a slash-separated path such as
+	// "evidence/ev-.../content". Names are chosen by the gateway, never by clients.
+	Name string
+	// Size is the object's length in bytes.
+	Size int64
+	// SHA256 is the lowercase hex SHA-256 of the object's bytes, as written.
+	SHA256 string
+	// Version identifies the written version where the backend versions objects
+	// (S3 version ID); empty for the local store.
+	Version string
+	// ETag is the backend's entity tag where it has one; empty for the local store.
+	ETag string
+	// Location is a URI naming where the object lives, for the custody record,
+	// such as "file:///data/objects/evidence/x/content" or "s3://bucket/key".
+	Location string
+}
+
+// Store is a write-once object store.
+//
+// Names are checked with CheckName by every implementation; an invalid name is an
+// error wrapping ErrInvalidName and touches nothing.
+//
+// Implementations are safe for concurrent use.
+type Store interface {
+	// Create streams r into a new object called name and returns once the object is
+	// durable (fsynced, or acknowledged by the backend). If the object already exists
+	// with the same bytes, Create succeeds (a retry is safe); with other bytes it
+	// returns ErrExists and the stored object is unchanged. Of concurrent Creates of
+	// one name with different bytes, exactly one succeeds. If r fails, or ctx is
+	// cancelled, nothing is left under name and the error wraps r's error (or
+	// ctx.Err()), so a caller that fails r on purpose can recognise its own error.
+	// The returned Info has every field the backend knows, SHA256 and Size included.
+	// Memory use does not grow with the object's size.
+	Create(ctx context.Context, name string, r io.Reader) (Info, error)
+	// Open returns a reader of the object's bytes. version selects a version where
+	// the backend keeps versions ("" means the current one); a version the backend
+	// does not have is ErrNotFound. ErrNotFound if absent.
+	//
+	// The returned Info has Name, Size and Location; SHA256 is filled only where the
+	// backend has it without reading the object (it may be empty). Callers that need
+	// to prove the bytes hash what they read against their own record.
+	Open(ctx context.Context, name, version string) (io.ReadCloser, Info, error)
+	// List returns the names of the objects whose names start with prefix, sorted
+	// bytewise. prefix is a plain string prefix ("a/b" matches "a/b/c" and "a/bc").
+	List(ctx context.Context, prefix string) ([]string, error)
+}
