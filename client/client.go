@@ -1,0 +1,354 @@
+// Package client calls the evidence gateway's HTTP API (docs/api.md) over mutual TLS:
+// one method per endpoint, plus the two transfers that need care: Upload streams a
+// file after hashing it, Download verifies what it received before it puts it in place.
+//
+// The JSON shapes of the API are in types.go; the gateway encodes its responses with
+// them. Error responses (RFC 9457) are returned as *Error.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/pki"
+)
+
+// Connection timeouts. None of them bounds a whole request: an upload or download of
+// tens of gigabytes takes hours, so only the caller's context ends a transfer.
+const (
+	// dialTimeout bounds opening the TCP connection to the gateway.
+	dialTimeout = 30 * time.Second
+	// keepAlive is the TCP keep-alive period, which detects a dead peer during a
+	// long transfer.
+	keepAlive = 30 * time.Second
+	// tlsHandshakeTimeout bounds the TLS handshake, mutual authentication included.
+	tlsHandshakeTimeout = 30 * time.Second
+	// expectContinueTimeout is how long an upload waits for "100 Continue" before it
+	// sends the body anyway. The wait lets the gateway refuse an upload (identity,
+	// policy, size) before gigabytes are sent.
+	expectContinueTimeout = 10 * time.Second
+	// responseHeaderTimeout bounds the wait for the response once the request, body
+	// included, is sent. The gateway seals and stores an upload while it streams, so
+	// what is left after the last byte (sign, log, prove) takes seconds, not minutes.
+	responseHeaderTimeout = 10 * time.Minute
+	// idleConnTimeout closes pooled connections nobody used for that long.
+	idleConnTimeout = 90 * time.Second
+)
+
+// maxJSONResponse bounds a JSON response body (bundles have their own bound).
+const maxJSONResponse = 16 << 20
+
+// ProgressFunc receives the progress of a long operation: phase names it ("hashing",
+// "uploading", "downloading"), done is the number of bytes processed so far out of
+// total. It is called with done 0 first, then after every chunk, and with done equal
+// to total when the phase completes. It is called from one goroutine at a time and
+// must be fast: throttle any drawing.
+type ProgressFunc func(phase string, done, total int64)
+
+// Client calls one gateway as one identity. It is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	http *http.Client
+	// signer is the private key of the client certificate, for receipts; nil if the
+	// TLS configuration has no certificate.
+	signer crypto.Signer
+	now    func() time.Time
+}
+
+// New returns a client for the gateway and identity of id.
+func New(id pki.Identity) (*Client, error) {
+	cfg, err := id.TLSConfig()
+	if err != nil {
+		return nil, fmt.Errorf("creating gateway client: %w", err)
+	}
+	return NewFromTLS(id.GatewayURL, cfg)
+}
+
+// NewFromTLS returns a client for the gateway at baseURL (an https URL) that
+// authenticates with the first certificate of tlsConfig, which it clones. No proxy is
+// used.
+func NewFromTLS(baseURL string, tlsConfig *tls.Config) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("creating gateway client: parsing gateway URL: %w", err)
+	}
+	if u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("creating gateway client: gateway URL %q is not an https URL with a host", baseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	tlsConfig = tlsConfig.Clone()
+	c := &Client{base: u, now: time.Now}
+	if len(tlsConfig.Certificates) > 0 {
+		c.signer, _ = tlsConfig.Certificates[0].PrivateKey.(crypto.Signer)
+	}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive}
+	transport := &http.Transport{
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsConfig,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ExpectContinueTimeout: expectContinueTimeout,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		IdleConnTimeout:       idleConnTimeout,
+		ForceAttemptHTTP2:     true,
+		// Evidence travels as is: no transparent gzip that would hide the length.
+		DisableCompression: true,
+	}
+	c.http = &http.Client{
+		Transport: transport,
+		// A redirect would replay a request, body and all, somewhere else: refuse.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+// CloseIdleConnections closes the client's idle connections.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// endpoint returns the URL of path (which starts with /v1/) with an optional query.
+func (c *Client) endpoint(path string, query url.Values) string {
+	u := *c.base
+	u.Path += path
+	u.RawQuery = query.Encode()
+	return u.String()
+}
+
+// evidencePath returns /v1/evidence/{id} followed by suffix, refusing ids that are not
+// well-formed evidence ids.
+func evidencePath(id, suffix string) (string, error) {
+	if !custody.ValidEvidenceID(id) {
+		return "", fmt.Errorf("invalid evidence id %q: want ev- and 26 letters or digits 2-7", id)
+	}
+	return "/v1/evidence/" + id + suffix, nil
+}
+
+// send sends req and returns the response if its status is want; otherwise the
+// response is closed and an *Error (or a transport error) returned.
+func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
+	op := req.Method + " " + req.URL.Path
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, fmt.Errorf("%s: %w", op, ctxErr)
+		}
+		return nil, transportError(op, err)
+	}
+	if resp.StatusCode != want {
+		defer resp.Body.Close()
+		return nil, fmt.Errorf("%s: %w", op, readProblem(resp))
+	}
+	return resp, nil
+}
+
+// doJSON sends in (if not nil) as JSON and decodes a want-status response into out.
+func (c *Client) doJSON(ctx context.Context, method, path string, in any, want int, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s %s: encoding request: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint(path, nil), body)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", JSONMediaType)
+	if in != nil {
+		req.Header.Set("Content-Type", JSONMediaType)
+	}
+	resp, err := c.send(req, want)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return decodeJSON(resp, method+" "+path, out)
+}
+
+// decodeJSON decodes a bounded JSON response body into out.
+func decodeJSON(resp *http.Response, op string, out any) error {
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxJSONResponse+1))
+	if err != nil {
+		return fmt.Errorf("%s: reading response: %w", op, err)
+	}
+	if len(b) > maxJSONResponse {
+		return fmt.Errorf("%s: response larger than %d bytes", op, maxJSONResponse)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s: decoding response: %w", op, err)
+	}
+	return nil
+}
+
+// custodyHeader decodes the Custody-Event header of resp, nil if there is none.
+func custodyHeader(resp *http.Response) (*CustodyReceipt, error) {
+	v := resp.Header.Get(HeaderCustodyEvent)
+	if v == "" {
+		return nil, nil
+	}
+	return ParseCustodyEvent(v)
+}
+
+// Whoami returns the principal the gateway authenticated this identity as.
+func (c *Client) Whoami(ctx context.Context) (*custody.Party, error) {
+	var p custody.Party
+	if err := c.doJSON(ctx, http.MethodGet, "/v1/whoami", nil, http.StatusOK, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Evidence returns what the gateway reports about an evidence item.
+func (c *Client) Evidence(ctx context.Context, evidenceID string) (*EvidenceView, error) {
+	path, err := evidencePath(evidenceID, "")
+	if err != nil {
+		return nil, err
+	}
+	var v EvidenceView
+	if err := c.doJSON(ctx, http.MethodGet, path, nil, http.StatusOK, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// History returns the custody events of an evidence item.
+func (c *Client) History(ctx context.Context, evidenceID string) (*History, error) {
+	path, err := evidencePath(evidenceID, "/events")
+	if err != nil {
+		return nil, err
+	}
+	var h History
+	if err := c.doJSON(ctx, http.MethodGet, path, nil, http.StatusOK, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// Share grants a partner agency access to an evidence item.
+func (c *Client) Share(ctx context.Context, evidenceID string, req ShareRequest) (*GrantResult, error) {
+	path, err := evidencePath(evidenceID, "/grants")
+	if err != nil {
+		return nil, err
+	}
+	var r GrantResult
+	if err := c.doJSON(ctx, http.MethodPost, path, req, http.StatusCreated, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Revoke ends a grant.
+func (c *Client) Revoke(ctx context.Context, evidenceID, grantID string, req RevokeRequest) (*GrantResult, error) {
+	if !custody.ValidGrantID(grantID) {
+		return nil, fmt.Errorf("revoking grant: invalid grant id %q: want gr- and 16 letters or digits 2-7", grantID)
+	}
+	path, err := evidencePath(evidenceID, "/grants/"+grantID+"/revoke")
+	if err != nil {
+		return nil, err
+	}
+	var r GrantResult
+	if err := c.doJSON(ctx, http.MethodPost, path, req, http.StatusOK, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Accept sends a signed receipt that accepts a grant (see AcceptGrant, which builds it).
+func (c *Client) Accept(ctx context.Context, evidenceID string, req AcceptRequest) (*GrantResult, error) {
+	path, err := evidencePath(evidenceID, "/accept")
+	if err != nil {
+		return nil, err
+	}
+	var r GrantResult
+	if err := c.doJSON(ctx, http.MethodPost, path, req, http.StatusOK, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// TrustRoot fetches the gateway's trust root and checks that it parses. It returns the
+// parsed trust root and the exact bytes received, which a court pins.
+func (c *Client) TrustRoot(ctx context.Context) (*custody.TrustRoot, []byte, error) {
+	const op = "GET /v1/trust-root"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/trust-root", nil), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := readBounded(resp.Body, custody.MaxTrustRootSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	tr, err := custody.ParseTrustRoot(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return tr, raw, nil
+}
+
+// BundleResult is an exported court bundle.
+type BundleResult struct {
+	Bundle *custody.Bundle
+	// Raw is the bundle exactly as received.
+	Raw []byte
+	// Custody is the bundle-export event the export recorded, if the gateway sent it.
+	Custody *CustodyReceipt
+}
+
+// Bundle exports the court bundle of an evidence item. The export is itself a custody
+// event.
+func (c *Client) Bundle(ctx context.Context, evidenceID string) (*BundleResult, error) {
+	path, err := evidencePath(evidenceID, "/bundle")
+	if err != nil {
+		return nil, err
+	}
+	op := "POST " + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, nil), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	req.Header.Set("Accept", custody.BundleMediaType)
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	r := &BundleResult{}
+	if r.Custody, err = custodyHeader(resp); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if r.Raw, err = readBounded(resp.Body, custody.MaxBundleSize); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if r.Bundle, err = custody.ParseBundle(r.Raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return r, nil
+}
+
+// readBounded reads r to the end, failing if it holds more than limit bytes.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading response: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("response larger than %d bytes", limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,301 @@
+package client_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evidencegw/evidencegw/client"
+)
+
+// testContent returns n bytes of deterministic content.
+func testContent(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+// progressLog records the last report of each phase.
+type progressLog map[string][2]int64
+
+func (p progressLog) record(phase string, done, total int64) { p[phase] = [2]int64{done, total} }
+
+func TestUploadSendsContentDigestAndStreams(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	content := testContent(3<<20 + 12345) // several hashing chunks
+	path := filepath.Join(t.TempDir(), "image.dd")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	progress := progressLog{}
+	r, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Description: "seized laptop", Content: f, Progress: progress.record})
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	sum := sha256.Sum256(content)
+	if got, want := g.uploadHeader.Get(client.HeaderContentDigest), client.FormatDigest(sum[:]); got != want {
+		t.Errorf("Content-Digest %q, want %q", got, want)
+	}
+	if g.uploadLength != int64(len(content)) {
+		t.Errorf("Content-Length %d, want %d (a streamed body with a known length)", g.uploadLength, len(content))
+	}
+	if got := g.uploadHeader.Get("Content-Type"); got != client.ContentMediaType {
+		t.Errorf("Content-Type %q, want %q", got, client.ContentMediaType)
+	}
+	if !strings.Contains(g.uploadQuery, "case_id=CASE-1") || !strings.Contains(g.uploadQuery, "description=seized+laptop") {
+		t.Errorf("query %q lacks case id or description", g.uploadQuery)
+	}
+	if r.Evidence.EvidenceID != testEvidenceID || r.Evidence.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("result %+v, want evidence %s with the content's digest", r.Evidence, testEvidenceID)
+	}
+	n := int64(len(content))
+	for _, phase := range []string{client.PhaseHashing, client.PhaseUploading} {
+		if got := progress[phase]; got != [2]int64{n, n} {
+			t.Errorf("last %s progress %v, want [%d %d]", phase, got, n, n)
+		}
+	}
+}
+
+// changingContent returns different bytes after its second rewind, as a file being
+// written to between the hashing and the sending would.
+type changingContent struct {
+	*bytes.Reader
+	data    []byte
+	rewinds int
+}
+
+func (c *changingContent) Seek(off int64, whence int) (int64, error) {
+	if off == 0 && whence == io.SeekStart {
+		c.rewinds++
+		if c.rewinds == 2 {
+			c.data[len(c.data)-1] ^= 0xff
+			c.Reader.Reset(c.data)
+		}
+	}
+	return c.Reader.Seek(off, whence)
+}
+
+func TestUploadContentChanged(t *testing.T) {
+	_, c, _ := newFakeGateway(t)
+	data := testContent(100000)
+	content := &changingContent{Reader: bytes.NewReader(data), data: data}
+	_, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: content})
+	if !errors.Is(err, client.ErrContentChanged) {
+		t.Fatalf("Upload of changing content: error %v, want ErrContentChanged", err)
+	}
+}
+
+func TestUploadRejectsBadCaseID(t *testing.T) {
+	_, c, _ := newFakeGateway(t)
+	_, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "../x", Content: bytes.NewReader(nil)})
+	if err == nil || !strings.Contains(err.Error(), "case id") {
+		t.Fatalf("Upload with case id ../x: error %v, want a case id error", err)
+	}
+}
+
+func TestDownload(t *testing.T) {
+	content := testContent(2<<20 + 77)
+	flipped := func(b []byte) []byte {
+		c := bytes.Clone(b)
+		c[len(c)/2] ^= 1
+		return c
+	}
+	tests := []struct {
+		name          string
+		setup         func(g *fakeGateway)
+		existing      bool
+		wantIntegrity bool
+		wantErr       bool
+	}{
+		{name: "verified"},
+		{name: "altered bytes", setup: func(g *fakeGateway) { g.serveContent = flipped }, wantIntegrity: true},
+		{name: "announced digest differs from registered", setup: func(g *fakeGateway) {
+			g.serveContent = flipped
+			sum := sha256.Sum256(flipped(content))
+			g.announceDigest = hex.EncodeToString(sum[:])
+		}, wantIntegrity: true},
+		{name: "truncated", setup: func(g *fakeGateway) { g.truncate = true }, wantErr: true},
+		{name: "target exists", existing: true, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, c, _ := newFakeGateway(t)
+			g.store(content)
+			if tt.setup != nil {
+				tt.setup(g)
+			}
+			dir := t.TempDir()
+			target := filepath.Join(dir, "evidence.bin")
+			if tt.existing {
+				if err := os.WriteFile(target, []byte("keep me"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			progress := progressLog{}
+			r, err := c.Download(t.Context(), testEvidenceID, target, progress.record)
+			var ie *client.IntegrityError
+			if got := errors.As(err, &ie); got != tt.wantIntegrity {
+				t.Fatalf("Download: error %v, integrity error %v, want %v", err, got, tt.wantIntegrity)
+			}
+			if (err != nil) != (tt.wantErr || tt.wantIntegrity) {
+				t.Fatalf("Download: error %v, want error %v", err, tt.wantErr || tt.wantIntegrity)
+			}
+			entries, _ := os.ReadDir(dir)
+			switch {
+			case tt.existing:
+				if got, _ := os.ReadFile(target); string(got) != "keep me" || len(entries) != 1 {
+					t.Errorf("existing target changed to %q or temporary files left: %v", got, entries)
+				}
+			case err != nil:
+				if len(entries) != 0 {
+					t.Errorf("failed download left %v in the target directory, want nothing", entries)
+				}
+			default:
+				got, _ := os.ReadFile(target)
+				if !bytes.Equal(got, content) || len(entries) != 1 {
+					t.Errorf("target holds %d bytes (want %d), directory %v", len(got), len(content), entries)
+				}
+				if r.Custody == nil || r.Custody.Action != "download" {
+					t.Errorf("custody receipt %+v, want the download event", r.Custody)
+				}
+				n := int64(len(content))
+				if progress[client.PhaseDownloading] != [2]int64{n, n} {
+					t.Errorf("last progress %v, want [%d %d]", progress[client.PhaseDownloading], n, n)
+				}
+			}
+		})
+	}
+}
+
+func TestProblemErrors(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	_, err := c.Evidence(t.Context(), "ev-bbbbbbbbbbbbbbbbbbbbbbbbbb")
+	var pe *client.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("Evidence of unknown id: error %v (%T), want *client.Error", err, err)
+	}
+	if pe.Status != 404 || pe.Title != "Not Found" || !strings.Contains(pe.Detail, "no evidence") {
+		t.Errorf("problem %+v, want 404 Not Found with the gateway's detail", pe)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "GET /v1/evidence/ev-bbbbbbbbbbbbbbbbbbbbbbbbbb") || !strings.Contains(msg, "HTTP 404") {
+		t.Errorf("message %q does not name the request and status", msg)
+	}
+
+	g.brokenProxy = true
+	_, err = c.Whoami(t.Context())
+	if !errors.As(err, &pe) || pe.Status != 502 || !strings.Contains(pe.Detail, "Bad gateway") {
+		t.Errorf("HTML error page: error %v, want *client.Error 502 with the page text", err)
+	}
+
+	if _, err := c.Evidence(t.Context(), "../../etc"); err == nil || errors.As(err, &pe) {
+		t.Errorf("malformed evidence id: error %v, want a local refusal", err)
+	}
+}
+
+func TestUploadDigestMismatchIsProblem(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	g.rejectDigest = true
+	_, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(testContent(5000))})
+	var pe *client.Error
+	if !errors.As(err, &pe) || pe.Status != 422 {
+		t.Fatalf("Upload refused with 422: error %v, want *client.Error with status 422", err)
+	}
+	if !strings.Contains(err.Error(), "does not match its Content-Digest") {
+		t.Errorf("message %q lacks the gateway's detail", err)
+	}
+}
+
+func TestCertificateRefused(t *testing.T) {
+	g, _, id := newFakeGateway(t)
+	expired := g.identity(t, id.GatewayURL, time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
+	c, err := client.New(expired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Whoami(t.Context())
+	if !errors.Is(err, client.ErrCertificateRefused) {
+		t.Fatalf("Whoami with an expired certificate: error %v, want ErrCertificateRefused", err)
+	}
+	if !strings.Contains(err.Error(), "expired, revoked or not issued by a CA it trusts") {
+		t.Errorf("message %q does not explain the refusal", err)
+	}
+
+	other, _, _ := newFakeGateway(t) // another CA
+	stranger := other.identity(t, id.GatewayURL, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	c, err = client.New(stranger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = c.Whoami(t.Context()); !errors.Is(err, client.ErrGatewayUntrusted) {
+		t.Errorf("Whoami trusting another CA: error %v, want ErrGatewayUntrusted", err)
+	}
+}
+
+func TestAcceptGrant(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	g.store([]byte("evidence"))
+	g.grants = []client.GrantView{
+		{GrantID: "gr-aaaaaaaaaaaaaaaa", State: client.GrantExpired},
+		{GrantID: "gr-bbbbbbbbbbbbbbbb", State: client.GrantActive, LegalBasis: "MLAT 1"},
+	}
+	r, err := c.AcceptGrant(t.Context(), testEvidenceID, "")
+	if err != nil {
+		t.Fatalf("AcceptGrant: %v", err)
+	}
+	if !r.Grant.Accepted || g.accepted == nil || g.accepted.GrantID != "gr-bbbbbbbbbbbbbbbb" {
+		t.Errorf("accepted %+v, gateway got %+v; want grant gr-bbbbbbbbbbbbbbbb accepted", r.Grant, g.accepted)
+	}
+	want := `{"_type":"evidencegw-receipt/v1","evidence_id":"` + testEvidenceID + `","grant_id":"gr-bbbbbbbbbbbbbbbb","sha256":"`
+	if got := string(g.accepted.Receipt.Statement); !strings.HasPrefix(got, want) || !strings.HasSuffix(got, `Z"}`) {
+		t.Errorf("statement %s, want %s...\"time\":\"...Z\"}", got, want)
+	}
+}
+
+func TestSelectGrant(t *testing.T) {
+	active := func(id string) client.GrantView {
+		return client.GrantView{GrantID: id, State: client.GrantActive}
+	}
+	accepted := client.GrantView{GrantID: "gr-cccccccccccccccc", State: client.GrantActive, Accepted: true}
+	revoked := client.GrantView{GrantID: "gr-dddddddddddddddd", State: client.GrantRevoked}
+	tests := []struct {
+		name    string
+		grants  []client.GrantView
+		grantID string
+		want    string
+		wantErr string
+	}{
+		{"only one", []client.GrantView{revoked, active("gr-aaaaaaaaaaaaaaaa"), accepted}, "", "gr-aaaaaaaaaaaaaaaa", ""},
+		{"several", []client.GrantView{active("gr-aaaaaaaaaaaaaaaa"), active("gr-bbbbbbbbbbbbbbbb")}, "", "", "choose one of"},
+		{"several, chosen", []client.GrantView{active("gr-aaaaaaaaaaaaaaaa"), active("gr-bbbbbbbbbbbbbbbb")}, "gr-bbbbbbbbbbbbbbbb", "gr-bbbbbbbbbbbbbbbb", ""},
+		{"none", []client.GrantView{revoked, accepted}, "", "", "no active grant"},
+		{"chosen accepted", []client.GrantView{accepted}, accepted.GrantID, "", "already accepted"},
+		{"chosen revoked", []client.GrantView{revoked}, revoked.GrantID, "", "revoked, not active"},
+		{"chosen unknown", []client.GrantView{revoked}, "gr-eeeeeeeeeeeeeeee", "", "has no grant"},
+	}
+	for _, tt := range tests {
+		g, err := client.SelectGrant(&client.EvidenceView{EvidenceID: testEvidenceID, Grants: tt.grants}, tt.grantID)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || g.GrantID != tt.want {
+			t.Errorf("%s: got %s, %v; want %s", tt.name, g.GrantID, err, tt.want)
+		}
+	}
+}

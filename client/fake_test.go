@@ -1,0 +1,233 @@
+package client_test
+
+import (
+	"crypto/sha256"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/pki"
+)
+
+const testEvidenceID = "ev-abcdefghijklmnopqrstuvwxyz"
+
+// fakeGateway fakes the gateway API for one evidence item, with hooks to misbehave.
+type fakeGateway struct {
+	t  *testing.T
+	ca *pki.CA
+
+	mu sync.Mutex
+	// content is the stored evidence; sha256 its registered digest.
+	content []byte
+	sha256  string
+	grants  []client.GrantView
+	// What the last upload and accept sent.
+	uploadHeader http.Header
+	uploadLength int64
+	uploadQuery  string
+	accepted     *client.AcceptRequest
+
+	// Misbehaviours.
+	serveContent   func(stored []byte) []byte // bytes sent instead of the stored ones
+	announceDigest string                     // hex digest sent in Repr-Digest instead of the real one
+	truncate       bool                       // send half the content, then break the connection
+	brokenProxy    bool                       // answer whoami with an HTML error page
+	rejectDigest   bool                       // treat every upload as a digest mismatch
+}
+
+// newFakeGateway starts a fake gateway under mutual TLS and returns it with a client
+// whose identity was issued by the gateway's CA.
+func newFakeGateway(t *testing.T) (*fakeGateway, *client.Client, pki.Identity) {
+	t.Helper()
+	ca, err := pki.OpenDevCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := ca.IssueServer([]string{"127.0.0.1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverTLS, err := pki.ServerTLSConfig(certPEM, keyPEM, ca.Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &fakeGateway{t: t, ca: ca}
+	srv := httptest.NewUnstartedServer(g.handler())
+	srv.TLS = serverTLS
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	id := g.identity(t, srv.URL, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	c, err := client.New(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return g, c, id
+}
+
+// identity issues a client identity valid in [notBefore, notAfter].
+func (g *fakeGateway) identity(t *testing.T, url string, notBefore, notAfter time.Time) pki.Identity {
+	t.Helper()
+	subject := pkix.Name{CommonName: "bob", Organization: []string{"agency-us"}, Country: []string{"US"}}
+	certPEM, keyPEM, err := g.ca.IssueClientWindow(subject, notBefore, notAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki.Identity{CertPEM: certPEM, KeyPEM: keyPEM, CAPEM: g.ca.CertPEM(), GatewayURL: url}
+}
+
+// store sets the stored evidence content.
+func (g *fakeGateway) store(content []byte) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	sum := sha256.Sum256(content)
+	g.content, g.sha256 = content, hex.EncodeToString(sum[:])
+}
+
+func (g *fakeGateway) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/evidence", g.upload)
+	mux.HandleFunc("GET /v1/evidence/{id}", g.withEvidence(g.show))
+	mux.HandleFunc("GET /v1/evidence/{id}/content", g.withEvidence(g.download))
+	mux.HandleFunc("POST /v1/evidence/{id}/accept", g.withEvidence(g.accept))
+	mux.HandleFunc("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		broken := g.brokenProxy
+		g.mu.Unlock()
+		if broken {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html><body>Bad gateway</body></html>")
+			return
+		}
+		writeJSON(w, http.StatusOK, custody.Party{Agency: "agency-us", Jurisdiction: "US", Person: "bob"})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", client.JSONMediaType)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeProblem(w http.ResponseWriter, status int, title, detail string) {
+	w.Header().Set("Content-Type", client.ProblemMediaType)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(client.Error{Type: "about:blank", Title: title, Status: status, Detail: detail})
+}
+
+func (g *fakeGateway) withEvidence(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		known := r.PathValue("id") == testEvidenceID && g.content != nil
+		g.mu.Unlock()
+		if !known {
+			writeProblem(w, http.StatusNotFound, "Not Found", "no evidence "+r.PathValue("id"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (g *fakeGateway) view() client.EvidenceView {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return client.EvidenceView{EvidenceID: testEvidenceID, CaseID: "CASE-1", SHA256: g.sha256,
+		Size: int64(len(g.content)), Owner: "police-fr", Jurisdiction: "FR", EventCount: 2, Grants: g.grants}
+}
+
+func (g *fakeGateway) receipt(action string) client.CustodyReceipt {
+	return client.CustodyReceipt{EvidenceID: testEvidenceID, Seq: 3, Action: action, Digest: "00", LogIndex: 41}
+}
+
+func (g *fakeGateway) upload(w http.ResponseWriter, r *http.Request) {
+	want, err := client.ParseDigest(r.Header.Get(client.HeaderContentDigest))
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", "truncated body")
+		return
+	}
+	g.mu.Lock()
+	g.uploadHeader, g.uploadLength, g.uploadQuery = r.Header.Clone(), r.ContentLength, r.URL.RawQuery
+	g.mu.Unlock()
+	if got := sha256.Sum256(body); string(got[:]) != string(want) || g.rejectDigest {
+		writeProblem(w, http.StatusUnprocessableEntity, "Digest Mismatch", "the uploaded content does not match its Content-Digest")
+		return
+	}
+	g.store(body)
+	writeJSON(w, http.StatusCreated, client.UploadResult{Evidence: g.view(), Custody: g.receipt("register")})
+}
+
+func (g *fakeGateway) show(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, g.view())
+}
+
+func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	body, digest := g.content, g.sha256
+	if g.serveContent != nil {
+		body = g.serveContent(body)
+	}
+	if g.announceDigest != "" {
+		digest = g.announceDigest
+	}
+	truncate := g.truncate
+	g.mu.Unlock()
+	sum, _ := hex.DecodeString(digest)
+	w.Header().Set(client.HeaderReprDigest, client.FormatDigest(sum))
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	cev, err := client.FormatCustodyEvent(g.receipt("download"))
+	if err != nil {
+		g.t.Error(err)
+	}
+	w.Header().Set(client.HeaderCustodyEvent, cev)
+	if truncate {
+		w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	w.Write(body)
+}
+
+func (g *fakeGateway) accept(w http.ResponseWriter, r *http.Request) {
+	var req client.AcceptRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
+		return
+	}
+	st, err := client.ParseReceiptStatement(req.Receipt.Statement)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
+		return
+	}
+	if err := client.VerifyReceiptSignature(r.TLS.PeerCertificates[0].PublicKey, req.Receipt); err != nil {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
+		return
+	}
+	view := g.view()
+	if st.GrantID != req.GrantID || st.SHA256 != view.SHA256 || st.EvidenceID != testEvidenceID {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("statement %+v does not match", st))
+		return
+	}
+	g.mu.Lock()
+	g.accepted = &req
+	g.mu.Unlock()
+	writeJSON(w, http.StatusOK, client.GrantResult{Grant: client.GrantView{GrantID: req.GrantID, Accepted: true, State: client.GrantActive},
+		Custody: g.receipt("accept")})
+}

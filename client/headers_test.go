@@ -1,0 +1,78 @@
+package client
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"testing"
+)
+
+func TestParseDigest(t *testing.T) {
+	sum := sha256.Sum256([]byte("hello"))
+	b64 := "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+	tests := []struct {
+		field   string
+		wantErr bool
+		noSHA   bool
+	}{
+		{field: "sha-256=:" + b64 + ":"},
+		{field: "sha-512=:AAAA:, sha-256=:" + b64 + ":"},
+		{field: "  sha-256 = :" + b64 + ":;param=1 "},
+		{field: "", noSHA: true},
+		{field: "sha-512=:AAAA:", noSHA: true},
+		{field: "sha-256=" + b64, wantErr: true},
+		{field: "sha-256=:AAAA:", wantErr: true},
+		{field: "sha-256=:not base64!:", wantErr: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseDigest(tt.field)
+		switch {
+		case tt.noSHA:
+			if !errors.Is(err, ErrNoSHA256) {
+				t.Errorf("ParseDigest(%q) error %v, want ErrNoSHA256", tt.field, err)
+			}
+		case tt.wantErr:
+			if err == nil || errors.Is(err, ErrNoSHA256) {
+				t.Errorf("ParseDigest(%q) error %v, want a malformed-digest error", tt.field, err)
+			}
+		case err != nil || !bytes.Equal(got, sum[:]):
+			t.Errorf("ParseDigest(%q) = %x, %v; want %x", tt.field, got, err, sum)
+		}
+	}
+	if got := FormatDigest(sum[:]); got != "sha-256=:"+b64+":" {
+		t.Errorf("FormatDigest = %q, want sha-256=:%s:", got, b64)
+	}
+}
+
+func FuzzParseDigest(f *testing.F) {
+	sum := sha256.Sum256(nil)
+	f.Add(FormatDigest(sum[:]))
+	f.Add("sha-512=:AAAA:, sha-256=:AAAA:")
+	f.Add("sha-256=::")
+	f.Fuzz(func(t *testing.T, field string) {
+		got, err := ParseDigest(field)
+		if err == nil && len(got) != sha256.Size {
+			t.Fatalf("ParseDigest(%q) = %d bytes without error", field, len(got))
+		}
+		if err == nil {
+			if again, err := ParseDigest(FormatDigest(got)); err != nil || !bytes.Equal(again, got) {
+				t.Fatalf("round trip of %x: %x, %v", got, again, err)
+			}
+		}
+	})
+}
+
+func TestCustodyEventRoundTrip(t *testing.T) {
+	in := CustodyReceipt{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", Seq: 4, Action: "download", LogIndex: 99, Proof: "p\n", Checkpoint: "c\n"}
+	v, err := FormatCustodyEvent(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ParseCustodyEvent(v)
+	if err != nil || out.EvidenceID != in.EvidenceID || out.Seq != 4 || out.Proof != "p\n" {
+		t.Errorf("round trip = %+v, %v; want %+v", out, err, in)
+	}
+	if _, err := ParseCustodyEvent("%%%"); err == nil {
+		t.Errorf("ParseCustodyEvent of non-base64 succeeded")
+	}
+}

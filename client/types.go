@@ -1,0 +1,183 @@
+package client
+
+import (
+	"time"
+
+	"github.com/evidencegw/evidencegw/custody"
+)
+
+// This file holds the JSON shapes of the gateway API (docs/api.md). They are plain
+// structs that import nothing but the custody domain types, so that the gateway can
+// encode its responses with the very types this client decodes.
+
+// Media types of the API.
+const (
+	// ProblemMediaType is the media type of error responses (RFC 9457).
+	ProblemMediaType = "application/problem+json"
+	// JSONMediaType is the media type of the other JSON requests and responses.
+	JSONMediaType = "application/json"
+	// ContentMediaType is the media type of evidence content, uploaded and downloaded.
+	ContentMediaType = "application/octet-stream"
+)
+
+// HTTP header names of the API.
+const (
+	// HeaderContentDigest carries the RFC 9530 digest of an upload's body.
+	HeaderContentDigest = "Content-Digest"
+	// HeaderReprDigest carries the RFC 9530 digest of downloaded content.
+	HeaderReprDigest = "Repr-Digest"
+	// HeaderCustodyEvent carries the base64 (standard, padded) JSON of the
+	// [CustodyReceipt] of the event a download or bundle export recorded.
+	HeaderCustodyEvent = "Custody-Event"
+)
+
+// Grant states, as reported in [GrantView.State].
+const (
+	GrantActive    = "active"
+	GrantExpired   = "expired"
+	GrantRevoked   = "revoked"
+	GrantExhausted = "exhausted"
+)
+
+// EvidenceView is what the gateway reports about an evidence item
+// (GET /v1/evidence/{id}). Grants lists the grants the caller may see: all of them
+// for the owning agency, the caller's own for a partner.
+type EvidenceView struct {
+	EvidenceID  string `json:"evidence_id"`
+	CaseID      string `json:"case_id"`
+	Description string `json:"description,omitempty"`
+	// SHA256 is the lowercase hex SHA-256 of the content, as registered.
+	SHA256 string `json:"sha256"`
+	// Size is the content length in bytes.
+	Size int64 `json:"size"`
+	// Owner is the agency that registered the evidence.
+	Owner        string      `json:"owner"`
+	Jurisdiction string      `json:"jurisdiction"`
+	RegisteredAt time.Time   `json:"registered_at"`
+	EventCount   int         `json:"event_count"`
+	Grants       []GrantView `json:"grants"`
+}
+
+// GrantView is a grant of access to an evidence item for a partner agency.
+type GrantView struct {
+	GrantID    string    `json:"grant_id"`
+	To         string    `json:"to"`
+	LegalBasis string    `json:"legal_basis"`
+	Expires    time.Time `json:"expires"`
+	// MaxDownloads is the number of downloads allowed; 0 means no limit.
+	MaxDownloads int  `json:"max_downloads"`
+	Downloads    int  `json:"downloads"`
+	ViewOnly     bool `json:"view_only"`
+	Accepted     bool `json:"accepted"`
+	Revoked      bool `json:"revoked"`
+	// State is one of GrantActive, GrantExpired, GrantRevoked, GrantExhausted.
+	State string `json:"state"`
+}
+
+// CustodyReceipt is the custody event an action recorded, with its proof of inclusion
+// in the transparency log.
+type CustodyReceipt struct {
+	EvidenceID string `json:"evidence_id"`
+	Seq        uint64 `json:"seq"`
+	Action     string `json:"action"`
+	// Digest is the hex SHA-256 of the signed statement (the DSSE payload).
+	Digest string `json:"digest"`
+	// Envelope is the DSSE envelope signing the event statement.
+	Envelope custody.Envelope `json:"envelope"`
+	LogIndex uint64           `json:"log_index"`
+	// Proof is a C2SP tlog-proof of the event's leaf.
+	Proof string `json:"proof"`
+	// Checkpoint is the signed checkpoint (C2SP signed note) the proof leads to.
+	Checkpoint string `json:"checkpoint"`
+}
+
+// UploadResult is the answer to an upload (POST /v1/evidence).
+type UploadResult struct {
+	Evidence EvidenceView   `json:"evidence"`
+	Custody  CustodyReceipt `json:"custody"`
+}
+
+// GrantResult is the answer to a share, revoke or accept.
+type GrantResult struct {
+	Grant   GrantView      `json:"grant"`
+	Custody CustodyReceipt `json:"custody"`
+}
+
+// History is the custody history of an evidence item (GET /v1/evidence/{id}/events).
+type History struct {
+	EvidenceID string         `json:"evidence_id"`
+	Events     []HistoryEvent `json:"events"`
+}
+
+// HistoryEvent is one custody event as the history lists it.
+type HistoryEvent struct {
+	Seq          uint64         `json:"seq"`
+	Action       string         `json:"action"`
+	Time         time.Time      `json:"time"`
+	Actor        custody.Party  `json:"actor"`
+	Counterparty *custody.Party `json:"counterparty,omitempty"`
+	LegalBasis   string         `json:"legal_basis,omitempty"`
+	Grant        *custody.Grant `json:"grant,omitempty"`
+	Detail       string         `json:"detail,omitempty"`
+	// Digest is the hex SHA-256 of the signed statement.
+	Digest   string `json:"digest"`
+	LogIndex uint64 `json:"log_index"`
+	// KeyID is the trust-root id of the key that signed the event.
+	KeyID string `json:"key_id"`
+}
+
+// ShareRequest is the body of POST /v1/evidence/{id}/grants.
+type ShareRequest struct {
+	// To is the partner agency the grant is for.
+	To string `json:"to"`
+	// LegalBasis names the instrument the transfer rests on (an MLAT request, an EIO...).
+	LegalBasis string    `json:"legal_basis"`
+	Expires    time.Time `json:"expires"`
+	// MaxDownloads limits the downloads; 0 means no limit.
+	MaxDownloads int  `json:"max_downloads,omitempty"`
+	ViewOnly     bool `json:"view_only"`
+}
+
+// RevokeRequest is the body of POST /v1/evidence/{id}/grants/{grant_id}/revoke.
+type RevokeRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// AcceptRequest is the body of POST /v1/evidence/{id}/accept.
+type AcceptRequest struct {
+	GrantID string        `json:"grant_id"`
+	Receipt SignedReceipt `json:"receipt"`
+}
+
+// SignedReceipt is a partner's signed receipt. Both fields travel as standard base64.
+type SignedReceipt struct {
+	// Statement is the exact JSON bytes of a [ReceiptStatement].
+	Statement []byte `json:"statement"`
+	// Signature is an ASN.1 ECDSA P-256 signature over SHA-256(Statement), made with
+	// the private key of the partner's client certificate.
+	Signature []byte `json:"signature"`
+}
+
+// ReceiptStatementType is the _type of a receipt statement, version 1.
+const ReceiptStatementType = "evidencegw-receipt/v1"
+
+// ReceiptStatement is what a partner signs when it accepts a grant: that it takes
+// delivery of the evidence with this digest under this grant.
+type ReceiptStatement struct {
+	Type       string `json:"_type"`
+	EvidenceID string `json:"evidence_id"`
+	GrantID    string `json:"grant_id"`
+	// SHA256 is the registered hex SHA-256 of the evidence content.
+	SHA256 string `json:"sha256"`
+	// Time is when the partner signed, in UTC, whole seconds (RFC 3339).
+	Time time.Time `json:"time"`
+}
+
+// Error is an RFC 9457 problem: the body of every error response, and the error the
+// client returns for one.
+type Error struct {
+	Type   string `json:"type,omitempty"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}

@@ -1,0 +1,301 @@
+package verifycmd
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/evidencegw/evidencegw/custody"
+)
+
+// Options are the inputs of a verification.
+type Options struct {
+	// BundlePath is the court bundle to verify.
+	BundlePath string
+	// TrustRootPath is the pinned trust root.
+	TrustRootPath string
+	// EvidencePath, if set, is the evidence file whose SHA-256 must be the exhibit's.
+	EvidencePath string
+	// JSON selects the JSON report instead of the text one.
+	JSON bool
+	// WrapContent, if set, wraps the evidence file as it is read (to show progress);
+	// size is the file's length.
+	WrapContent func(r io.Reader, size int64) io.Reader
+}
+
+// Register declares the input flags (--trust-root, --evidence) on fs. The output flag
+// --json is left to the caller, whose other commands may share it.
+func (o *Options) Register(fs *flag.FlagSet) {
+	fs.StringVar(&o.TrustRootPath, "trust-root", "", "pinned trust root `FILE` (required)")
+	fs.StringVar(&o.EvidencePath, "evidence", "", "evidence `FILE` to check against the exhibit's SHA-256")
+}
+
+// Usage is the synopsis of the verify command.
+const Usage = "verify BUNDLE --trust-root FILE [--evidence FILE] [--json]"
+
+// Main runs the verify command line args (everything after the command name) for
+// cmd/custody-verify: it parses the flags, verifies and prints the report to stdout.
+func Main(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o Options
+	o.Register(fs)
+	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n\nVerify a custody bundle offline against a pinned trust root.\n\n", Usage)
+		fs.PrintDefaults()
+	}
+	pos, err := ParseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return Usagef("usage: %s: want one BUNDLE argument, got %d", Usage, len(pos))
+	}
+	o.BundlePath = pos[0]
+	return Run(o, stdout)
+}
+
+// Run verifies the bundle of o and writes the report to stdout. It returns a non-nil
+// error, after writing the report, if anything fails to verify: the error then wraps
+// custody.ErrVerification, or says which input could not be read.
+func Run(o Options, stdout io.Writer) error {
+	if o.TrustRootPath == "" {
+		return Usagef("usage: %s: --trust-root is required", Usage)
+	}
+	report, verr := verify(o)
+	var werr error
+	if o.JSON {
+		werr = WriteJSON(stdout, report, verr)
+	} else {
+		werr = WriteText(stdout, report, verr)
+	}
+	if verr != nil {
+		return verr
+	}
+	return werr
+}
+
+// verify reads the inputs and runs custody.Verify.
+func verify(o Options) (*custody.Report, error) {
+	tr, err := readTrustRoot(o.TrustRootPath)
+	if err != nil {
+		return nil, err
+	}
+	b, err := readBundle(o.BundlePath)
+	if err != nil {
+		return nil, err
+	}
+	var opts custody.VerifyOptions
+	if o.EvidencePath != "" {
+		f, err := os.Open(o.EvidencePath)
+		if err != nil {
+			return nil, fmt.Errorf("opening evidence file: %w", err)
+		}
+		defer f.Close()
+		opts.Content = f
+		if o.WrapContent != nil {
+			if fi, err := f.Stat(); err == nil {
+				opts.Content = o.WrapContent(f, fi.Size())
+			}
+		}
+	}
+	r, err := custody.Verify(b, tr, opts)
+	if err != nil {
+		return r, fmt.Errorf("verifying %s: %w", o.BundlePath, err)
+	}
+	return r, nil
+}
+
+func readTrustRoot(path string) (*custody.TrustRoot, error) {
+	data, err := readFileMax(path, custody.MaxTrustRootSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading trust root: %w", err)
+	}
+	tr, err := custody.ParseTrustRoot(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading trust root %s: %w", path, err)
+	}
+	return tr, nil
+}
+
+func readBundle(path string) (*custody.Bundle, error) {
+	data, err := readFileMax(path, custody.MaxBundleSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle: %w", err)
+	}
+	b, err := custody.ParseBundle(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading bundle %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// readFileMax reads a file of at most limit bytes.
+func readFileMax(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+// JSONReport is the JSON form of a verification report.
+type JSONReport struct {
+	// Verified is true only if every check passed.
+	Verified bool `json:"verified"`
+	// Error is the reason verification failed.
+	Error          string      `json:"error,omitempty"`
+	EvidenceID     string      `json:"evidence_id,omitempty"`
+	CaseID         string      `json:"case_id,omitempty"`
+	SHA256         string      `json:"sha256,omitempty"`
+	Size           int64       `json:"size"`
+	LogOrigin      string      `json:"log_origin,omitempty"`
+	ContentChecked bool        `json:"content_checked"`
+	Events         []JSONEvent `json:"events"`
+}
+
+// JSONEvent is one verified event of a JSONReport.
+type JSONEvent struct {
+	Seq          uint64         `json:"seq"`
+	Time         time.Time      `json:"time"`
+	Action       custody.Action `json:"action"`
+	Actor        custody.Party  `json:"actor"`
+	Counterparty *custody.Party `json:"counterparty,omitempty"`
+	LegalBasis   string         `json:"legal_basis,omitempty"`
+	GrantID      string         `json:"grant_id,omitempty"`
+	Detail       string         `json:"detail,omitempty"`
+	Digest       string         `json:"digest"`
+	KeyID        string         `json:"key_id"`
+	LogIndex     uint64         `json:"log_index"`
+	TreeSize     uint64         `json:"tree_size"`
+	Verified     bool           `json:"verified"`
+}
+
+// NewJSONReport builds the JSON report of a verification that returned r and err
+// (r may be nil or partial when err is set: its events are those that verified).
+func NewJSONReport(r *custody.Report, err error) JSONReport {
+	out := JSONReport{Verified: err == nil && r != nil, Events: []JSONEvent{}}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	if r == nil {
+		return out
+	}
+	out.EvidenceID, out.CaseID, out.SHA256, out.Size = r.EvidenceID, r.CaseID, r.SHA256, r.Size
+	out.LogOrigin, out.ContentChecked = r.Origin, r.ContentChecked
+	for _, ve := range r.Events {
+		ev := ve.Event
+		je := JSONEvent{Seq: ev.Seq, Time: ev.Time, Action: ev.Action, Actor: ev.Actor,
+			Counterparty: ev.Counterparty, LegalBasis: legalBasis(ev), Detail: ev.Detail,
+			Digest: ve.Digest, KeyID: ve.KeyID, LogIndex: ve.LogIndex, TreeSize: ve.TreeSize, Verified: true}
+		if ev.Grant != nil {
+			je.GrantID = ev.Grant.ID
+		}
+		out.Events = append(out.Events, je)
+	}
+	return out
+}
+
+// WriteJSON writes the JSON report of a verification that returned r and err.
+func WriteJSON(w io.Writer, r *custody.Report, err error) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if werr := enc.Encode(NewJSONReport(r, err)); werr != nil {
+		return fmt.Errorf("writing report: %w", werr)
+	}
+	return nil
+}
+
+// WriteText writes the readable report of a verification that returned r and err.
+// After a failure it lists the events that did verify, then the reason.
+func WriteText(w io.Writer, r *custody.Report, err error) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r != nil && r.EvidenceID != "" {
+		fmt.Fprintf(tw, "Exhibit\t%s\n", r.EvidenceID)
+		fmt.Fprintf(tw, "Case\t%s\n", r.CaseID)
+		fmt.Fprintf(tw, "SHA-256\t%s\n", r.SHA256)
+		fmt.Fprintf(tw, "Size\t%d bytes\n", r.Size)
+		fmt.Fprintf(tw, "Log\t%s\n", r.Origin)
+		tw.Flush()
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tCHECK")
+		for _, ve := range r.Events {
+			ev := ve.Event
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\tverified\n", ev.Seq, ev.Time.UTC().Format(time.RFC3339),
+				ev.Action, FormatParty(&ev.Actor), FormatParty(ev.Counterparty), orDash(legalBasis(ev)), ve.LogIndex)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(tw, "RESULT\tFAILED: %v\n", err)
+	case r.ContentChecked:
+		fmt.Fprintf(tw, "Content\tthe evidence file matches the exhibit's SHA-256\n")
+	default:
+		fmt.Fprintf(tw, "Content\tnot checked (give --evidence FILE to check the exhibit's bytes)\n")
+	}
+	if err == nil {
+		fmt.Fprintf(tw, "RESULT\tVERIFIED: %d events; signatures, hash chain and log inclusion check out\n", len(r.Events))
+	}
+	if ferr := tw.Flush(); ferr != nil {
+		return fmt.Errorf("writing report: %w", ferr)
+	}
+	return nil
+}
+
+// FormatParty renders a party as "agency (jurisdiction) person, role", "-" for nil.
+func FormatParty(p *custody.Party) string {
+	if p == nil {
+		return "-"
+	}
+	var b strings.Builder
+	b.WriteString(p.Agency)
+	if p.Jurisdiction != "" {
+		fmt.Fprintf(&b, " (%s)", p.Jurisdiction)
+	}
+	if p.Person != "" {
+		b.WriteString(" " + p.Person)
+	}
+	if p.Role != "" {
+		b.WriteString(", " + p.Role)
+	}
+	return b.String()
+}
+
+// legalBasis is the legal basis an event states or acts under.
+func legalBasis(ev custody.Event) string {
+	if ev.LegalBasis != "" {
+		return ev.LegalBasis
+	}
+	if ev.Grant != nil {
+		return ev.Grant.LegalBasis
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// IsVerificationFailure reports whether err means the bundle must not be trusted, as
+// opposed to an input that could not be read.
+func IsVerificationFailure(err error) bool { return errors.Is(err, custody.ErrVerification) }
