@@ -32,9 +32,32 @@ func benchSize(b *testing.B) int64 {
 	return 1 << 30
 }
 
+// copyDurably copies src to a new file dst on the gateway's disk and fsyncs it: the
+// ceiling of any durable upload on this machine.
+func copyDurably(b *testing.B, src, dst string) {
+	in, err := os.Open(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.CopyBuffer(struct{ io.Writer }{out}, struct{ io.Reader }{in}, make([]byte, 1<<20)); err != nil {
+		b.Fatal(err)
+	}
+	if err := out.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	out.Close()
+	os.Remove(dst)
+}
+
 // BenchmarkTransfer uploads and downloads one file through a gateway on the embedded
 // default and reports, from the same run: single-pass SHA-256 throughput of the file
-// (the baseline), upload and download throughput, their ratios to the baseline, and the
+// (the baseline), a durable copy of the file on the gateway's disk (the disk's ceiling),
+// upload and download throughput, their ratios to the baseline, and the
 // gateway's peak RSS.
 //
 //	go test ./e2e -run '^$' -bench Transfer -benchtime 1x
@@ -52,6 +75,10 @@ func BenchmarkTransfer(b *testing.B) {
 		shaRate := rate(size, time.Since(start))
 
 		start = time.Now()
+		copyDurably(b, path, filepath.Join(g.data, "bench-disk-baseline"))
+		diskRate := rate(size, time.Since(start))
+
+		start = time.Now()
 		id := benchUpload(b, hc, base, path, sum)
 		upRate := rate(size, time.Since(start))
 
@@ -62,7 +89,9 @@ func BenchmarkTransfer(b *testing.B) {
 		b.ReportMetric(shaRate, "sha256-MB/s")
 		b.ReportMetric(upRate, "upload-MB/s")
 		b.ReportMetric(downRate, "download-MB/s")
+		b.ReportMetric(diskRate, "disk-fsync-MB/s")
 		b.ReportMetric(upRate/shaRate, "upload/sha256")
+		b.ReportMetric(upRate/diskRate, "upload/disk")
 		b.ReportMetric(downRate/shaRate, "download/sha256")
 	}
 	b.ReportMetric(float64(peakRSS(b, pid))/(1<<20), "gateway-peak-RSS-MiB")

@@ -1,0 +1,138 @@
+package custody
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+func validStatement() Statement {
+	sum := strings.Repeat("ab", 32)
+	return NewStatement(sum, Event{
+		EvidenceID: "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa", CaseID: "CASE-1", Action: ActionRegister, Time: time.Unix(1700000000, 0).UTC(),
+		Actor:   Party{Agency: "agency-nl", Jurisdiction: "NL"},
+		Exhibit: &Exhibit{SHA256: sum, Size: 1, TagKey: strings.Repeat("00", 32)},
+		Storage: &StorageFacts{Location: "file:///x", CiphertextSHA256: sum, KeyRef: "local:kek-v1"},
+	})
+}
+
+func TestParseStatement(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Statement)
+		want   string // "" = valid
+	}{
+		{"valid", func(*Statement) {}, ""},
+		{"wrong type", func(s *Statement) { s.Type = "x" }, "_type"},
+		{"wrong predicate type", func(s *Statement) { s.PredicateType = "x" }, "predicateType"},
+		{"two subjects", func(s *Statement) { s.Subject = append(s.Subject, s.Subject[0]) }, "subjects"},
+		{"bad digest", func(s *Statement) { s.Subject[0].Digest["sha256"] = "zz" }, "digest"},
+		{"path-like id", func(s *Statement) { s.Predicate.EvidenceID = "../x"; s.Subject[0].Name = "../x" }, "evidence id"},
+		{"bad case id", func(s *Statement) { s.Predicate.CaseID = "a/b" }, "case id"},
+		{"unknown action", func(s *Statement) { s.Predicate.Action = "delete" }, "unknown action"},
+		{"register later", func(s *Statement) { s.Predicate.Seq = 1; s.Predicate.Prev = strings.Repeat("0", 64) }, "only event 0"},
+		{"first with prev", func(s *Statement) { s.Predicate.Prev = strings.Repeat("0", 64) }, "previous digest"},
+		{"exhibit digest differs", func(s *Statement) { s.Predicate.Exhibit.SHA256 = strings.Repeat("cd", 32) }, "exhibit digest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := validStatement()
+			tt.mutate(&s)
+			b, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseStatement(b)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := ParseStatement([]byte(`{"_type":"x","extra":1}`)); err == nil {
+		t.Error("unknown field: got no error")
+	}
+}
+
+func TestLeafRoundTrip(t *testing.T) {
+	st := []byte("statement")
+	key := bytes.Repeat([]byte{7}, 32)
+	leaf := Leaf(st, key, "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa", 3)
+	d, tag, err := ParseLeaf(leaf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != Digest(st) || tag != hex.EncodeToString(Tag(key, "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa", 3)) {
+		t.Errorf("got digest %s tag %s, want the statement's", d, tag)
+	}
+	if bytes.Contains(leaf, []byte("ev-")) {
+		t.Error("the leaf reveals the evidence id")
+	}
+	if other := Tag(key, "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa", 4); hex.EncodeToString(other) == tag {
+		t.Error("tags of two sequence numbers are equal")
+	}
+}
+
+func TestEnvelopeSignature(t *testing.T) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := NewTrustedKey(&priv.PublicKey, time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"x":1}`)
+	h := sha256.Sum256(PAE(PayloadType, payload))
+	sig, _ := ecdsa.SignASN1(rand.Reader, priv, h[:])
+	env := Envelope{PayloadType: PayloadType, Payload: base64.StdEncoding.EncodeToString(payload),
+		Signatures: []Signature{{KeyID: key.KeyID, Sig: base64.StdEncoding.EncodeToString(sig)}}}
+	if err := env.verifyWith(key, payload); err != nil {
+		t.Errorf("good signature: %v", err)
+	}
+	if err := env.verifyWith(key, []byte(`{"x":2}`)); err == nil {
+		t.Error("signature over other payload verified")
+	}
+}
+
+func TestTrustRootValidity(t *testing.T) {
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	until := from.AddDate(0, 6, 0)
+	k, err := NewTrustedKey(&priv.PublicKey, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.ValidUntil = &until
+	for _, tt := range []struct {
+		at   time.Time
+		want bool
+	}{{from.Add(-time.Second), false}, {from, true}, {until.Add(-time.Second), true}, {until, false}} {
+		if got := k.validAt(tt.at); got != tt.want {
+			t.Errorf("validAt(%s) = %v, want %v", tt.at, got, tt.want)
+		}
+	}
+	_, vkey, _ := note.GenerateKey(rand.Reader, "log.example/test")
+	tr := &TrustRoot{EventKeys: []TrustedKey{k}, Log: TrustedLog{Origin: "log.example/test", VerifierKey: vkey}}
+	b, _ := tr.Marshal()
+	if _, err := ParseTrustRoot(b); err != nil {
+		t.Fatalf("ParseTrustRoot: %v", err)
+	}
+	bad := strings.Replace(string(b), k.KeyID, strings.Repeat("0", 64), 1)
+	if _, err := ParseTrustRoot([]byte(bad)); err == nil {
+		t.Error("a key id that does not match its key was accepted")
+	}
+	other := strings.Replace(string(b), `"origin": "log.example/test"`, `"origin": "other.example"`, 1)
+	if _, err := ParseTrustRoot([]byte(other)); err == nil {
+		t.Error("a log key for another origin was accepted")
+	}
+}
