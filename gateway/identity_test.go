@@ -1,0 +1,53 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"testing"
+	"time"
+
+	"github.com/evidencegw/evidencegw/pki"
+)
+
+func TestIdentify(t *testing.T) {
+	ca, err := pki.OpenDevCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := pki.OpenDevCA(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := NewAuthenticator(DefaultConfig(), ca.Cert())
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(issuer *pki.CA, subject pkix.Name) *tls.ConnectionState {
+		c, _, err := issuer.IssueClient(subject, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(c)
+		cert, _ := x509.ParseCertificate(block.Bytes)
+		return &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert, issuer.Cert()}}}
+	}
+	nl := pkix.Name{CommonName: "investigator-nl", Organization: []string{"agency-nl"}, Country: []string{"NL"}}
+	p, err := auth.Identify(issue(ca, nl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Agency != "agency-nl" || p.Jurisdiction != "NL" || p.Role != RoleInvestigator || p.Person != "investigator-nl" {
+		t.Errorf("got %+v, want investigator-nl of agency-nl", p)
+	}
+	if _, err := auth.Identify(issue(other, nl)); err == nil {
+		t.Error("the right subject from another CA was accepted")
+	}
+	if _, err := auth.Identify(issue(ca, pkix.Name{CommonName: "mallory", Organization: []string{"agency-nl"}})); err == nil {
+		t.Error("an unmapped subject was accepted")
+	}
+	if _, err := auth.Identify(&tls.ConnectionState{}); err == nil {
+		t.Error("a connection without a verified chain was accepted")
+	}
+}
