@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 )
 
 // Principal is an authenticated caller.
@@ -26,9 +27,14 @@ func (p Principal) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("agency", p.Agency), slog.String("person", p.Person), slog.String("role", p.Role))
 }
 
-// errUnknownIdentity is returned for a certificate that verified against a trusted CA
-// but maps to no configured member.
-var errUnknownIdentity = errors.New("client certificate is not mapped to a member of any agency")
+// Authentication errors; their text is shown to the client.
+var (
+	// errUnknownIdentity is a certificate that verified against a trusted CA but maps
+	// to no configured member.
+	errUnknownIdentity = errors.New("the client certificate is not mapped to a member of any agency")
+	errNoCertificate   = errors.New("no client certificate")
+	errCertRefused     = errors.New("client certificate refused")
+)
 
 // Authenticator maps verified client certificates to principals.
 type Authenticator struct {
@@ -96,16 +102,28 @@ func loadCerts(path string) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// Identify returns the principal of a TLS connection whose client certificate the TLS
-// layer verified. The certificate's issuer must be the member's agency CA and its
-// subject the member's subject.
-func (a *Authenticator) Identify(cs *tls.ConnectionState) (Principal, error) {
-	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) < 2 {
-		return Principal{}, errUnknownIdentity
+// Identify returns the principal of a TLS connection. The TLS layer only checks that
+// the client holds the key of the certificate it presents (tls.RequireAnyClientCert);
+// Identify verifies the chain to a configured client CA (validity period, client-auth
+// usage), so that a refused certificate gets a precise 401 rather than a torn
+// handshake. The certificate's issuer must be the member's agency CA and its subject
+// the member's subject.
+func (a *Authenticator) Identify(cs *tls.ConnectionState, now time.Time) (Principal, error) {
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return Principal{}, errNoCertificate
 	}
-	leaf := cs.VerifiedChains[0][0]
+	leaf := cs.PeerCertificates[0]
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: a.Pool, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	if err != nil {
+		return Principal{}, certError(leaf, now, err)
+	}
 	subject := leaf.Subject.String()
-	for _, chain := range cs.VerifiedChains {
+	for _, chain := range chains {
 		issuer := chain[1]
 		for _, m := range a.members {
 			if m.subject == subject && hasCert(m.cas, issuer) {
@@ -116,6 +134,22 @@ func (a *Authenticator) Identify(cs *tls.ConnectionState) (Principal, error) {
 		}
 	}
 	return Principal{}, errUnknownIdentity
+}
+
+// certError explains why a client certificate did not verify.
+func certError(leaf *x509.Certificate, now time.Time, err error) error {
+	var inv x509.CertificateInvalidError
+	if errors.As(err, &inv) && inv.Reason == x509.Expired {
+		if now.Before(leaf.NotBefore) {
+			return fmt.Errorf("%w: not valid before %s", errCertRefused, leaf.NotBefore.UTC().Format(time.RFC3339))
+		}
+		return fmt.Errorf("%w: expired at %s", errCertRefused, leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	var ua x509.UnknownAuthorityError
+	if errors.As(err, &ua) {
+		return fmt.Errorf("%w: not issued by a CA this gateway trusts", errCertRefused)
+	}
+	return fmt.Errorf("%w: %v", errCertRefused, err)
 }
 
 func hasCert(certs []*x509.Certificate, c *x509.Certificate) bool {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,23 +32,26 @@ func TestIdentify(t *testing.T) {
 		}
 		block, _ := pem.Decode(c)
 		cert, _ := x509.ParseCertificate(block.Bytes)
-		return &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{cert, issuer.Cert()}}}
+		return &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
 	}
 	nl := pkix.Name{CommonName: "investigator-nl", Organization: []string{"agency-nl"}, Country: []string{"NL"}}
-	p, err := auth.Identify(issue(ca, nl))
+	p, err := auth.Identify(issue(ca, nl), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Agency != "agency-nl" || p.Jurisdiction != "NL" || p.Role != RoleInvestigator || p.Person != "investigator-nl" {
 		t.Errorf("got %+v, want investigator-nl of agency-nl", p)
 	}
-	if _, err := auth.Identify(issue(other, nl)); err == nil {
+	if _, err := auth.Identify(issue(other, nl), time.Now()); err == nil {
 		t.Error("the right subject from another CA was accepted")
 	}
-	if _, err := auth.Identify(issue(ca, pkix.Name{CommonName: "mallory", Organization: []string{"agency-nl"}})); err == nil {
+	if _, err := auth.Identify(issue(ca, pkix.Name{CommonName: "mallory", Organization: []string{"agency-nl"}}), time.Now()); err == nil {
 		t.Error("an unmapped subject was accepted")
 	}
-	if _, err := auth.Identify(&tls.ConnectionState{}); err == nil {
+	if _, err := auth.Identify(issue(ca, nl), time.Now().Add(2*time.Hour)); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Errorf("an expired certificate: got %v, want an error saying it expired", err)
+	}
+	if _, err := auth.Identify(&tls.ConnectionState{}, time.Now()); err == nil {
 		t.Error("a connection without a verified chain was accepted")
 	}
 }

@@ -115,13 +115,12 @@ type principalKey struct{}
 // authenticate maps the client certificate to a principal before any handler runs.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.Identify(r.TLS)
+		p, err := s.Auth.Identify(r.TLS, s.Now())
 		if err != nil {
 			s.metrics.denials.WithLabelValues("unauthenticated").Inc()
-			s.Logger.WarnContext(r.Context(), "request refused: unknown client certificate", "audit", true,
-				"subject", subjectOf(r), "path", r.URL.Path)
-			writeProblem(w, Problem{Type: problemBase + "unauthenticated", Title: "Unauthorized", Status: 401,
-				Detail: "the client certificate is not mapped to a member of any agency"})
+			s.Logger.WarnContext(r.Context(), "request refused: client certificate", "audit", true,
+				"subject", subjectOf(r), "path", r.URL.Path, "reason", err.Error())
+			writeProblem(w, Problem{Type: problemBase + "unauthenticated", Title: "Unauthorized", Status: 401, Detail: err.Error()})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
