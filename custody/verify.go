@@ -19,7 +19,7 @@ import (
 // trusted (as opposed to an unreadable input).
 var ErrVerification = errors.New("custody verification failed")
 
-// VerifiedEvent is one event of a verified bundle.
+// VerifiedEvent is one event of a bundle and what was established about it.
 type VerifiedEvent struct {
 	Event     Event
 	Digest    string
@@ -27,7 +27,14 @@ type VerifiedEvent struct {
 	LogIndex  uint64
 	TreeSize  uint64
 	Statement []byte
+	// Checks lists, in order, what was verified about this event.
+	Checks []string
+	// Failure is the first check this event failed; "" when it verified.
+	Failure string
 }
+
+// Verified reports whether every check of the event passed.
+func (v VerifiedEvent) Verified() bool { return v.Failure == "" }
 
 // Report is what Verify established.
 type Report struct {
@@ -36,7 +43,8 @@ type Report struct {
 	SHA256     string
 	Size       int64
 	Origin     string
-	Events     []VerifiedEvent
+	// Events holds every event of the bundle, verified or not, in bundle order.
+	Events []VerifiedEvent
 	// Checkpoints are the distinct signed checkpoints the proofs lead to, by tree size.
 	Checkpoints map[uint64][]byte
 	// ContentChecked is set when the exhibit's bytes were hashed and matched.
@@ -60,53 +68,58 @@ func failf(format string, args ...any) error {
 //  3. the events form a hash chain: seq 0..n-1 in order, each Prev the digest of the
 //     previous statement, event 0 the registration;
 //  4. every proof's checkpoint is signed by the trusted log key, and the event's leaf
-//     is included in it at the stated index;
+//     is included in it at the stated index; checkpoints of one size agree;
 //  5. with opts.Content, the content's SHA-256 is the exhibit's.
 //
-// The first failure is returned, wrapping ErrVerification, with the event it concerns.
+// Every event is checked, so the report marks each one verified or failed; the first
+// failure is returned, wrapping ErrVerification, naming the event it concerns.
 func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 	if tr.Witnesses.Quorum > 0 {
 		return nil, fmt.Errorf("trust root requires %d witness cosignatures: this verifier does not check witnesses yet", tr.Witnesses.Quorum)
 	}
 	r := &Report{Origin: tr.Log.Origin, Checkpoints: map[uint64][]byte{}}
+	var first error
+	fail := func(i int, ve *VerifiedEvent, err error) {
+		if ve.Failure == "" {
+			ve.Failure = err.Error()
+		}
+		if first == nil {
+			first = fmt.Errorf("event %d: %w", i, err)
+		}
+	}
 	var tagKey []byte
 	for i, entry := range b.Events {
 		ve, err := verifyEntry(entry, tr)
 		if err != nil {
-			return r, fmt.Errorf("event %d: %w", i, err)
+			fail(i, &ve, err)
+			r.Events = append(r.Events, ve)
+			continue
 		}
-		ev := ve.Event
-		if ev.Seq != uint64(i) {
-			return r, failf("event %d: has sequence number %d: events are missing or out of order", i, ev.Seq)
+		if err := r.checkChain(i, &ve, &tagKey); err != nil {
+			fail(i, &ve, err)
 		}
-		if i == 0 {
-			if tagKey, err = ev.TagKey(); err != nil {
-				return r, failf("event 0: %v", err)
-			}
-			r.EvidenceID, r.CaseID = ev.EvidenceID, ev.CaseID
-			r.SHA256, r.Size = ev.Exhibit.SHA256, ev.Exhibit.Size
-		} else {
-			prev := r.Events[i-1]
-			if ev.Prev != prev.Digest {
-				return r, failf("event %d: previous digest %s does not match event %d (%s): the chain is broken", i, ev.Prev, i-1, prev.Digest)
-			}
-			if ev.EvidenceID != r.EvidenceID || ev.CaseID != r.CaseID {
-				return r, failf("event %d: is about %s (case %s), not %s (case %s)", i, ev.EvidenceID, ev.CaseID, r.EvidenceID, r.CaseID)
-			}
-			if ev.Time.Before(prev.Event.Time) {
-				return r, failf("event %d: time %s precedes event %d", i, ev.Time.Format(time.RFC3339), i-1)
+		if tagKey == nil {
+			fail(i, &ve, failf("no valid registration to derive the log leaf from"))
+			r.Events = append(r.Events, ve)
+			continue
+		}
+		cp, err := verifyInclusion(entry.Proof, tr, Leaf(ve.Statement, tagKey, ve.Event.EvidenceID, ve.Event.Seq))
+		if err == nil {
+			if old, ok := r.Checkpoints[cp.size]; ok && !bytes.Equal(cp.root, checkpointRoot(old)) {
+				err = failf("two different log roots for tree size %d: the log forked", cp.size)
 			}
 		}
-		cp, err := verifyInclusion(entry.Proof, tr, Leaf(ve.Statement, tagKey, ev.EvidenceID, ev.Seq))
 		if err != nil {
-			return r, fmt.Errorf("event %d: %w", i, err)
+			fail(i, &ve, err)
+		} else {
+			ve.LogIndex, ve.TreeSize = cp.index, cp.size
+			r.Checkpoints[cp.size] = cp.note
+			ve.Checks = append(ve.Checks, fmt.Sprintf("included in log %s at index %d, under a checkpoint of size %d signed by the log key", tr.Log.Origin, cp.index, cp.size))
 		}
-		ve.LogIndex, ve.TreeSize = cp.index, cp.size
-		if old, ok := r.Checkpoints[cp.size]; ok && !bytes.Equal(cp.root, checkpointRoot(old)) {
-			return r, failf("event %d: two different log roots for tree size %d: the log forked", i, cp.size)
-		}
-		r.Checkpoints[cp.size] = cp.note
 		r.Events = append(r.Events, ve)
+	}
+	if first != nil {
+		return r, first
 	}
 	if opts.Content != nil {
 		h := sha256.New()
@@ -119,6 +132,39 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 		r.ContentChecked = true
 	}
 	return r, nil
+}
+
+// checkChain checks event i's place in the chain and, for event 0, takes the exhibit
+// facts and tag key from it.
+func (r *Report) checkChain(i int, ve *VerifiedEvent, tagKey *[]byte) error {
+	ev := ve.Event
+	if ev.Seq != uint64(i) {
+		return failf("has sequence number %d at position %d: events are missing or out of order", ev.Seq, i)
+	}
+	if i == 0 {
+		k, err := ev.TagKey()
+		if err != nil {
+			return failf("%v", err)
+		}
+		*tagKey = k
+		r.EvidenceID, r.CaseID = ev.EvidenceID, ev.CaseID
+		r.SHA256, r.Size = ev.Exhibit.SHA256, ev.Exhibit.Size
+		ve.Checks = append(ve.Checks, "registers the exhibit: first event of the chain")
+		return nil
+	}
+	prev := r.Events[i-1]
+	switch {
+	case prev.Statement == nil:
+		return failf("cannot be chained: event %d is unreadable", i-1)
+	case ev.Prev != prev.Digest:
+		return failf("previous digest %s does not match event %d (%s): the chain is broken", ev.Prev, i-1, prev.Digest)
+	case ev.EvidenceID != r.EvidenceID || ev.CaseID != r.CaseID:
+		return failf("is about %s (case %s), not %s (case %s)", ev.EvidenceID, ev.CaseID, r.EvidenceID, r.CaseID)
+	case ev.Time.Before(prev.Event.Time):
+		return failf("time %s precedes event %d", ev.Time.Format(time.RFC3339), i-1)
+	}
+	ve.Checks = append(ve.Checks, fmt.Sprintf("chained to event %d by its digest", i-1))
+	return nil
 }
 
 func verifyEntry(entry BundleEntry, tr *TrustRoot) (VerifiedEvent, error) {
@@ -152,6 +198,13 @@ func verifyEntry(entry BundleEntry, tr *TrustRoot) (VerifiedEvent, error) {
 			continue
 		}
 		ve.KeyID = key.KeyID
+		ve.Checks = append(ve.Checks, fmt.Sprintf("signed by trusted key %s, valid at %s", key.KeyID[:16], st.Predicate.Time.Format(time.RFC3339)))
+		if st.Predicate.Receipt != nil {
+			if err := st.Predicate.Receipt.Verify(); err != nil {
+				return ve, failf("the partner's receipt does not verify: %v", err)
+			}
+			ve.Checks = append(ve.Checks, "carries the partner's receipt, signed with its client certificate key")
+		}
 		return ve, nil
 	}
 	return ve, failf("no trusted signature (seq %d, %s): %v", st.Predicate.Seq, st.Predicate.Action, errors.Join(errs...))
