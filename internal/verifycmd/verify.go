@@ -184,10 +184,14 @@ type JSONEvent struct {
 	LogIndex     uint64         `json:"log_index"`
 	TreeSize     uint64         `json:"tree_size"`
 	Verified     bool           `json:"verified"`
+	// Checks lists what was verified about the event; Failure the check it failed.
+	Checks  []string `json:"checks"`
+	Failure string   `json:"failure,omitempty"`
 }
 
 // NewJSONReport builds the JSON report of a verification that returned r and err
-// (r may be nil or partial when err is set: its events are those that verified).
+// (r may be nil when an input could not be read; otherwise it lists every event of
+// the bundle, each marked verified or failed).
 func NewJSONReport(r *custody.Report, err error) JSONReport {
 	out := JSONReport{Verified: err == nil && r != nil, Events: []JSONEvent{}}
 	if err != nil {
@@ -202,7 +206,8 @@ func NewJSONReport(r *custody.Report, err error) JSONReport {
 		ev := ve.Event
 		je := JSONEvent{Seq: ev.Seq, Time: ev.Time, Action: ev.Action, Actor: ev.Actor,
 			Counterparty: ev.Counterparty, LegalBasis: legalBasis(ev), Detail: ev.Detail,
-			Digest: ve.Digest, KeyID: ve.KeyID, LogIndex: ve.LogIndex, TreeSize: ve.TreeSize, Verified: true}
+			Digest: ve.Digest, KeyID: ve.KeyID, LogIndex: ve.LogIndex, TreeSize: ve.TreeSize,
+			Verified: ve.Verified(), Checks: ve.Checks, Failure: ve.Failure}
 		if ev.Grant != nil {
 			je.GrantID = ev.Grant.ID
 		}
@@ -222,7 +227,7 @@ func WriteJSON(w io.Writer, r *custody.Report, err error) error {
 }
 
 // WriteText writes the readable report of a verification that returned r and err.
-// After a failure it lists the events that did verify, then the reason.
+// It lists every event, marked verified or FAILED with the reason, then the result.
 func WriteText(w io.Writer, r *custody.Report, err error) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r != nil && r.EvidenceID != "" {
@@ -236,8 +241,12 @@ func WriteText(w io.Writer, r *custody.Report, err error) error {
 		fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tCHECK")
 		for _, ve := range r.Events {
 			ev := ve.Event
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\tverified\n", ev.Seq, ev.Time.UTC().Format(time.RFC3339),
-				ev.Action, FormatParty(&ev.Actor), FormatParty(ev.Counterparty), orDash(legalBasis(ev)), ve.LogIndex)
+			check := "verified"
+			if !ve.Verified() {
+				check = "FAILED: " + ve.Failure
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", ev.Seq, ev.Time.UTC().Format(time.RFC3339),
+				ev.Action, FormatParty(&ev.Actor), FormatParty(ev.Counterparty), orDash(legalBasis(ev)), ve.LogIndex, check)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)

@@ -112,7 +112,7 @@ func TestMain_JSON(t *testing.T) {
 		wantEvents   int
 	}{
 		{name: "good", wantVerified: true, wantEvents: 3},
-		{name: "chain broken at event 2", tamper: func(b *custody.Bundle) { b.Events[2] = b.Events[1] }, wantEvents: 2},
+		{name: "chain broken at event 2", tamper: func(b *custody.Bundle) { b.Events[2] = b.Events[1] }, wantEvents: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +138,9 @@ func TestMain_JSON(t *testing.T) {
 			}
 			if !tt.wantVerified && got.Error == "" {
 				t.Errorf("failed report has no error")
+			}
+			if !tt.wantVerified && (!got.Events[1].Verified || got.Events[2].Verified || got.Events[2].Failure == "") {
+				t.Errorf("got events %+v, want event 1 verified and event 2 failed with a reason", got.Events)
 			}
 		})
 	}
