@@ -362,7 +362,7 @@ func TestFlippedCiphertextByte(t *testing.T) {
 	g := startGateway(t, "")
 	file, _ := writeRandomFile(t, 2<<20)
 	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-F", "--json", file), "evidence_id")
-	obj := filepath.Join(g.data, "store", "objects", "evidence", id, "content")
+	obj := filepath.Join(g.data, "store", "objects", "content", "NL", id, "sealed")
 	if err := os.Chmod(obj, 0o600); err != nil {
 		t.Fatal(err)
 	}

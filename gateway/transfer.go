@@ -27,9 +27,14 @@ const CipherName = "tink-aes256-gcm-hkdf-sha256-1mib-segments"
 // transferBuffer is the copy buffer of downloads.
 const transferBuffer = 1 << 20
 
-func contentName(id string) string { return "evidence/" + id + "/content" }
+// contentName is the sealed content of an item, kept in its owner's jurisdiction.
+func contentName(jurisdiction, id string) string { return storage.ContentName(jurisdiction, id, "sealed") }
 
-func dataKeyName(id string, n int) string { return fmt.Sprintf("evidence/%s/datakey/%08d.json", id, n) }
+// dataKeyName is version n of an item's wrapped data key, kept beside its content; a
+// key rotation writes the next version, never overwriting one.
+func dataKeyName(jurisdiction, id string, n int) string {
+	return storage.ContentName(jurisdiction, id, fmt.Sprintf("datakey/%08d.json", n))
+}
 
 // storedDataKey is the wrapped data key of an evidence item, kept beside its content.
 type storedDataKey struct {
@@ -57,11 +62,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p Principal) err
 	}
 	id := NewEvidenceID()
 	body := http.MaxBytesReader(w, r.Body, s.Config.MaxUploadBytes)
-	sealed, err := s.Sealer.Seal(ctx, contentName(id), p.Jurisdiction, []byte(id), want, body)
+	sealed, err := s.Sealer.Seal(ctx, contentName(p.Jurisdiction, id), p.Jurisdiction, []byte(id), want, body)
 	if err != nil {
 		return uploadError(err)
 	}
-	if err := s.putDataKey(ctx, id, sealed); err != nil {
+	if err := s.putDataKey(ctx, p.Jurisdiction, id, 1, sealed.KeyRef, sealed.WrappedKey); err != nil {
 		return err
 	}
 	tagKey := make([]byte, 32)
@@ -92,12 +97,12 @@ func uploadError(err error) error {
 	return fmt.Errorf("sealing upload: %w", err)
 }
 
-func (s *Server) putDataKey(ctx context.Context, id string, sealed storage.Sealed) error {
-	b, err := json.Marshal(storedDataKey{KeyRef: sealed.KeyRef, Wrapped: sealed.WrappedKey})
+func (s *Server) putDataKey(ctx context.Context, jurisdiction, id string, n int, keyRef string, wrapped []byte) error {
+	b, err := json.Marshal(storedDataKey{KeyRef: keyRef, Wrapped: wrapped})
 	if err != nil {
 		return err
 	}
-	if _, err := s.Store.Create(ctx, dataKeyName(id, 1), bytes.NewReader(b)); err != nil {
+	if _, err := s.Store.Create(ctx, dataKeyName(jurisdiction, id, n), bytes.NewReader(b)); err != nil {
 		return fmt.Errorf("storing data key of %s: %w", id, err)
 	}
 	return nil
@@ -112,8 +117,8 @@ func storageFacts(sealed storage.Sealed) *custody.StorageFacts {
 // sealedOf rebuilds what the sealer needs to read an item from its register event and
 // its newest wrapped data key.
 func (s *Server) sealedOf(ctx context.Context, st *evidenceState) (storage.Sealed, error) {
-	id := st.register.EvidenceID
-	names, err := s.Store.List(ctx, "evidence/"+id+"/datakey/")
+	id, j := st.register.EvidenceID, st.register.Actor.Jurisdiction
+	names, err := s.Store.List(ctx, storage.ContentName(j, id, "datakey/"))
 	if err != nil || len(names) == 0 {
 		return storage.Sealed{}, fmt.Errorf("finding data key of %s: %v", id, err)
 	}
@@ -128,7 +133,7 @@ func (s *Server) sealedOf(ctx context.Context, st *evidenceState) (storage.Seale
 	}
 	f := st.register.Storage
 	return storage.Sealed{
-		Object: storage.Info{Name: contentName(id), Size: f.CiphertextSize, SHA256: f.CiphertextSHA256,
+		Object: storage.Info{Name: contentName(j, id), Size: f.CiphertextSize, SHA256: f.CiphertextSHA256,
 			Version: f.Version, ETag: f.ETag, Location: f.Location},
 		PlainSHA256: st.register.Exhibit.SHA256, PlainSize: st.register.Exhibit.Size,
 		KeyRef: dk.KeyRef, WrappedKey: dk.Wrapped,
