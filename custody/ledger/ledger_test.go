@@ -19,6 +19,7 @@ import (
 const origin = "test.evidencegw.local/custody"
 
 type fixture struct {
+	tlog  *tesseralog.Log
 	led   *ledger.Ledger
 	tr    *custody.TrustRoot
 	store *memstore.Store
@@ -52,7 +53,7 @@ func newFixture(t *testing.T) fixture {
 	if tr, err = custody.ParseTrustRoot(b); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{led: led, tr: tr, store: store}
+	return fixture{tlog: tlog, led: led, tr: tr, store: store}
 }
 
 const evID = "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -19,3 +19,11 @@ type Log interface {
 	// ConsistencyProof returns the RFC 6962 consistency proof between two tree sizes.
 	ConsistencyProof(ctx context.Context, from, to uint64) ([][]byte, error)
 }
+
+// LeafReader is implemented by logs that can return their leaves, for the completeness
+// scan of courts (docs/bundle.md).
+type LeafReader interface {
+	// Leaves returns count leaves starting at index start, all below treeSize, the
+	// size of a published checkpoint.
+	Leaves(ctx context.Context, start, count, treeSize uint64) ([][]byte, error)
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/transparency-dev/tessera"
+	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"github.com/transparency-dev/tessera/storage/posix"
 	"golang.org/x/mod/sumdb/note"
@@ -124,4 +125,25 @@ func (l *Log) Close(ctx context.Context) error {
 	err := l.shutdown(ctx)
 	l.cancel()
 	return err
+}
+
+var _ ledger.LeafReader = (*Log)(nil)
+
+// Leaves implements ledger.LeafReader, reading the log's entry bundles.
+func (l *Log) Leaves(ctx context.Context, start, count, treeSize uint64) ([][]byte, error) {
+	if count == 0 || start+count > treeSize {
+		return nil, fmt.Errorf("leaves [%d, %d) outside the tree of size %d", start, start+count, treeSize)
+	}
+	var out [][]byte
+	for i := start; i < start+count; {
+		b, err := client.GetEntryBundle(ctx, l.reader.ReadEntryBundle, i/layout.EntryBundleWidth, treeSize)
+		if err != nil {
+			return nil, fmt.Errorf("reading entry bundle of leaf %d: %w", i, err)
+		}
+		off := i % layout.EntryBundleWidth
+		for ; off < uint64(len(b.Entries)) && i < start+count; off, i = off+1, i+1 {
+			out = append(out, b.Entries[off])
+		}
+	}
+	return out, nil
 }
