@@ -352,3 +352,65 @@ func readBounded(r io.Reader, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// LogCheckpoint returns the custody log's latest signed checkpoint.
+func (c *Client) LogCheckpoint(ctx context.Context) ([]byte, error) {
+	const op = "GET /v1/log/checkpoint"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/log/checkpoint", nil), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := readBounded(resp.Body, 64<<10)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return b, nil
+}
+
+// LogConsistency returns the consistency proof between two tree sizes of the log.
+func (c *Client) LogConsistency(ctx context.Context, from, to uint64) ([][]byte, error) {
+	var p ConsistencyProof
+	path := fmt.Sprintf("/v1/log/consistency?from=%d&to=%d", from, to)
+	if err := c.getJSON(ctx, path, &p); err != nil {
+		return nil, err
+	}
+	return p.Hashes, nil
+}
+
+// LogLeaves returns up to count leaves of the log from start, in the tree of size size.
+func (c *Client) LogLeaves(ctx context.Context, start, count, size uint64) ([][]byte, error) {
+	var p LeafPage
+	path := fmt.Sprintf("/v1/log/leaves?start=%d&count=%d&size=%d", start, count, size)
+	if err := c.getJSON(ctx, path, &p); err != nil {
+		return nil, err
+	}
+	if p.Start != start || len(p.Leaves) == 0 || uint64(len(p.Leaves)) > count {
+		return nil, fmt.Errorf("GET /v1/log/leaves: got %d leaves from %d, asked %d from %d", len(p.Leaves), p.Start, count, start)
+	}
+	return p.Leaves, nil
+}
+
+// getJSON GETs a path that may carry a query and decodes the JSON answer.
+func (c *Client) getJSON(ctx context.Context, pathQuery string, out any) error {
+	path, query, _ := strings.Cut(pathQuery, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(path, q), nil)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	req.Header.Set("Accept", JSONMediaType)
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return decodeJSON(resp, "GET "+path, out)
+}

@@ -181,3 +181,21 @@ type Error struct {
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
 }
+
+// ConsistencyProof answers GET /v1/log/consistency: the RFC 6962 consistency proof
+// between two tree sizes of the custody log.
+type ConsistencyProof struct {
+	From   uint64   `json:"from"`
+	To     uint64   `json:"to"`
+	Hashes [][]byte `json:"hashes"`
+}
+
+// LeafPage answers GET /v1/log/leaves: consecutive leaves of the custody log.
+type LeafPage struct {
+	Start  uint64   `json:"start"`
+	Size   uint64   `json:"size"`
+	Leaves [][]byte `json:"leaves"`
+}
+
+// MaxLeafPage is the most leaves one GET /v1/log/leaves returns.
+const MaxLeafPage = 1024

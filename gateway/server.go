@@ -37,6 +37,7 @@ type Deps struct {
 	Auth      *Authenticator
 	Policy    *policy.Engine
 	Ledger    *ledger.Ledger
+	Log       ledger.Log
 	Sealer    *storage.Sealer
 	Store     storage.Store
 	TrustRoot *custody.TrustRoot
@@ -58,7 +59,7 @@ type Server struct {
 
 // New returns the gateway's handler.
 func New(d Deps) (*Server, error) {
-	if d.Auth == nil || d.Policy == nil || d.Ledger == nil || d.Sealer == nil || d.Store == nil || d.TrustRoot == nil {
+	if d.Auth == nil || d.Policy == nil || d.Ledger == nil || d.Log == nil || d.Sealer == nil || d.Store == nil || d.TrustRoot == nil {
 		return nil, errors.New("gateway: missing dependency")
 	}
 	if d.Logger == nil {
@@ -88,6 +89,9 @@ func (s *Server) Handler() http.Handler {
 	v1 := r.PathPrefix("/v1").Subrouter()
 	v1.HandleFunc("/whoami", s.api(s.whoami)).Methods(http.MethodGet)
 	v1.HandleFunc("/trust-root", s.api(s.trustRoot)).Methods(http.MethodGet)
+	v1.HandleFunc("/log/checkpoint", s.api(s.logCheckpoint)).Methods(http.MethodGet)
+	v1.HandleFunc("/log/consistency", s.api(s.logConsistency)).Methods(http.MethodGet)
+	v1.HandleFunc("/log/leaves", s.api(s.logLeaves)).Methods(http.MethodGet)
 	v1.HandleFunc("/evidence", s.api(s.upload)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}", s.api(s.show)).Methods(http.MethodGet)
 	v1.HandleFunc("/evidence/{id}/events", s.api(s.history)).Methods(http.MethodGet)

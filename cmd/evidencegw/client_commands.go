@@ -40,6 +40,7 @@ var clientCommands = map[string]clientCommand{
 	"bundle":     {"bundle EVIDENCE-ID -o FILE", runBundle},
 	"trust-root": {"trust-root -o FILE", runTrustRoot},
 	"verify":     {"verify BUNDLE --trust-root FILE [--evidence FILE]", runVerify},
+	"log":        {logSynopsis, runLog},
 }
 
 // runClientCommand runs the client command name with its arguments. handled is false

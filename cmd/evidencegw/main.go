@@ -29,6 +29,9 @@ Client (each takes --identity DIR or $EVIDENCEGW_IDENTITY, and --json):
   evidencegw whoami
   evidencegw bundle EVIDENCE-ID -o FILE
   evidencegw trust-root -o FILE
+  evidencegw log checkpoint
+  evidencegw log snapshot -o FILE
+  evidencegw log monitor --trust-root FILE --state FILE [--interval DURATION]
 
 Court (offline, no identity):
   evidencegw verify BUNDLE --trust-root FILE [--evidence FILE]

@@ -93,7 +93,7 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 	if err != nil {
 		return err
 	}
-	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led,
+	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led, Log: tlog,
 		Sealer: &storage.Sealer{Store: store, Keys: km}, Store: store, TrustRoot: trustRoot, Logger: logger})
 	if err != nil {
 		return err

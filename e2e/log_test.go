@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/formats/log"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidencegw/evidencegw/custody"
+	gw "github.com/evidencegw/evidencegw/gateway"
+	"github.com/evidencegw/evidencegw/keys"
+)
+
+func TestLogMonitorAndCompleteness(t *testing.T) {
+	g := startGateway(t, "")
+	dir := t.TempDir()
+	file, _ := writeRandomFile(t, 2048)
+	trust, state := filepath.Join(dir, "trust-root.json"), filepath.Join(dir, "monitor.json")
+	g.must("court-nl", "trust-root", "-o", trust)
+
+	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-M", "--json", file), "evidence_id")
+	if out := g.must("court-nl", "log", "monitor", "--trust-root", trust, "--state", state); !strings.Contains(out, "first checkpoint") {
+		t.Errorf("first monitor run: %s", out)
+	}
+	expires := time.Now().AddDate(0, 1, 0).Format("2006-01-02")
+	g.must("investigator-nl", "share", id, "--to", "court-nl", "--legal-basis", "court order 7", "--expires", expires, "--view-only")
+	bundlePath := filepath.Join(dir, "bundle.json")
+	g.must("court-nl", "bundle", id, "-o", bundlePath)
+	g.must("investigator-nl", "upload", "--case", "CASE-OTHER", file)
+	if out := g.must("court-nl", "log", "monitor", "--trust-root", trust, "--state", state); !strings.Contains(out, "consistent") {
+		t.Errorf("second monitor run: %s", out)
+	}
+
+	// The snapshot proves the bundle complete.
+	snapPath := filepath.Join(dir, "snapshot.json")
+	g.must("court-nl", "log", "snapshot", "-o", snapPath)
+	tr := readTrustRoot(t, trust)
+	rep := verifyFile(t, bundlePath, tr)
+	snap := readSnapshot(t, snapPath)
+	if _, err := custody.CheckCompleteness(rep, snap, tr); err != nil {
+		t.Fatalf("completeness of an honest bundle: %v", err)
+	}
+
+	// A forged checkpoint for the size the monitor knows, with another root, signed by
+	// the log key (as a compromised operator could): the monitor must report a fork.
+	km, err := keys.OpenLocal(filepath.Join(g.data, "keys"), gw.DefaultLogOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Checkpoint string }
+	raw, _ := os.ReadFile(state)
+	json.Unmarshal(raw, &st)
+	var cp log.Checkpoint
+	if _, err := cp.Unmarshal([]byte(st.Checkpoint)); err != nil {
+		t.Fatal(err)
+	}
+	cp.Hash = append([]byte{}, cp.Hash...)
+	cp.Hash[0] ^= 0xff
+	cp.Size += 100 // a size the real log has not reached, so the proof cannot match
+	forged, err := note.Sign(&note.Note{Text: string(cp.Marshal())}, km.CheckpointSigner())
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedState, _ := json.Marshal(map[string]string{"checkpoint": string(forged)})
+	os.WriteFile(state, forgedState, 0o600)
+	evidence := filepath.Join(dir, "inconsistency.json")
+	g.fails("court-nl", "SECURITY", "log", "monitor", "--trust-root", trust, "--state", state, "--evidence-out", evidence)
+	var ev custody.InconsistencyError
+	raw, err = os.ReadFile(evidence)
+	if err != nil || json.Unmarshal(raw, &ev) != nil || ev.Older == "" || ev.Newer == "" {
+		t.Fatalf("no usable inconsistency evidence written (err %v): %s", err, raw)
+	}
+	if err := custody.CheckConsistency(tr, []byte(ev.Older), []byte(ev.Newer), ev.Proof); err == nil {
+		t.Error("the written evidence does not reproduce the inconsistency offline")
+	}
+}
+
+func readTrustRoot(t *testing.T, path string) *custody.TrustRoot {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := custody.ParseTrustRoot(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func verifyFile(t *testing.T, path string, tr *custody.TrustRoot) *custody.Report {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := custody.ParseBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := custody.Verify(b, tr, custody.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func readSnapshot(t *testing.T, path string) *custody.LogSnapshot {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := custody.ParseLogSnapshot(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
