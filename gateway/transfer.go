@@ -28,7 +28,9 @@ const CipherName = "tink-aes256-gcm-hkdf-sha256-1mib-segments"
 const transferBuffer = 1 << 20
 
 // contentName is the sealed content of an item, kept in its owner's jurisdiction.
-func contentName(jurisdiction, id string) string { return storage.ContentName(jurisdiction, id, "sealed") }
+func contentName(jurisdiction, id string) string {
+	return storage.ContentName(jurisdiction, id, "sealed")
+}
 
 // dataKeyName is version n of an item's wrapped data key, kept beside its content; a
 // key rotation writes the next version, never overwriting one.
