@@ -414,3 +414,21 @@ func (c *Client) getJSON(ctx context.Context, pathQuery string, out any) error {
 	defer resp.Body.Close()
 	return decodeJSON(resp, "GET "+path, out)
 }
+
+// Hold puts an evidence item's content under legal hold (on) or releases it; either is a
+// custody event.
+func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason string) (*CustodyReceipt, error) {
+	suffix := "/hold"
+	if !on {
+		suffix = "/release"
+	}
+	path, err := evidencePath(evidenceID, suffix)
+	if err != nil {
+		return nil, err
+	}
+	var rc CustodyReceipt
+	if err := c.doJSON(ctx, http.MethodPost, path, RevokeRequest{Reason: reason}, http.StatusOK, &rc); err != nil {
+		return nil, err
+	}
+	return &rc, nil
+}

@@ -35,11 +35,15 @@ const (
 	ActionRevoke           Action = "revoke"
 	ActionIntegrityFailure Action = "integrity-failure"
 	ActionBundleExport     Action = "bundle-export"
+	ActionLegalHold        Action = "legal-hold"
+	ActionLegalHoldRelease Action = "legal-hold-release"
+	ActionKeyRewrap        Action = "key-rewrap"
 )
 
 var validActions = map[Action]bool{
 	ActionRegister: true, ActionShare: true, ActionAccept: true, ActionDownload: true,
 	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
+	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
 }
 
 // Party is an actor or counterparty of an event, as the gateway authenticated it.

@@ -281,6 +281,12 @@ func TestWalkthrough(t *testing.T) {
 		t.Errorf("verify report does not name %s:\n%s", id, report)
 	}
 
+	// Legal hold: only the owner, once, recorded in custody.
+	g.fails("partner-us", "not permitted", "hold", id)
+	g.must("investigator-nl", "hold", id, "--reason", "defence request")
+	g.fails("investigator-nl", "already under legal hold", "hold", id)
+	g.must("investigator-nl", "release", id)
+
 	// Revocation stops the partner.
 	g.must("investigator-nl", "revoke", id, "--grant", grant, "--reason", "case closed")
 	g.fails("partner-us", "revoked", "download", id, "-o", filepath.Join(dir, "after-revoke.bin"))
@@ -296,7 +302,7 @@ func TestWalkthrough(t *testing.T) {
 	g.start()
 	g.must("", "verify", bundle, "--trust-root", trust, "--evidence", file)
 	hist2 := g.must("court-nl", "history", id)
-	if !strings.Contains(hist2, "revoke") {
+	if !strings.Contains(hist2, "revoke") || !strings.Contains(hist2, "legal-hold") {
 		t.Errorf("history after restart lacks the revoke:\n%s", hist2)
 	}
 }

@@ -100,6 +100,8 @@ func (s *Server) Handler() http.Handler {
 	v1.HandleFunc("/evidence/{id}/accept", s.api(s.accept)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/content", s.api(s.download)).Methods(http.MethodGet)
 	v1.HandleFunc("/evidence/{id}/bundle", s.api(s.bundle)).Methods(http.MethodPost)
+	v1.HandleFunc("/evidence/{id}/hold", s.api(s.hold)).Methods(http.MethodPost)
+	v1.HandleFunc("/evidence/{id}/release", s.api(s.release)).Methods(http.MethodPost)
 	return s.authenticate(r)
 }
 

@@ -14,6 +14,8 @@ type evidenceState struct {
 	chain    *ledger.Chain
 	register custody.Event
 	grants   []*grantState
+	// held is set while the content is under legal hold.
+	held bool
 }
 
 type grantState struct {
@@ -45,6 +47,10 @@ func fold(chain *ledger.Chain) *evidenceState {
 			if g := s.grant(ev.Grant); g != nil {
 				g.Downloads++
 			}
+		case custody.ActionLegalHold:
+			s.held = true
+		case custody.ActionLegalHoldRelease:
+			s.held = false
 		}
 	}
 	return s

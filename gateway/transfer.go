@@ -54,15 +54,17 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p Principal) err
 	if err := checkText("description", desc, maxDescription, false); err != nil {
 		return err
 	}
-	if p.Role != RoleInvestigator {
-		s.audit(ctx, p, "register", "", policy.Decision{Policies: []string{"role-investigator-registers"}})
-		return &denied{action: "register", reason: "only investigators register evidence"}
-	}
 	want, err := client.ParseDigest(r.Header.Get(client.HeaderContentDigest))
 	if err != nil {
 		return invalid("Content-Digest with a sha-256 member is required: %v", err)
 	}
 	id := NewEvidenceID()
+	// The resource of a registration is the new item, owned by the caller's agency.
+	newItem := policy.Evidence{ID: id, Owner: p.Agency, Jurisdiction: p.Jurisdiction}
+	if d := s.Policy.Decide(policyPrincipal(p), policy.ActionRegister, newItem, s.Now()); !d.Allow {
+		s.audit(ctx, p, policy.ActionRegister, id, d)
+		return &denied{action: string(policy.ActionRegister), policies: d.Policies, reason: denialReason(policy.ActionRegister, d)}
+	}
 	body := http.MaxBytesReader(w, r.Body, s.Config.MaxUploadBytes)
 	sealed, err := s.Sealer.Seal(ctx, contentName(p.Jurisdiction, id), p.Jurisdiction, []byte(id), want, body)
 	if err != nil {

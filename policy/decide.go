@@ -46,12 +46,14 @@ type Evidence struct {
 type Action string
 
 const (
+	ActionRegister Action = "register" // register new evidence (the resource is the new item)
 	ActionView     Action = "view"     // read metadata and custody history
 	ActionBundle   Action = "bundle"   // build a court bundle (events and proofs)
 	ActionShare    Action = "share"    // issue a grant to another agency
 	ActionRevoke   Action = "revoke"   // revoke a grant
 	ActionAccept   Action = "accept"   // accept a grant with a signed receipt
 	ActionDownload Action = "download" // download the content
+	ActionHold     Action = "hold"     // set or release a legal hold
 )
 
 // A Decision is the outcome of [Engine.Decide].

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -69,4 +70,19 @@ func (r *Router) List(ctx context.Context, prefix string) ([]string, error) {
 		return nil, err
 	}
 	return s.List(ctx, prefix)
+}
+
+var _ LegalHolder = (*Router)(nil)
+
+// SetLegalHold implements LegalHolder for the store that holds name.
+func (r *Router) SetLegalHold(ctx context.Context, name, version string, on bool) error {
+	s, err := r.route(name)
+	if err != nil {
+		return err
+	}
+	lh, ok := s.(LegalHolder)
+	if !ok {
+		return fmt.Errorf("legal hold on %s: %w", name, errors.ErrUnsupported)
+	}
+	return lh.SetLegalHold(ctx, name, version, on)
 }

@@ -67,3 +67,11 @@ type Store interface {
 	// bytewise. prefix is a plain string prefix ("a/b" matches "a/b/c" and "a/bc").
 	List(ctx context.Context, prefix string) ([]string, error)
 }
+
+// LegalHolder is implemented by stores that can put an object under legal hold (S3
+// Object Lock): a held object cannot be deleted, even after its retention period, until
+// the hold is released. Stores without the notion return an error wrapping
+// errors.ErrUnsupported.
+type LegalHolder interface {
+	SetLegalHold(ctx context.Context, name, version string, on bool) error
+}

@@ -41,6 +41,8 @@ var clientCommands = map[string]clientCommand{
 	"trust-root": {"trust-root -o FILE", runTrustRoot},
 	"verify":     {"verify BUNDLE --trust-root FILE [--evidence FILE]", runVerify},
 	"log":        {logSynopsis, runLog},
+	"hold":       {"hold EVIDENCE-ID [--reason TEXT]", runHold},
+	"release":    {"release EVIDENCE-ID [--reason TEXT]", runRelease},
 }
 
 // runClientCommand runs the client command name with its arguments. handled is false

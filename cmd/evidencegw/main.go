@@ -24,6 +24,8 @@ Client (each takes --identity DIR or $EVIDENCEGW_IDENTITY, and --json):
   evidencegw accept EVIDENCE-ID [--grant GRANT-ID]
   evidencegw download EVIDENCE-ID -o FILE
   evidencegw revoke EVIDENCE-ID --grant GRANT-ID [--reason TEXT]
+  evidencegw hold EVIDENCE-ID [--reason TEXT]
+  evidencegw release EVIDENCE-ID [--reason TEXT]
   evidencegw show EVIDENCE-ID
   evidencegw history EVIDENCE-ID
   evidencegw whoami
