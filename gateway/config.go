@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -33,6 +34,63 @@ type Config struct {
 	// Agencies are the agencies and courts whose members may connect. Default: the
 	// three demo agencies (agency-nl, agency-us, court-nl) under the development CA.
 	Agencies []AgencyConfig `yaml:"agencies"`
+	// Backends selects where evidence, keys and the log live; default: all embedded in
+	// the data directory.
+	Backends BackendsConfig `yaml:"backends"`
+}
+
+// BackendsConfig selects the object store, the key manager and the log.
+type BackendsConfig struct {
+	Storage StorageConfig `yaml:"storage"`
+	Keys    KeysConfig    `yaml:"keys"`
+	Log     LogConfig     `yaml:"log"`
+}
+
+// StorageConfig selects the object store: "local" (default, <data>/store) or "s3".
+type StorageConfig struct {
+	Type string `yaml:"type"`
+	// Endpoint is the S3 host:port; Secure selects HTTPS.
+	Endpoint  string `yaml:"endpoint"`
+	Secure    bool   `yaml:"secure"`
+	Region    string `yaml:"region"`
+	AccessKey string `yaml:"access_key"`
+	// SecretKey, or SecretKeyFile holding it.
+	SecretKey     string `yaml:"secret_key"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+	// RetentionMode is the Object Lock mode of every object: COMPLIANCE (production) or
+	// GOVERNANCE (tests); RetentionDays its period.
+	RetentionMode string `yaml:"retention_mode"`
+	RetentionDays int    `yaml:"retention_days"`
+	// CustodyBucket holds the custody events and signed checkpoints.
+	CustodyBucket string `yaml:"custody_bucket"`
+	// Buckets maps each jurisdiction to the bucket holding its agencies' evidence
+	// (data residency); every agency's jurisdiction needs one.
+	Buckets map[string]string `yaml:"buckets"`
+	// Endpoints optionally maps a jurisdiction to its own S3 endpoint.
+	Endpoints map[string]string `yaml:"endpoints"`
+}
+
+// KeysConfig selects the key manager: "local" (default, <data>/keys) or "vault".
+type KeysConfig struct {
+	Type    string `yaml:"type"`
+	Address string `yaml:"address"`
+	// TokenFile holds the Vault token.
+	TokenFile    string `yaml:"token_file"`
+	TransitMount string `yaml:"transit_mount"`
+	// KEKs maps a jurisdiction to its key-encryption key; default "evidence-<jj>".
+	KEKs map[string]string `yaml:"keks"`
+	// EventKey (ecdsa-p256) signs custody events; CheckpointKey (ed25519) signs
+	// checkpoints. Defaults "custody-events", "custody-checkpoints".
+	EventKey      string `yaml:"event_key"`
+	CheckpointKey string `yaml:"checkpoint_key"`
+}
+
+// LogConfig selects the transparency log: "tessera" (default, <data>/log) or "trillian".
+type LogConfig struct {
+	Type string `yaml:"type"`
+	// Address is the Trillian log server's gRPC host:port; TreeID its log tree.
+	Address string `yaml:"address"`
+	TreeID  int64  `yaml:"tree_id"`
 }
 
 // TLSConfig names the server certificate and key files (PEM).
@@ -143,7 +201,78 @@ func (c *Config) fill() error {
 	if len(c.Agencies) == 0 {
 		c.Agencies = DemoAgencies
 	}
-	return c.checkAgencies()
+	if err := c.checkAgencies(); err != nil {
+		return err
+	}
+	return c.Backends.fill(c.Agencies)
+}
+
+func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
+	st := &b.Storage
+	switch st.Type {
+	case "", "local":
+		st.Type = "local"
+	case "s3":
+		if st.Endpoint == "" || st.AccessKey == "" || (st.SecretKey == "") == (st.SecretKeyFile == "") {
+			return fmt.Errorf("backends.storage: s3 needs endpoint, access_key and one of secret_key, secret_key_file")
+		}
+		if st.RetentionMode != "COMPLIANCE" && st.RetentionMode != "GOVERNANCE" {
+			return fmt.Errorf("backends.storage: retention_mode must be COMPLIANCE or GOVERNANCE")
+		}
+		if st.RetentionDays <= 0 {
+			return fmt.Errorf("backends.storage: retention_days must be positive")
+		}
+		if st.CustodyBucket == "" {
+			st.CustodyBucket = "evidence-custody"
+		}
+		for _, a := range agencies {
+			if st.Buckets[a.Jurisdiction] == "" {
+				return fmt.Errorf("backends.storage: no bucket for jurisdiction %s (agency %s): evidence must stay in its jurisdiction", a.Jurisdiction, a.ID)
+			}
+		}
+	default:
+		return fmt.Errorf("backends.storage: type %q is not local or s3", st.Type)
+	}
+	k := &b.Keys
+	switch k.Type {
+	case "", "local":
+		k.Type = "local"
+	case "vault":
+		if k.Address == "" || k.TokenFile == "" {
+			return fmt.Errorf("backends.keys: vault needs address and token_file")
+		}
+		if k.TransitMount == "" {
+			k.TransitMount = "transit"
+		}
+		if k.KEKs == nil {
+			k.KEKs = map[string]string{}
+		}
+		for _, a := range agencies {
+			if k.KEKs[a.Jurisdiction] == "" {
+				k.KEKs[a.Jurisdiction] = "evidence-" + strings.ToLower(a.Jurisdiction)
+			}
+		}
+		if k.EventKey == "" {
+			k.EventKey = "custody-events"
+		}
+		if k.CheckpointKey == "" {
+			k.CheckpointKey = "custody-checkpoints"
+		}
+	default:
+		return fmt.Errorf("backends.keys: type %q is not local or vault", k.Type)
+	}
+	l := &b.Log
+	switch l.Type {
+	case "", "tessera":
+		l.Type = "tessera"
+	case "trillian":
+		if l.Address == "" || l.TreeID == 0 {
+			return fmt.Errorf("backends.log: trillian needs address and tree_id")
+		}
+	default:
+		return fmt.Errorf("backends.log: type %q is not tessera or trillian", l.Type)
+	}
+	return nil
 }
 
 func (c *Config) checkAgencies() error {

@@ -20,6 +20,12 @@ func TestLoadConfig(t *testing.T) {
 		{"bad role", "agencies:\n  - id: a\n    jurisdiction: NL\n    members:\n      - {subject: CN=x, person: x, role: admin}\n", "role"},
 		{"duplicate agency", "agencies:\n  - {id: a, jurisdiction: NL}\n  - {id: a, jurisdiction: NL}\n", "twice"},
 		{"cert without key", "tls:\n  cert: x.pem\n", "together"},
+		{"s3 without buckets", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: GOVERNANCE, retention_days: 1}\n", "no bucket for jurisdiction"},
+		{"s3 bad retention", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: NONE, retention_days: 1}\n", "retention_mode"},
+		{"s3 complete", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: COMPLIANCE, retention_days: 3650, buckets: {NL: evidence-nl, US: evidence-us}}\n", ""},
+		{"vault without token", "backends:\n  keys: {type: vault, address: http://127.0.0.1:8200}\n", "token_file"},
+		{"unknown log", "backends:\n  log: {type: rekor}\n", "not tessera or trillian"},
+		{"trillian without tree", "backends:\n  log: {type: trillian, address: 127.0.0.1:8090}\n", "tree_id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
