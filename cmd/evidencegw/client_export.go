@@ -10,19 +10,35 @@ import (
 	"path/filepath"
 
 	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/custody/caseexport"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
+)
+
+// Output formats of the bundle command.
+const (
+	// formatBundle is the signed custody bundle, for offline verification.
+	formatBundle = "bundle"
+	// formatCASE is the custody chain as CASE/UCO JSON-LD, converted from the bundle.
+	formatCASE = "case-jsonld"
 )
 
 func runBundle(ctx context.Context, inv *invocation, args []string) error {
 	var out string
 	inv.fs.StringVar(&out, "o", "", "write the bundle to `FILE`, which must not exist (required)")
 	inv.fs.StringVar(&out, "output", "", "same as -o")
+	format := formatBundle
+	inv.fs.StringVar(&format, "format", formatBundle, "output `FORMAT`: "+formatBundle+" (the signed custody bundle) or "+
+		formatCASE+" (the custody chain as CASE/UCO JSON-LD, not verifiable on its own)")
 	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
 	if err != nil {
 		return err
 	}
 	if out == "" {
 		return inv.usagef("-o FILE is required")
+	}
+	if format != formatBundle && format != formatCASE {
+		return inv.usagef("--format must be %s or %s", formatBundle, formatCASE)
 	}
 	if err := checkAbsent(out); err != nil {
 		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
@@ -35,21 +51,43 @@ func runBundle(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
 	}
-	if err := writeNewFile(out, r.Raw); err != nil {
+	data := r.Raw
+	if format == formatCASE {
+		if data, err = caseJSONLD(r.Bundle); err != nil {
+			return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
+		}
+	}
+	if err := writeNewFile(out, data); err != nil {
 		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
 	}
 	if inv.json {
 		return inv.printJSON(struct {
 			EvidenceID string                 `json:"evidence_id"`
 			Path       string                 `json:"path"`
+			Format     string                 `json:"format"`
 			Events     int                    `json:"events"`
 			Custody    *client.CustodyReceipt `json:"custody,omitempty"`
-		}{pos[0], out, len(r.Bundle.Events), r.Custody})
+		}{pos[0], out, format, len(r.Bundle.Events), r.Custody})
+	}
+	if format == formatCASE {
+		inv.printf("wrote the custody chain of %s (%d events) as CASE JSON-LD to %s\n", pos[0], len(r.Bundle.Events), out)
+		inv.printCustody(r.Custody)
+		inv.printf("the JSON-LD is not signed and was not verified: export the bundle (--format %s) to verify the chain offline\n", formatBundle)
+		return nil
 	}
 	inv.printf("wrote the custody bundle of %s (%d events) to %s\n", pos[0], len(r.Bundle.Events), out)
 	inv.printCustody(r.Custody)
 	inv.printf("verify it offline with: evidencegw verify %s --trust-root TRUST-ROOT-FILE [--evidence FILE]\n", out)
 	return nil
+}
+
+// caseJSONLD converts a bundle into CASE/UCO JSON-LD (docs/case-export.md).
+func caseJSONLD(b *custody.Bundle) ([]byte, error) {
+	doc, err := caseexport.FromBundle(b)
+	if err != nil {
+		return nil, err
+	}
+	return doc.Marshal()
 }
 
 func runTrustRoot(ctx context.Context, inv *invocation, args []string) error {

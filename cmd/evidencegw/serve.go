@@ -16,15 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/custody/ledger"
-	"github.com/evidencegw/evidencegw/custody/tesseralog"
 	"github.com/evidencegw/evidencegw/gateway"
-	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/pki"
 	"github.com/evidencegw/evidencegw/policy"
 	"github.com/evidencegw/evidencegw/storage"
-	"github.com/evidencegw/evidencegw/storage/localfs"
 )
 
 const (
@@ -64,24 +60,12 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 	if err != nil {
 		return err
 	}
-	km, err := keys.OpenLocal(filepath.Join(dataDir, "keys"), cfg.LogOrigin)
+	be, err := openBackends(ctx, cfg, dataDir, logger)
 	if err != nil {
 		return err
 	}
-	store, err := localfs.New(ctx, localfs.Config{Dir: filepath.Join(dataDir, "store"), Logger: logger})
-	if err != nil {
-		return err
-	}
-	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: km.CheckpointSigner(), Logger: logger})
-	if err != nil {
-		return err
-	}
-	defer tlog.Close(context.WithoutCancel(ctx))
-	trustRoot, keyID, err := buildTrustRoot(filepath.Join(dataDir, "keys", keys.EventKeyFile), km, cfg.LogOrigin)
-	if err != nil {
-		return err
-	}
-	led, err := ledger.New(ledger.Config{Store: store, Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: keyID}, Logger: logger})
+	defer be.close(context.WithoutCancel(ctx))
+	led, err := ledger.New(ledger.Config{Store: be.store, Log: be.log, Signer: be.signer, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -93,8 +77,9 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 	if err != nil {
 		return err
 	}
-	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led, Log: tlog,
-		Sealer: &storage.Sealer{Store: store, Keys: km}, Store: store, TrustRoot: trustRoot, Logger: logger})
+	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led, Log: be.log,
+		Sealer: &storage.Sealer{Store: be.store, Keys: be.dataKeys}, Store: be.store, TrustRoot: be.trustRoot,
+		Logger: logger, Ready: be.ready})
 	if err != nil {
 		return err
 	}
@@ -102,30 +87,6 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 		return err
 	}
 	return listenAndServe(ctx, srv, cfg, ca, auth, filepath.Join(dataDir, "tls"), logger)
-}
-
-// buildTrustRoot describes the event key (valid from its key file's creation) and the log.
-func buildTrustRoot(eventKeyFile string, km *keys.Local, origin string) (*custody.TrustRoot, string, error) {
-	fi, err := os.Stat(eventKeyFile)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading event key: %w", err)
-	}
-	tk, err := custody.NewTrustedKey(km.EventPublicKey(), fi.ModTime().Add(-time.Minute).Truncate(time.Second))
-	if err != nil {
-		return nil, "", err
-	}
-	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: []custody.TrustedKey{tk},
-		Log: custody.TrustedLog{Origin: origin, VerifierKey: km.CheckpointVerifierKey()}, Witnesses: custody.Witnesses{Keys: []string{}}}
-	b, err := tr.Marshal()
-	if err != nil {
-		return nil, "", err
-	}
-	// Parse it back: the gateway serves only a trust root that a court can load.
-	parsed, err := custody.ParseTrustRoot(b)
-	if err != nil {
-		return nil, "", fmt.Errorf("building trust root: %w", err)
-	}
-	return parsed, tk.KeyID, nil
 }
 
 func listenAndServe(ctx context.Context, srv *gateway.Server, cfg gateway.Config, ca *pki.CA, auth *gateway.Authenticator, tlsDir string, logger *slog.Logger) error {

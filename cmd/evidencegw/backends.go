@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/custody/tesseralog"
+	"github.com/evidencegw/evidencegw/gateway"
+	"github.com/evidencegw/evidencegw/keys"
+	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/storage/localfs"
+)
+
+// backends are the gateway's store, keys and log, embedded or real.
+type backends struct {
+	store     storage.Store
+	dataKeys  keys.DataKeys
+	log       ledger.Log
+	signer    ledger.Signer
+	trustRoot *custody.TrustRoot
+	ready     func(context.Context) error
+	closers   []func(context.Context) error
+}
+
+func (b *backends) close(ctx context.Context) {
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		b.closers[i](ctx)
+	}
+}
+
+// openBackends opens what the configuration selects. The embedded default keeps all of
+// it in the data directory.
+func openBackends(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) (*backends, error) {
+	be := &backends{}
+	var err error
+	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger); err != nil {
+		return nil, err
+	}
+	ks, err := openKeys(ctx, cfg, dataDir, logger)
+	if err != nil {
+		return nil, err
+	}
+	be.dataKeys, be.signer, be.ready = ks.dataKeys, ks.signer, ks.ready
+	if be.log, err = openLog(ctx, cfg, dataDir, be.store, ks.checkpointSigner, logger, be); err != nil {
+		return nil, err
+	}
+	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: ks.eventKeys,
+		Log: custody.TrustedLog{Origin: cfg.LogOrigin, VerifierKey: ks.checkpointVerifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
+	b, err := tr.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	// Parse it back: the gateway serves only a trust root that a court can load.
+	if be.trustRoot, err = custody.ParseTrustRoot(b); err != nil {
+		return nil, fmt.Errorf("building trust root: %w", err)
+	}
+	return be, nil
+}
+
+func openStore(ctx context.Context, sc gateway.StorageConfig, dataDir string, logger *slog.Logger) (storage.Store, error) {
+	if sc.Type == "s3" {
+		return openS3(ctx, sc, logger)
+	}
+	return localfs.New(ctx, localfs.Config{Dir: filepath.Join(dataDir, "store"), Logger: logger})
+}
+
+// keySet is what a key manager provides.
+type keySet struct {
+	dataKeys              keys.DataKeys
+	signer                ledger.Signer
+	eventKeys             []custody.TrustedKey
+	checkpointSigner      note.Signer
+	checkpointVerifierKey string
+	ready                 func(context.Context) error
+}
+
+func openKeys(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) (*keySet, error) {
+	if cfg.Backends.Keys.Type == "vault" {
+		return openVault(ctx, cfg, logger)
+	}
+	dir := filepath.Join(dataDir, "keys")
+	km, err := keys.OpenLocal(dir, cfg.LogOrigin)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(filepath.Join(dir, keys.EventKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading event key: %w", err)
+	}
+	// The key is valid from its creation (a minute of slack for clock steps).
+	tk, err := custody.NewTrustedKey(km.EventPublicKey(), fi.ModTime().Add(-time.Minute).Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	return &keySet{dataKeys: km, signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID},
+		eventKeys: []custody.TrustedKey{tk}, checkpointSigner: km.CheckpointSigner(),
+		checkpointVerifierKey: km.CheckpointVerifierKey()}, nil
+}
+
+func openLog(ctx context.Context, cfg gateway.Config, dataDir string, store storage.Store, signer note.Signer, logger *slog.Logger, be *backends) (ledger.Log, error) {
+	if cfg.Backends.Log.Type == "trillian" {
+		return openTrillian(ctx, cfg.Backends.Log, store, signer, logger, be)
+	}
+	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: signer, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	be.closers = append(be.closers, tlog.Close)
+	return tlog, nil
+}
