@@ -26,7 +26,7 @@ type DataKey struct {
 	// Wrapped is Plaintext encrypted by the key-encryption key, safe to store.
 	Wrapped []byte
 	// KeyRef names the key-encryption key and its version, such as "local:kek-1" or
-	// "vault:transit/keys/evidence-nl:3". It goes into the custody record.
+	// "vault:transit/evidence-nl". It goes into the custody record.
 	KeyRef string
 }
 
