@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/transparency-dev/formats/log"
-	"github.com/transparency-dev/merkle/proof"
-	"github.com/transparency-dev/merkle/rfc6962"
 )
 
 // InconsistencyError is a security event: two checkpoints, both signed by the trusted
@@ -67,7 +65,7 @@ func CheckConsistency(tr *TrustRoot, older, newer []byte, consistency [][]byte) 
 	case n.Size == o.Size || o.Size == 0:
 		return nil
 	}
-	if err := proof.VerifyConsistency(rfc6962.DefaultHasher, o.Size, n.Size, consistency, o.Hash, n.Hash); err != nil {
+	if err := VerifyConsistency(o.Size, n.Size, consistency, o.Hash, n.Hash); err != nil {
 		return incons(fmt.Sprintf("the consistency proof from size %d to %d does not verify: %v", o.Size, n.Size, err))
 	}
 	return nil

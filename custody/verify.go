@@ -11,7 +11,6 @@ import (
 
 	"github.com/transparency-dev/formats/log"
 	tproof "github.com/transparency-dev/formats/proof"
-	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
 
@@ -232,7 +231,7 @@ func verifyInclusion(text string, tr *TrustRoot, leaf []byte) (verifiedCheckpoin
 		hashes[i] = p.Hashes[i][:]
 	}
 	leafHash := rfc6962.DefaultHasher.HashLeaf(leaf)
-	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, p.Index, cp.Size, leafHash, hashes, cp.Hash); err != nil {
+	if err := VerifyInclusion(p.Index, cp.Size, leafHash, hashes, cp.Hash); err != nil {
 		return vc, failf("leaf %d is not included in the checkpoint of size %d: %v", p.Index, cp.Size, err)
 	}
 	return verifiedCheckpoint{index: p.Index, size: cp.Size, root: cp.Hash, note: p.Checkpoint}, nil

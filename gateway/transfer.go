@@ -122,18 +122,9 @@ func storageFacts(sealed storage.Sealed) *custody.StorageFacts {
 // its newest wrapped data key.
 func (s *Server) sealedOf(ctx context.Context, st *evidenceState) (storage.Sealed, error) {
 	id, j := st.register.EvidenceID, st.register.Actor.Jurisdiction
-	names, err := s.Store.List(ctx, storage.ContentName(j, id, "datakey/"))
-	if err != nil || len(names) == 0 {
-		return storage.Sealed{}, fmt.Errorf("finding data key of %s: %v", id, err)
-	}
-	rc, _, err := s.Store.Open(ctx, names[len(names)-1], "")
+	dk, _, err := latestDataKey(ctx, s.Store, j, id)
 	if err != nil {
-		return storage.Sealed{}, fmt.Errorf("reading data key of %s: %w", id, err)
-	}
-	defer rc.Close()
-	var dk storedDataKey
-	if err := json.NewDecoder(io.LimitReader(rc, 64<<10)).Decode(&dk); err != nil {
-		return storage.Sealed{}, fmt.Errorf("decoding data key of %s: %w", id, err)
+		return storage.Sealed{}, err
 	}
 	f := st.register.Storage
 	return storage.Sealed{

@@ -23,6 +23,7 @@ import (
 type backends struct {
 	store     storage.Store
 	dataKeys  keys.DataKeys
+	rotator   gateway.Rotator
 	log       ledger.Log
 	signer    ledger.Signer
 	trustRoot *custody.TrustRoot
@@ -48,7 +49,7 @@ func openBackends(ctx context.Context, cfg gateway.Config, dataDir string, logge
 	if err != nil {
 		return nil, err
 	}
-	be.dataKeys, be.signer, be.ready = ks.dataKeys, ks.signer, ks.ready
+	be.dataKeys, be.rotator, be.signer, be.ready = ks.dataKeys, ks.rotator, ks.signer, ks.ready
 	if be.log, err = openLog(ctx, cfg, dataDir, be.store, ks.checkpointSigner, logger, be); err != nil {
 		return nil, err
 	}
@@ -74,7 +75,9 @@ func openStore(ctx context.Context, sc gateway.StorageConfig, dataDir string, lo
 
 // keySet is what a key manager provides.
 type keySet struct {
-	dataKeys              keys.DataKeys
+	dataKeys keys.DataKeys
+	// rotator rotates key-encryption keys and rewraps data keys; nil for local keys.
+	rotator               gateway.Rotator
 	signer                ledger.Signer
 	eventKeys             []custody.TrustedKey
 	checkpointSigner      note.Signer

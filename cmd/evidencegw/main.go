@@ -18,6 +18,9 @@ const usage = `evidencegw: electronic-evidence exchange gateway with a signed ch
 Server:
   evidencegw serve [--data DIR] [--config FILE]
 
+Operator:
+  evidencegw keys rotate --config FILE [--data DIR] [--jurisdiction J[,J...]]
+
 Client (each takes --identity DIR or $EVIDENCEGW_IDENTITY, and --json):
   evidencegw upload --case CASE-ID [--description TEXT] FILE
   evidencegw share EVIDENCE-ID --to AGENCY --legal-basis TEXT --expires DATE [--max-downloads N] [--view-only]
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

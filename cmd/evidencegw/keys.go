@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/gateway"
+)
+
+const keysUsage = "keys rotate --config FILE [--data DIR] [--jurisdiction J[,J...]] [--operator NAME]"
+
+// runKeys runs the operator's key commands. They act on the backends directly, with the
+// gateway's configuration, not through the API.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return usageError{"usage: evidencegw " + keysUsage}
+	}
+	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "the gateway's YAML configuration (required)")
+	dataDir := fs.String("data", "./evidencegw-data", "the gateway's data directory")
+	only := fs.String("jurisdiction", "", "rotate only these jurisdictions (comma-separated; default all)")
+	operator := fs.String("operator", "operator", "who rotates, recorded in each key-rewrap custody event")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *configPath == "" {
+		return usageError{"usage: evidencegw " + keysUsage}
+	}
+	cfg, err := gateway.LoadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	be, err := openBackends(ctx, cfg, *dataDir, logger)
+	if err != nil {
+		return err
+	}
+	defer be.close(context.WithoutCancel(ctx))
+	if be.rotator == nil {
+		return fmt.Errorf("the %s key manager does not rotate keys: key rotation needs backends.keys type vault", cfg.Backends.Keys.Type)
+	}
+	led, err := ledger.New(ledger.Config{Store: be.store, Log: be.log, Signer: be.signer, Logger: logger})
+	if err != nil {
+		return err
+	}
+	for _, j := range rotationJurisdictions(cfg, *only) {
+		n, err := gateway.RotateKeys(ctx, gateway.KeyRotation{Store: be.store, Ledger: led, Rotator: be.rotator, Logger: logger,
+			Actor: custody.Party{Agency: "gateway-operator", Jurisdiction: j, Person: *operator, Role: "operator"}}, j)
+		if err != nil {
+			return fmt.Errorf("jurisdiction %s (%d items rewrapped before the failure): %w", j, n, err)
+		}
+		fmt.Fprintf(stdout, "%s: key-encryption key rotated, %d data keys rewrapped\n", j, n)
+	}
+	return nil
+}
+
+func rotationJurisdictions(cfg gateway.Config, only string) []string {
+	var js []string
+	for _, a := range cfg.Agencies {
+		if !slices.Contains(js, a.Jurisdiction) && (only == "" || slices.Contains(strings.Split(only, ","), a.Jurisdiction)) {
+			js = append(js, a.Jurisdiction)
+		}
+	}
+	return js
+}
