@@ -14,12 +14,40 @@ import (
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/keys/vault"
 	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/storage/s3"
 )
 
 // The real backends (MinIO, Vault, Trillian) are wired here.
 
+// openS3 opens one object-locked bucket per jurisdiction for evidence content (data
+// residency) and the custody bucket for events and checkpoints, behind a Router.
 func openS3(ctx context.Context, sc gateway.StorageConfig, logger *slog.Logger) (storage.Store, error) {
-	return nil, errors.New("s3 storage: not wired yet")
+	secret := sc.SecretKey
+	if sc.SecretKeyFile != "" {
+		b, err := os.ReadFile(sc.SecretKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the S3 secret key: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	open := func(bucket, endpoint string) (storage.Store, error) {
+		if endpoint == "" {
+			endpoint = sc.Endpoint
+		}
+		return s3.New(ctx, s3.Config{Endpoint: endpoint, AccessKey: sc.AccessKey, SecretKey: secret, Secure: sc.Secure,
+			Bucket: bucket, Region: sc.Region, RetentionMode: sc.RetentionMode, RetentionDays: sc.RetentionDays, Logger: logger})
+	}
+	custodyStore, err := open(sc.CustodyBucket, "")
+	if err != nil {
+		return nil, fmt.Errorf("opening custody bucket %s: %w", sc.CustodyBucket, err)
+	}
+	r := &storage.Router{Default: custodyStore, Jurisdictions: map[string]storage.Store{}}
+	for j, bucket := range sc.Buckets {
+		if r.Jurisdictions[j], err = open(bucket, sc.Endpoints[j]); err != nil {
+			return nil, fmt.Errorf("opening the bucket of %s (%s): %w", j, bucket, err)
+		}
+	}
+	return r, nil
 }
 
 func openVault(ctx context.Context, cfg gateway.Config, logger *slog.Logger) (*keySet, error) {
