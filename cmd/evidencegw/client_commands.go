@@ -37,7 +37,7 @@ var clientCommands = map[string]clientCommand{
 	"history":    {"history EVIDENCE-ID", runHistory},
 	"show":       {"show EVIDENCE-ID", runShow},
 	"whoami":     {"whoami", runWhoami},
-	"bundle":     {"bundle EVIDENCE-ID -o FILE", runBundle},
+	"bundle":     {"bundle EVIDENCE-ID -o FILE [--format bundle|case-jsonld]", runBundle},
 	"trust-root": {"trust-root -o FILE", runTrustRoot},
 	"verify":     {"verify BUNDLE --trust-root FILE [--evidence FILE]", runVerify},
 	"log":        {logSynopsis, runLog},

@@ -32,7 +32,7 @@ Client (each takes --identity DIR or $EVIDENCEGW_IDENTITY, and --json):
   evidencegw show EVIDENCE-ID
   evidencegw history EVIDENCE-ID
   evidencegw whoami
-  evidencegw bundle EVIDENCE-ID -o FILE
+  evidencegw bundle EVIDENCE-ID -o FILE [--format bundle|case-jsonld]
   evidencegw trust-root -o FILE
   evidencegw log checkpoint
   evidencegw log snapshot -o FILE
