@@ -76,6 +76,9 @@ func CheckCompleteness(r *Report, snap *LogSnapshot, tr *TrustRoot) (*Completene
 	if len(r.Events) == 0 {
 		return nil, failf("no verified events to check completeness of")
 	}
+	if tr.Log.verifier == nil {
+		return nil, fmt.Errorf("trust root not loaded: use ParseTrustRoot")
+	}
 	cp, _, _, err := log.ParseCheckpoint([]byte(snap.Checkpoint), tr.Log.Origin, tr.Log.verifier)
 	if err != nil {
 		return nil, failf("log snapshot checkpoint not signed by the trusted log key: %v", err)

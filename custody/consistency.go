@@ -35,6 +35,9 @@ func (e *InconsistencyError) Evidence() ([]byte, error) {
 
 // ParseCheckpoint opens a signed checkpoint with the trust root's log key.
 func (tr *TrustRoot) ParseCheckpoint(signed []byte) (*log.Checkpoint, error) {
+	if tr.Log.verifier == nil {
+		return nil, fmt.Errorf("trust root not loaded: use ParseTrustRoot")
+	}
 	cp, _, _, err := log.ParseCheckpoint(signed, tr.Log.Origin, tr.Log.verifier)
 	if err != nil {
 		return nil, failf("checkpoint not signed by the trusted log key: %v", err)

@@ -73,6 +73,9 @@ func failf(format string, args ...any) error {
 // Every event is checked, so the report marks each one verified or failed; the first
 // failure is returned, wrapping ErrVerification, naming the event it concerns.
 func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
+	if tr.Log.verifier == nil {
+		return nil, fmt.Errorf("trust root not loaded: use ParseTrustRoot")
+	}
 	if tr.Witnesses.Quorum > 0 {
 		return nil, fmt.Errorf("trust root requires %d witness cosignatures: this verifier does not check witnesses yet", tr.Witnesses.Quorum)
 	}

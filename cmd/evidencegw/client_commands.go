@@ -39,7 +39,7 @@ var clientCommands = map[string]clientCommand{
 	"whoami":     {"whoami", runWhoami},
 	"bundle":     {"bundle EVIDENCE-ID -o FILE [--format bundle|case-jsonld]", runBundle},
 	"trust-root": {"trust-root -o FILE", runTrustRoot},
-	"verify":     {"verify BUNDLE --trust-root FILE [--evidence FILE]", runVerify},
+	"verify":     {"verify BUNDLE --trust-root FILE [--evidence FILE] [--html FILE] [--json]", runVerify},
 	"log":        {logSynopsis, runLog},
 	"hold":       {"hold EVIDENCE-ID [--reason TEXT]", runHold},
 	"release":    {"release EVIDENCE-ID [--reason TEXT]", runRelease},

@@ -39,7 +39,7 @@ Client (each takes --identity DIR or $EVIDENCEGW_IDENTITY, and --json):
   evidencegw log monitor --trust-root FILE --state FILE [--interval DURATION]
 
 Court (offline, no identity):
-  evidencegw verify BUNDLE --trust-root FILE [--evidence FILE]
+  evidencegw verify BUNDLE --trust-root FILE [--evidence FILE] [--html FILE]
 `
 
 func main() {

@@ -1,7 +1,7 @@
 // Package verifycmd is the offline verification command shared by `evidencegw verify`
 // and the court's `custody-verify`: it reads a bundle, a trust root and optionally the
 // evidence file, runs custody.Verify and prints a readable or JSON report. It imports
-// only the custody package and the standard library, to keep the verifier small.
+// only the custody and internal/report packages and the standard library, to keep the verifier small.
 package verifycmd
 
 import (

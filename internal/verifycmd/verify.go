@@ -1,6 +1,9 @@
 package verifycmd
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/internal/report"
 )
 
 // Options are the inputs of a verification.
@@ -24,20 +28,24 @@ type Options struct {
 	EvidencePath string
 	// JSON selects the JSON report instead of the text one.
 	JSON bool
+	// HTMLPath, if set, is where to write the HTML report as well, whether the bundle
+	// verifies or not.
+	HTMLPath string
 	// WrapContent, if set, wraps the evidence file as it is read (to show progress);
 	// size is the file's length.
 	WrapContent func(r io.Reader, size int64) io.Reader
 }
 
-// Register declares the input flags (--trust-root, --evidence) on fs. The output flag
-// --json is left to the caller, whose other commands may share it.
+// Register declares the input flags (--trust-root, --evidence) and --html on fs. The
+// output flag --json is left to the caller, whose other commands may share it.
 func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.TrustRootPath, "trust-root", "", "pinned trust root `FILE` (required)")
 	fs.StringVar(&o.EvidencePath, "evidence", "", "evidence `FILE` to check against the exhibit's SHA-256")
+	fs.StringVar(&o.HTMLPath, "html", "", "also write a self-contained HTML report for the court to `FILE`")
 }
 
 // Usage is the synopsis of the verify command.
-const Usage = "verify BUNDLE --trust-root FILE [--evidence FILE] [--json]"
+const Usage = "verify BUNDLE --trust-root FILE [--evidence FILE] [--json] [--html FILE]"
 
 // Main runs the verify command line args (everything after the command name) for
 // cmd/custody-verify: it parses the flags, verifies and prints the report to stdout.
@@ -62,19 +70,24 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	return Run(o, stdout)
 }
 
-// Run verifies the bundle of o and writes the report to stdout. It returns a non-nil
-// error, after writing the report, if anything fails to verify: the error then wraps
-// custody.ErrVerification, or says which input could not be read.
+// Run verifies the bundle of o and writes the report to stdout, and with o.HTMLPath
+// the HTML report to that file. It returns a non-nil error, after writing the reports,
+// if anything fails to verify: the error then wraps custody.ErrVerification, or says
+// which input could not be read.
 func Run(o Options, stdout io.Writer) error {
 	if o.TrustRootPath == "" {
 		return Usagef("usage: %s: --trust-root is required", Usage)
 	}
-	report, verr := verify(o)
+	meta := report.Meta{Generated: time.Now(), Tool: report.ToolVersion(), EvidenceName: o.EvidencePath}
+	r, verr := verify(o, &meta)
 	var werr error
 	if o.JSON {
-		werr = WriteJSON(stdout, report, verr)
+		werr = WriteJSON(stdout, r, verr)
 	} else {
-		werr = WriteText(stdout, report, verr)
+		werr = WriteText(stdout, r, verr)
+	}
+	if o.HTMLPath != "" {
+		werr = errors.Join(werr, writeHTMLFile(o.HTMLPath, r, verr, meta))
 	}
 	if verr != nil {
 		return verr
@@ -82,13 +95,27 @@ func Run(o Options, stdout io.Writer) error {
 	return werr
 }
 
-// verify reads the inputs and runs custody.Verify.
-func verify(o Options) (*custody.Report, error) {
-	tr, err := readTrustRoot(o.TrustRootPath)
+// writeHTMLFile writes the HTML report to path.
+func writeHTMLFile(path string, r *custody.Report, verr error, meta report.Meta) error {
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, r, verr, meta); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing HTML report: %w", err)
+	}
+	return nil
+}
+
+// verify reads the inputs and runs custody.Verify. It records in meta the trust root
+// and the names and SHA-256 of the files it read, for the HTML report.
+func verify(o Options, meta *report.Meta) (*custody.Report, error) {
+	meta.BundleName = o.BundlePath
+	tr, err := readTrustRoot(o.TrustRootPath, meta)
 	if err != nil {
 		return nil, err
 	}
-	b, err := readBundle(o.BundlePath)
+	b, err := readBundle(o.BundlePath, meta)
 	if err != nil {
 		return nil, err
 	}
@@ -113,28 +140,36 @@ func verify(o Options) (*custody.Report, error) {
 	return r, nil
 }
 
-func readTrustRoot(path string) (*custody.TrustRoot, error) {
+func readTrustRoot(path string, meta *report.Meta) (*custody.TrustRoot, error) {
 	data, err := readFileMax(path, custody.MaxTrustRootSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust root: %w", err)
 	}
+	meta.TrustRootSHA256 = sha256Hex(data)
 	tr, err := custody.ParseTrustRoot(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading trust root %s: %w", path, err)
 	}
+	meta.TrustRoot = tr
 	return tr, nil
 }
 
-func readBundle(path string) (*custody.Bundle, error) {
+func readBundle(path string, meta *report.Meta) (*custody.Bundle, error) {
 	data, err := readFileMax(path, custody.MaxBundleSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading bundle: %w", err)
 	}
+	meta.BundleSHA256 = sha256Hex(data)
 	b, err := custody.ParseBundle(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading bundle %s: %w", path, err)
 	}
 	return b, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // readFileMax reads a file of at most limit bytes.

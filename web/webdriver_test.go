@@ -1,0 +1,192 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// webDriver is a minimal W3C WebDriver client for chromedriver, over plain HTTP: enough
+// to open a page, give files to its file inputs, click, run a script and take a
+// screenshot.
+type webDriver struct {
+	base string // http://127.0.0.1:port/session/id
+}
+
+// webDriverElement is the key of an element reference in WebDriver JSON.
+const webDriverElement = "element-6066-11e4-a52e-4f735466cecf"
+
+// startWebDriver starts chromedriver and a headless Chromium session; both end with
+// the test.
+func startWebDriver(t *testing.T) *webDriver {
+	t.Helper()
+	chromium := lookTool(t, "chromium", "chromium-browser")
+	driver := lookTool(t, "chromedriver")
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, driver, "--port="+strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting chromedriver: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	root := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitFor(t, "chromedriver to listen", func() bool {
+		resp, err := http.Get(root + "/status")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
+		"browserName":        "chrome",
+		"goog:chromeOptions": map[string]any{"binary": chromium, "args": chromiumFlags(t)},
+		"goog:loggingPrefs":  map[string]any{"browser": "ALL"},
+	}}}
+	wd := &webDriver{base: root}
+	var session struct {
+		SessionID string `json:"sessionId"`
+	}
+	wd.call(t, http.MethodPost, "/session", caps, &session)
+	wd.base = root + "/session/" + session.SessionID
+	t.Cleanup(func() { wd.call(t, http.MethodDelete, "", nil, nil) })
+	return wd
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitFor polls cond until it holds or browserTimeout passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(browserTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// call sends a WebDriver command and decodes the "value" of the answer into out.
+func (wd *webDriver) call(t *testing.T, method, path string, in, out any) {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	// Not t.Context(): the session is deleted in a cleanup, after that is done.
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, wd.base+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("webdriver %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("webdriver %s %s: %s: %s", method, path, resp.Status, raw)
+	}
+	var answer struct {
+		Value json.RawMessage `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		t.Fatalf("webdriver %s %s: %v", method, path, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(answer.Value, out); err != nil {
+			t.Fatalf("webdriver %s %s: decoding %s: %v", method, path, answer.Value, err)
+		}
+	}
+}
+
+func (wd *webDriver) open(t *testing.T, url string) {
+	t.Helper()
+	wd.call(t, http.MethodPost, "/url", map[string]string{"url": url}, nil)
+}
+
+func (wd *webDriver) resize(t *testing.T, width, height int) {
+	t.Helper()
+	wd.call(t, http.MethodPost, "/window/rect", map[string]int{"width": width, "height": height}, nil)
+}
+
+// find returns the reference of the element matching a CSS selector.
+func (wd *webDriver) find(t *testing.T, selector string) string {
+	t.Helper()
+	var el map[string]string
+	wd.call(t, http.MethodPost, "/element", map[string]string{"using": "css selector", "value": selector}, &el)
+	return el[webDriverElement]
+}
+
+// chooseFile gives a file to an <input type=file>, as a user choosing it would.
+func (wd *webDriver) chooseFile(t *testing.T, selector, path string) {
+	t.Helper()
+	wd.call(t, http.MethodPost, "/element/"+wd.find(t, selector)+"/value", map[string]string{"text": path}, nil)
+}
+
+func (wd *webDriver) click(t *testing.T, selector string) {
+	t.Helper()
+	wd.call(t, http.MethodPost, "/element/"+wd.find(t, selector)+"/click", map[string]any{}, nil)
+}
+
+// eval runs a script in the page (its body, ending in return) and decodes the result.
+func (wd *webDriver) eval(t *testing.T, script string, out any, args ...any) {
+	t.Helper()
+	if args == nil {
+		args = []any{}
+	}
+	wd.call(t, http.MethodPost, "/execute/sync", map[string]any{"script": script, "args": args}, out)
+}
+
+func (wd *webDriver) screenshot(t *testing.T) []byte {
+	t.Helper()
+	var b64 string
+	wd.call(t, http.MethodGet, "/screenshot", nil, &b64)
+	png, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return png
+}
+
+// browserLog returns the browser console messages logged since the last call.
+func (wd *webDriver) browserLog(t *testing.T) []string {
+	t.Helper()
+	var entries []struct {
+		Level   string `json:"level"`
+		Message string `json:"message"`
+	}
+	wd.call(t, http.MethodPost, "/se/log", map[string]string{"type": "browser"}, &entries)
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Level+": "+e.Message)
+	}
+	return out
+}
