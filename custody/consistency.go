@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/transparency-dev/formats/log"
 )
@@ -72,4 +73,29 @@ func CheckConsistency(tr *TrustRoot, older, newer []byte, consistency [][]byte) 
 		return incons(fmt.Sprintf("the consistency proof from size %d to %d does not verify: %v", o.Size, n.Size, err))
 	}
 	return nil
+}
+
+// CrossCheck checks that verified bundles of one log agree: checkpoints of the same tree
+// size must have the same root. (Checkpoints of different sizes are checked against
+// each other through a log snapshot, with CheckCompleteness.) It returns the distinct
+// sizes seen; a disagreement is an *InconsistencyError.
+func CrossCheck(reports []*Report) ([]uint64, error) {
+	seen := map[uint64][]byte{}
+	var sizes []uint64
+	for _, r := range reports {
+		for size, cp := range r.Checkpoints {
+			old, ok := seen[size]
+			if !ok {
+				seen[size] = cp
+				sizes = append(sizes, size)
+				continue
+			}
+			if !bytes.Equal(checkpointRoot(old), checkpointRoot(cp)) {
+				return nil, &InconsistencyError{Reason: fmt.Sprintf("fork: two bundles hold different roots for tree size %d", size),
+					Older: string(old), Newer: string(cp)}
+			}
+		}
+	}
+	slices.Sort(sizes)
+	return sizes, nil
 }

@@ -73,14 +73,22 @@ func freePort(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// startGateway starts a gateway on a fresh data directory (or data, if not empty).
+// startGateway starts a gateway on the embedded default, on a fresh data directory
+// (or data, if not empty).
 func startGateway(t testing.TB, data string) *gateway {
+	t.Helper()
+	return startGatewayWith(t, data, "")
+}
+
+// startGatewayWith starts a gateway whose configuration is base (YAML without listen)
+// with a free loopback port.
+func startGatewayWith(t testing.TB, data, base string) *gateway {
 	t.Helper()
 	if data == "" {
 		data = t.TempDir()
 	}
 	g := &gateway{t: t, data: data, config: filepath.Join(t.TempDir(), "config.yaml")}
-	if err := os.WriteFile(g.config, []byte("listen: "+freePort(t)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(g.config, []byte("listen: "+freePort(t)+"\n"+base), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g.start()
@@ -240,7 +248,11 @@ func (g *gateway) objectNames() []string {
 }
 
 func TestWalkthrough(t *testing.T) {
-	g := startGateway(t, "")
+	walkthrough(t, startGateway(t, ""))
+}
+
+// walkthrough is the README walkthrough, with the refusals around it.
+func walkthrough(t *testing.T, g *gateway) {
 	file, content := writeRandomFile(t, 3<<20+12345)
 	dir := t.TempDir()
 

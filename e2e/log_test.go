@@ -45,6 +45,19 @@ func TestLogMonitorAndCompleteness(t *testing.T) {
 	if _, err := custody.CheckCompleteness(rep, snap, tr); err != nil {
 		t.Fatalf("completeness of an honest bundle: %v", err)
 	}
+	if out := g.must("", "verify", bundlePath, "--trust-root", trust, "--log-snapshot", snapPath); !strings.Contains(out, "lists every event") {
+		t.Errorf("verify --log-snapshot does not report completeness:\n%s", out)
+	}
+	// A bundle with its last event cut off is caught by the snapshot.
+	var bundle map[string]any
+	raw0, _ := os.ReadFile(bundlePath)
+	json.Unmarshal(raw0, &bundle)
+	events := bundle["events"].([]any)
+	bundle["events"] = events[:len(events)-1]
+	cut, _ := json.Marshal(bundle)
+	cutPath := filepath.Join(dir, "cut.json")
+	os.WriteFile(cutPath, cut, 0o600)
+	g.fails("", "incomplete", "verify", cutPath, "--trust-root", trust, "--log-snapshot", snapPath)
 
 	// A forged checkpoint for the size the monitor knows, with another root, signed by
 	// the log key (as a compromised operator could): the monitor must report a fork.

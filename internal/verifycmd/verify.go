@@ -31,6 +31,12 @@ type Options struct {
 	// HTMLPath, if set, is where to write the HTML report as well, whether the bundle
 	// verifies or not.
 	HTMLPath string
+	// OtherBundles are further bundles of the same log: each must verify, and all
+	// checkpoints must agree (CrossCheck).
+	OtherBundles []string
+	// LogSnapshotPath, if set, is a log snapshot against which the bundles' completeness
+	// and the consistency of all their checkpoints are checked.
+	LogSnapshotPath string
 	// WrapContent, if set, wraps the evidence file as it is read (to show progress);
 	// size is the file's length.
 	WrapContent func(r io.Reader, size int64) io.Reader
@@ -42,10 +48,11 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.StringVar(&o.TrustRootPath, "trust-root", "", "pinned trust root `FILE` (required)")
 	fs.StringVar(&o.EvidencePath, "evidence", "", "evidence `FILE` to check against the exhibit's SHA-256")
 	fs.StringVar(&o.HTMLPath, "html", "", "also write a self-contained HTML report for the court to `FILE`")
+	fs.StringVar(&o.LogSnapshotPath, "log-snapshot", "", "check completeness and log consistency against the log snapshot `FILE` (evidencegw log snapshot)")
 }
 
 // Usage is the synopsis of the verify command.
-const Usage = "verify BUNDLE --trust-root FILE [--evidence FILE] [--json] [--html FILE]"
+const Usage = "verify BUNDLE [BUNDLE...] --trust-root FILE [--evidence FILE] [--log-snapshot FILE] [--json] [--html FILE]"
 
 // Main runs the verify command line args (everything after the command name) for
 // cmd/custody-verify: it parses the flags, verifies and prints the report to stdout.
@@ -63,10 +70,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return Usagef("usage: %s: want one BUNDLE argument, got %d", Usage, len(pos))
+	if len(pos) == 0 {
+		return Usagef("usage: %s: want at least one BUNDLE argument", Usage)
 	}
-	o.BundlePath = pos[0]
+	o.BundlePath, o.OtherBundles = pos[0], pos[1:]
 	return Run(o, stdout)
 }
 
@@ -80,11 +87,18 @@ func Run(o Options, stdout io.Writer) error {
 	}
 	meta := report.Meta{Generated: time.Now(), Tool: report.ToolVersion(), EvidenceName: o.EvidencePath}
 	r, verr := verify(o, &meta)
+	var lc *LogCheck
+	if verr == nil && (len(o.OtherBundles) > 0 || o.LogSnapshotPath != "") {
+		lc, verr = checkLog(o, r)
+	}
 	var werr error
 	if o.JSON {
-		werr = WriteJSON(stdout, r, verr)
+		werr = WriteJSON(stdout, r, verr, lc)
 	} else {
 		werr = WriteText(stdout, r, verr)
+		if lc != nil {
+			lc.writeText(stdout)
+		}
 	}
 	if o.HTMLPath != "" {
 		werr = errors.Join(werr, writeHTMLFile(o.HTMLPath, r, verr, meta))
@@ -202,6 +216,8 @@ type JSONReport struct {
 	LogOrigin      string      `json:"log_origin,omitempty"`
 	ContentChecked bool        `json:"content_checked"`
 	Events         []JSONEvent `json:"events"`
+	// Log holds the checks across bundles and against a log snapshot, if asked for.
+	Log *LogCheck `json:"log,omitempty"`
 }
 
 // JSONEvent is one verified event of a JSONReport.
@@ -252,10 +268,12 @@ func NewJSONReport(r *custody.Report, err error) JSONReport {
 }
 
 // WriteJSON writes the JSON report of a verification that returned r and err.
-func WriteJSON(w io.Writer, r *custody.Report, err error) error {
+func WriteJSON(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if werr := enc.Encode(NewJSONReport(r, err)); werr != nil {
+	out := NewJSONReport(r, err)
+	out.Log = lc
+	if werr := enc.Encode(out); werr != nil {
 		return fmt.Errorf("writing report: %w", werr)
 	}
 	return nil

@@ -69,9 +69,9 @@ func TestMain_Text(t *testing.T) {
 			wantCode: 2,
 		},
 		{
-			name:     "two bundle arguments",
-			args:     []string{x.bundlePath, x.bundlePath, "--trust-root", x.trustRootPath},
-			wantCode: 2,
+			name: "two bundles of one log",
+			args: []string{x.bundlePath, x.bundlePath, "--trust-root", x.trustRootPath},
+			want: []string{"Also verified", "tree sizes [3] agree"},
 		},
 		{
 			name:     "no trust root",
