@@ -53,7 +53,9 @@ type StorageConfig struct {
 	Endpoint  string `yaml:"endpoint"`
 	Secure    bool   `yaml:"secure"`
 	Region    string `yaml:"region"`
-	AccessKey string `yaml:"access_key"`
+	// AccessKey, or AccessKeyFile holding it.
+	AccessKey     string `yaml:"access_key"`
+	AccessKeyFile string `yaml:"access_key_file"`
 	// SecretKey, or SecretKeyFile holding it.
 	SecretKey     string `yaml:"secret_key"`
 	SecretKeyFile string `yaml:"secret_key_file"`
@@ -213,8 +215,8 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 	case "", "local":
 		st.Type = "local"
 	case "s3":
-		if st.Endpoint == "" || st.AccessKey == "" || (st.SecretKey == "") == (st.SecretKeyFile == "") {
-			return fmt.Errorf("backends.storage: s3 needs endpoint, access_key and one of secret_key, secret_key_file")
+		if st.Endpoint == "" || (st.AccessKey == "") == (st.AccessKeyFile == "") || (st.SecretKey == "") == (st.SecretKeyFile == "") {
+			return fmt.Errorf("backends.storage: s3 needs endpoint, one of access_key, access_key_file and one of secret_key, secret_key_file")
 		}
 		if st.RetentionMode != "COMPLIANCE" && st.RetentionMode != "GOVERNANCE" {
 			return fmt.Errorf("backends.storage: retention_mode must be COMPLIANCE or GOVERNANCE")

@@ -22,19 +22,19 @@ import (
 // openS3 opens one object-locked bucket per jurisdiction for evidence content (data
 // residency) and the custody bucket for events and checkpoints, behind a Router.
 func openS3(ctx context.Context, sc gateway.StorageConfig, logger *slog.Logger) (storage.Store, error) {
-	secret := sc.SecretKey
-	if sc.SecretKeyFile != "" {
-		b, err := os.ReadFile(sc.SecretKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading the S3 secret key: %w", err)
-		}
-		secret = strings.TrimSpace(string(b))
+	access, err := valueOrFile(sc.AccessKey, sc.AccessKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the S3 access key: %w", err)
+	}
+	secret, err := valueOrFile(sc.SecretKey, sc.SecretKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading the S3 secret key: %w", err)
 	}
 	open := func(bucket, endpoint string) (storage.Store, error) {
 		if endpoint == "" {
 			endpoint = sc.Endpoint
 		}
-		return s3.New(ctx, s3.Config{Endpoint: endpoint, AccessKey: sc.AccessKey, SecretKey: secret, Secure: sc.Secure,
+		return s3.New(ctx, s3.Config{Endpoint: endpoint, AccessKey: access, SecretKey: secret, Secure: sc.Secure,
 			Bucket: bucket, Region: sc.Region, RetentionMode: sc.RetentionMode, RetentionDays: sc.RetentionDays, Logger: logger})
 	}
 	custodyStore, err := open(sc.CustodyBucket, "")
@@ -80,4 +80,16 @@ func openVault(ctx context.Context, cfg gateway.Config, logger *slog.Logger) (*k
 
 func openTrillian(ctx context.Context, lc gateway.LogConfig, store storage.Store, signer note.Signer, logger *slog.Logger, be *backends) (ledger.Log, error) {
 	return nil, errors.New("trillian log: not wired yet")
+}
+
+// valueOrFile returns v, or the trimmed content of file when v is empty.
+func valueOrFile(v, file string) (string, error) {
+	if file == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }
