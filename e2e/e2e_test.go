@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -501,4 +502,9 @@ func TestKilledMidUploadLeavesNothing(t *testing.T) {
 	if tmp, _ := os.ReadDir(filepath.Join(g.data, "store", "tmp")); len(tmp) != 0 {
 		t.Errorf("the restart left %d temp files", len(tmp))
 	}
+}
+
+func sha256Sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(s[:])
 }

@@ -50,7 +50,7 @@ func openBackends(ctx context.Context, cfg gateway.Config, dataDir string, logge
 		return nil, err
 	}
 	be.dataKeys, be.rotator, be.signer, be.ready = ks.dataKeys, ks.rotator, ks.signer, ks.ready
-	if be.log, err = openLog(ctx, cfg, dataDir, be.store, ks.checkpointSigner, logger, be); err != nil {
+	if be.log, err = openLog(ctx, cfg, dataDir, be.store, ks, logger, be); err != nil {
 		return nil, err
 	}
 	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: ks.eventKeys,
@@ -108,11 +108,11 @@ func openKeys(ctx context.Context, cfg gateway.Config, dataDir string, logger *s
 		checkpointVerifierKey: km.CheckpointVerifierKey()}, nil
 }
 
-func openLog(ctx context.Context, cfg gateway.Config, dataDir string, store storage.Store, signer note.Signer, logger *slog.Logger, be *backends) (ledger.Log, error) {
+func openLog(ctx context.Context, cfg gateway.Config, dataDir string, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
 	if cfg.Backends.Log.Type == "trillian" {
-		return openTrillian(ctx, cfg.Backends.Log, store, signer, logger, be)
+		return openTrillian(ctx, cfg.Backends.Log, store, ks, logger, be)
 	}
-	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: signer, Logger: logger})
+	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: ks.checkpointSigner, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/custody/trillianlog"
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/keys/vault"
 	"github.com/evidencegw/evidencegw/storage"
@@ -78,8 +78,20 @@ func openVault(ctx context.Context, cfg gateway.Config, logger *slog.Logger) (*k
 		ready: func(ctx context.Context) error { _, err := m.EventKeys(ctx); return err }}, nil
 }
 
-func openTrillian(ctx context.Context, lc gateway.LogConfig, store storage.Store, signer note.Signer, logger *slog.Logger, be *backends) (ledger.Log, error) {
-	return nil, errors.New("trillian log: not wired yet")
+// openTrillian opens the Trillian log; the gateway signs its checkpoints and keeps them
+// write-once in the custody store, shared by every replica.
+func openTrillian(ctx context.Context, lc gateway.LogConfig, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
+	v, err := note.NewVerifier(ks.checkpointVerifierKey)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint verifier key: %w", err)
+	}
+	l, err := trillianlog.New(ctx, trillianlog.Config{Address: lc.Address, TreeID: lc.TreeID, Signer: ks.checkpointSigner,
+		Verifier: v, Store: store, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	be.closers = append(be.closers, l.Close)
+	return l, nil
 }
 
 // valueOrFile returns v, or the trimmed content of file when v is empty.
