@@ -1,0 +1,36 @@
+package trillianlog_test
+
+import (
+	"context"
+	"log/slog"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidencegw/evidencegw/custody/trillianlog"
+	"github.com/evidencegw/evidencegw/storage"
+)
+
+// ExampleNew wires a Trillian-backed log (the `log: type: trillian` backend).
+func ExampleNew() {
+	var (
+		ctx      = context.Background()
+		signer   note.Signer   // the gateway's checkpoint key
+		verifier note.Verifier // its public half
+		store    storage.Store // the shared write-once object store
+	)
+	l, err := trillianlog.New(ctx, trillianlog.Config{
+		Address:  "127.0.0.1:8090",
+		TreeID:   8621173130143394975,
+		Signer:   signer,
+		Verifier: verifier,
+		Store:    store,
+		Logger:   slog.Default(),
+	})
+	if err != nil {
+		slog.Error("opening the transparency log", "err", err)
+		return
+	}
+	defer l.Close(ctx)
+	index, checkpoint, err := l.Append(ctx, []byte("leaf"))
+	_, _, _ = index, checkpoint, err
+}
