@@ -99,7 +99,7 @@ func TestRealStackNoPlaintextStored(t *testing.T) {
 func minioClient(t *testing.T, cfg gw.Config) *minio.Client {
 	t.Helper()
 	sc := cfg.Backends.Storage
-	mc, err := minio.New(sc.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(sc.AccessKey, sc.SecretKey, ""), Secure: sc.Secure})
+	mc, err := minio.New(sc.Endpoint, &minio.Options{Creds: credentialsFor(sc), Secure: sc.Secure})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,3 +270,7 @@ func TestRealStackVaultOutage(t *testing.T) {
 	}
 }
 
+
+func credentialsFor(sc gw.StorageConfig) *credentials.Credentials {
+	return credentials.NewStaticV4(sc.AccessKey, sc.SecretKey, "")
+}

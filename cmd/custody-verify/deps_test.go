@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The court's verifier must stay small and must not be able to talk to the network:
+// its dependencies outside the standard library are exactly these, and it links no
+// network client.
+var allowedDeps = []string{
+	"github.com/evidencegw/evidencegw/cmd/custody-verify",
+	"github.com/evidencegw/evidencegw/custody",
+	"github.com/evidencegw/evidencegw/internal/report",
+	"github.com/evidencegw/evidencegw/internal/verifycmd",
+	"github.com/transparency-dev/formats/log",
+	"github.com/transparency-dev/formats/proof",
+	"github.com/transparency-dev/merkle",
+	"github.com/transparency-dev/merkle/compact",
+	"github.com/transparency-dev/merkle/proof",
+	"github.com/transparency-dev/merkle/rfc6962",
+	"golang.org/x/mod/sumdb/note",
+}
+
+var forbiddenStd = []string{"net/http", "net/rpc", "net/smtp", "crypto/tls", "os/exec"}
+
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(string(out))
+	for _, dep := range got {
+		if !slices.Contains(allowedDeps, dep) {
+			t.Errorf("custody-verify depends on %s, which is not in its allowed list", dep)
+		}
+	}
+	std, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range strings.Fields(string(std)) {
+		if slices.Contains(forbiddenStd, pkg) {
+			t.Errorf("custody-verify links %s", pkg)
+		}
+	}
+}
