@@ -270,7 +270,6 @@ func TestRealStackVaultOutage(t *testing.T) {
 	}
 }
 
-
 func credentialsFor(sc gw.StorageConfig) *credentials.Credentials {
 	return credentials.NewStaticV4(sc.AccessKey, sc.SecretKey, "")
 }

@@ -50,9 +50,9 @@ type BackendsConfig struct {
 type StorageConfig struct {
 	Type string `yaml:"type"`
 	// Endpoint is the S3 host:port; Secure selects HTTPS.
-	Endpoint  string `yaml:"endpoint"`
-	Secure    bool   `yaml:"secure"`
-	Region    string `yaml:"region"`
+	Endpoint string `yaml:"endpoint"`
+	Secure   bool   `yaml:"secure"`
+	Region   string `yaml:"region"`
 	// AccessKey, or AccessKeyFile holding it.
 	AccessKey     string `yaml:"access_key"`
 	AccessKeyFile string `yaml:"access_key_file"`
