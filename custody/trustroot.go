@@ -61,8 +61,13 @@ type TrustedLog struct {
 
 // Witnesses lists witness verifier keys and how many must cosign a checkpoint.
 type Witnesses struct {
-	Quorum int      `json:"quorum"`
-	Keys   []string `json:"keys"`
+	// Quorum is how many distinct witnesses must cosign every checkpoint (0: none).
+	Quorum int `json:"quorum"`
+	// Keys are C2SP tlog-cosignature verifier keys (cosignature/v1, Ed25519), in the
+	// signed-note vkey encoding.
+	Keys []string `json:"keys"`
+
+	verifiers []note.Verifier
 }
 
 // KeyID returns the key id of a public key: hex SHA-256 of its PKIX DER.
@@ -177,6 +182,13 @@ func ParseTrustRoot(b []byte) (*TrustRoot, error) {
 	tr.Log.verifier = v
 	if tr.Witnesses.Quorum > len(tr.Witnesses.Keys) || tr.Witnesses.Quorum < 0 {
 		return nil, fmt.Errorf("trust root: witness quorum %d with %d keys", tr.Witnesses.Quorum, len(tr.Witnesses.Keys))
+	}
+	for _, k := range tr.Witnesses.Keys {
+		wv, err := newCosignatureVerifier(k)
+		if err != nil {
+			return nil, fmt.Errorf("trust root: witness key %q: %w", k, err)
+		}
+		tr.Witnesses.verifiers = append(tr.Witnesses.verifiers, wv)
 	}
 	return &tr, nil
 }

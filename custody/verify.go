@@ -12,6 +12,7 @@ import (
 	"github.com/transparency-dev/formats/log"
 	tproof "github.com/transparency-dev/formats/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // ErrVerification is wrapped by every error of Verify that means the bundle must not be
@@ -75,9 +76,6 @@ func failf(format string, args ...any) error {
 func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 	if tr.Log.verifier == nil {
 		return nil, fmt.Errorf("trust root not loaded: use ParseTrustRoot")
-	}
-	if tr.Witnesses.Quorum > 0 {
-		return nil, fmt.Errorf("trust root requires %d witness cosignatures: this verifier does not check witnesses yet", tr.Witnesses.Quorum)
 	}
 	r := &Report{Origin: tr.Log.Origin, Checkpoints: map[uint64][]byte{}}
 	var first error
@@ -225,9 +223,12 @@ func verifyInclusion(text string, tr *TrustRoot, leaf []byte) (verifiedCheckpoin
 	if err := p.Unmarshal([]byte(text)); err != nil {
 		return vc, failf("malformed tlog-proof: %v", err)
 	}
-	cp, _, _, err := log.ParseCheckpoint(p.Checkpoint, tr.Log.Origin, tr.Log.verifier)
+	cp, _, n, err := log.ParseCheckpoint(p.Checkpoint, tr.Log.Origin, tr.Log.verifier, tr.Witnesses.verifiers...)
 	if err != nil {
 		return vc, failf("checkpoint not signed by the trusted log key: %v", err)
+	}
+	if got := tr.witnessCount(n); got < tr.Witnesses.Quorum {
+		return vc, failf("checkpoint of size %d is cosigned by %d trusted witnesses, the trust root requires %d", cp.Size, got, tr.Witnesses.Quorum)
 	}
 	hashes := make([][]byte, len(p.Hashes))
 	for i := range p.Hashes {
@@ -238,6 +239,20 @@ func verifyInclusion(text string, tr *TrustRoot, leaf []byte) (verifiedCheckpoin
 		return vc, failf("leaf %d is not included in the checkpoint of size %d: %v", p.Index, cp.Size, err)
 	}
 	return verifiedCheckpoint{index: p.Index, size: cp.Size, root: cp.Hash, note: p.Checkpoint}, nil
+}
+
+// witnessCount counts the distinct trusted witnesses whose cosignatures verified on n
+// (note.Open keeps in n.Sigs only signatures by known keys that verified).
+func (tr *TrustRoot) witnessCount(n *note.Note) int {
+	seen := map[string]bool{}
+	for _, sig := range n.Sigs {
+		for _, w := range tr.Witnesses.verifiers {
+			if sig.Name == w.Name() && sig.Hash == w.KeyHash() {
+				seen[w.Name()+"+"+fmt.Sprint(w.KeyHash())] = true
+			}
+		}
+	}
+	return len(seen)
 }
 
 // checkpointRoot returns the root hash of an already verified checkpoint note.
