@@ -1,0 +1,26 @@
+package tesseralog_test
+
+import (
+	"crypto/rand"
+	"testing"
+
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidencegw/evidencegw/custody/ledger/logtest"
+	"github.com/evidencegw/evidencegw/custody/tesseralog"
+)
+
+func TestConformance(t *testing.T) {
+	skey, vkey, err := note.GenerateKey(rand.Reader, "test.example/tessera")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := note.NewSigner(skey)
+	v, _ := note.NewVerifier(vkey)
+	l, err := tesseralog.New(t.Context(), tesseralog.Config{Dir: t.TempDir(), Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(t.Context()) })
+	logtest.Run(t, l, v)
+}
