@@ -76,6 +76,11 @@ func New(d Deps) (*Server, error) {
 
 // Handler returns the routed, authenticated handler.
 func (s *Server) Handler() http.Handler {
+	return s.authenticate(s.routes())
+}
+
+// routes maps every endpoint to its handler.
+func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, Problem{Type: problemBase + "not-found", Title: "Not Found", Status: 404, Detail: "no such endpoint"})
@@ -102,7 +107,7 @@ func (s *Server) Handler() http.Handler {
 	v1.HandleFunc("/evidence/{id}/bundle", s.api(s.bundle)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/hold", s.api(s.hold)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/release", s.api(s.release)).Methods(http.MethodPost)
-	return s.authenticate(r)
+	return r
 }
 
 // NewHTTPServer returns an http.Server for the handler with the gateway's timeouts.
