@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/evidencegw/evidencegw/custody/ledger"
+	"k8s.io/klog/v2"
+
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/pki"
 	"github.com/evidencegw/evidencegw/policy"
@@ -49,6 +51,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	// Tessera and Trillian's client log through klog: send it to the same JSON log.
+	klog.SetSlogLogger(logger.With("component", "log-backend"))
 	return serve(ctx, cfg, *dataDir, logger)
 }
 
