@@ -220,7 +220,7 @@ func (s *Sealer) Verify(ctx context.Context, sealed Sealed) error {
 	defer rc.Close()
 	h := sha256.New()
 	buf := make([]byte, sealBufSize)
-	n, err := io.CopyBuffer(h, ctxReader{ctx, rc}, buf)
+	n, err := io.CopyBuffer(h, ContextReader(ctx, rc), buf)
 	if err != nil {
 		return fmt.Errorf("verifying sealed object %s: %w", name, err)
 	}
@@ -340,15 +340,3 @@ func (o *openReader) Read(p []byte) (int, error) {
 }
 
 func (o *openReader) Close() error { return o.closer.Close() }
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}

@@ -172,7 +172,7 @@ func (s *Store) writeTemp(ctx context.Context, r io.Reader) (tmp string, size in
 	defer s.bufs.Put(bp)
 	// MultiWriter has no ReadFrom and ctxReader no WriteTo, so CopyBuffer really
 	// uses the fixed buffer.
-	size, err = io.CopyBuffer(io.MultiWriter(f, h), ctxReader{ctx, r}, *bp)
+	size, err = io.CopyBuffer(io.MultiWriter(f, h), storage.ContextReader(ctx, r), *bp)
 	if err != nil {
 		return "", 0, "", err
 	}
@@ -345,18 +345,4 @@ func syncDir(dir string) error {
 		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
-}
-
-// ctxReader fails reads once ctx is done. A Read already blocked in the underlying
-// reader is not interrupted.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

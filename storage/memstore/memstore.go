@@ -54,7 +54,7 @@ func (s *Store) Create(ctx context.Context, name string, r io.Reader) (storage.I
 		}
 	}
 	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, ctxReader{ctx, r}); err != nil {
+	if _, err := io.Copy(&buf, storage.ContextReader(ctx, r)); err != nil {
 		return storage.Info{}, fmt.Errorf("creating object %s: %w", name, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -171,16 +171,4 @@ func (s *Store) Truncate(name string, size int64) error {
 	}
 	s.objects[name] = object{data: slices.Clone(o.data[:size]), info: o.info}
 	return nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

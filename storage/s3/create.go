@@ -56,7 +56,7 @@ func (s *Store) Create(ctx context.Context, name string, r io.Reader) (info stor
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
-	r = ctxReader{ctx, r}
+	r = storage.ContextReader(ctx, r)
 	n, rerr := io.ReadFull(r, buf)
 	h := sha256.New()
 	var (
@@ -236,7 +236,7 @@ func (s *Store) hashObject(ctx context.Context, name, version string) (string, e
 	}
 	defer rc.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, ctxReader{ctx, rc}); err != nil {
+	if _, err := io.Copy(h, storage.ContextReader(ctx, rc)); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -301,18 +301,4 @@ func isNameConflict(err error) bool {
 		return true
 	}
 	return false
-}
-
-// ctxReader fails reads once ctx is done. A Read already blocked in the underlying
-// reader is not interrupted.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
