@@ -243,9 +243,12 @@ func checkDigest(want Info, size int64, h hash.Hash) error {
 // Open returns a reader of the plaintext of a sealed object. aad must be the one
 // given to Seal.
 //
-// Each segment is authenticated before its bytes are returned; at the end the
-// ciphertext's size and SHA-256 are checked against sealed.Object. A failure of
-// either surfaces from Read as an error wrapping ErrIntegrity. The plaintext is
+// Each segment is authenticated before its bytes are returned (Tink's final-segment
+// flag also catches truncation); at the end the ciphertext's size is checked against
+// sealed.Object, so appended bytes are caught too. A failure of either surfaces from
+// Read as an error wrapping ErrIntegrity. Open does not hash the ciphertext again: the
+// recorded SHA-256 is Verify's to check, and the gateway calls it before it sends a
+// byte. The plaintext is
 // proven complete and unaltered only once Read returns io.EOF: a consumer must not
 // act on the bytes before that. Errors of the store itself pass through unwrapped
 // by ErrIntegrity.
@@ -264,7 +267,7 @@ func (s *Sealer) Open(ctx context.Context, sealed Sealed, aad []byte) (io.ReadCl
 	if err != nil {
 		return nil, fmt.Errorf("opening sealed object %s: %w", name, err)
 	}
-	src := &sourceReader{r: rc, h: sha256.New()}
+	src := &sourceReader{r: rc}
 	dec, err := aead.NewDecryptingReader(src, aad)
 	if err != nil {
 		rc.Close()
@@ -273,11 +276,10 @@ func (s *Sealer) Open(ctx context.Context, sealed Sealed, aad []byte) (io.ReadCl
 	return &openReader{name: name, want: sealed.Object, src: src, dec: dec, closer: rc}, nil
 }
 
-// sourceReader hashes and counts the ciphertext as the decrypter reads it, and
-// remembers the store's own read error so it is not mistaken for tampering.
+// sourceReader counts the ciphertext as the decrypter reads it, and remembers the
+// store's own read error so it is not mistaken for tampering.
 type sourceReader struct {
 	r    io.Reader
-	h    hash.Hash
 	n    int64
 	err  error // non-EOF error from r
 	done bool  // r returned io.EOF
@@ -285,7 +287,6 @@ type sourceReader struct {
 
 func (s *sourceReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	s.h.Write(p[:n])
 	s.n += int64(n)
 	switch {
 	case err == io.EOF:
@@ -322,11 +323,11 @@ func (o *openReader) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		// Tink stops after the final segment: read on so that trailing bytes
-		// appended to the object are caught by the digest check.
+		// appended to the object are caught by the size check.
 		if _, cerr := io.Copy(io.Discard, o.src); cerr != nil {
 			o.err = fmt.Errorf("reading sealed object %s: %w", o.name, cerr)
-		} else if derr := checkDigest(o.want, o.src.n, o.src.h); derr != nil {
-			o.err = fmt.Errorf("reading sealed object %s: %w", o.name, derr)
+		} else if o.src.n != o.want.Size {
+			o.err = fmt.Errorf("reading sealed object %s: %d ciphertext bytes, recorded %d: %w", o.name, o.src.n, o.want.Size, ErrIntegrity)
 		} else {
 			o.err = io.EOF
 		}

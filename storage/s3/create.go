@@ -128,9 +128,10 @@ func (s *Store) putSingle(ctx context.Context, name string, data []byte, sum str
 	return up, nil
 }
 
-// putMultipart uploads buf (full) and the rest of r, part by part through buf, and
-// completes the upload conditionally. It hashes every byte into h and returns the
-// object's size. On any error the upload is aborted.
+// putMultipart uploads buf (full) and the rest of r, part by part, and completes the
+// upload conditionally. It hashes every byte into h and returns the object's size. While
+// one part uploads, the next is read into a second buffer, so reading (hashing and
+// encrypting upstream) and uploading overlap. On any error the upload is aborted.
 func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf []byte, h hash.Hash) (_ minio.UploadInfo, size int64, err error) {
 	id, err := s.core.NewMultipartUpload(ctx, s.bucket, name, s.putOptions(nil))
 	if err != nil {
@@ -141,23 +142,55 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 			s.abort(ctx, name, id)
 		}
 	}()
+	bp := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(bp)
+	bufs := [2][]byte{buf, *bp}
+	type result struct {
+		part minio.CompletePart
+		err  error
+	}
 	var parts []minio.CompletePart
-	n := len(buf)
+	var inFlight chan result
+	wait := func() error {
+		if inFlight == nil {
+			return nil
+		}
+		res := <-inFlight
+		inFlight = nil
+		if res.err != nil {
+			return res.err
+		}
+		parts = append(parts, res.part)
+		return nil
+	}
+	defer wait() // never return while a part still reads a buffer
+	cur, n, started := 0, len(buf), 0
 	for n > 0 {
-		if len(parts) == maxParts {
+		if started == maxParts {
 			return minio.UploadInfo{}, 0, fmt.Errorf("content longer than %d parts of %d bytes", maxParts, s.partSize)
 		}
-		p, err := s.putPart(ctx, name, id, len(parts)+1, buf[:n], h)
-		if err != nil {
+		data := bufs[cur][:n]
+		h.Write(data)
+		if err := wait(); err != nil {
 			return minio.UploadInfo{}, 0, err
 		}
-		parts = append(parts, p)
+		started++
+		ch := make(chan result, 1)
+		go func(num int) {
+			p, err := s.putPart(ctx, name, id, num, data)
+			ch <- result{p, err}
+		}(started)
+		inFlight = ch
 		size += int64(n)
+		cur ^= 1
 		var rerr error
-		n, rerr = io.ReadFull(r, buf)
+		n, rerr = io.ReadFull(r, bufs[cur])
 		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
 			return minio.UploadInfo{}, 0, fmt.Errorf("reading content: %w", rerr)
 		}
+	}
+	if err := wait(); err != nil {
+		return minio.UploadInfo{}, 0, err
 	}
 	// The last read may have ended on a cancelled context without an error.
 	if err := ctx.Err(); err != nil {
@@ -170,10 +203,8 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 	return up, size, nil
 }
 
-// putPart uploads one part, its payload signed with its own SHA-256, and hashes it
-// into h.
-func (s *Store) putPart(ctx context.Context, name, id string, num int, data []byte, h hash.Hash) (minio.CompletePart, error) {
-	h.Write(data)
+// putPart uploads one part, its payload signed with its own SHA-256.
+func (s *Store) putPart(ctx context.Context, name, id string, num int, data []byte) (minio.CompletePart, error) {
 	sum := sha256.Sum256(data)
 	p, err := s.core.PutObjectPart(ctx, s.bucket, name, id, num, bytes.NewReader(data), int64(len(data)),
 		minio.PutObjectPartOptions{Sha256Hex: hex.EncodeToString(sum[:]), DisableContentSha256: true})

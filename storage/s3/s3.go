@@ -24,10 +24,10 @@
 //
 // # Memory
 //
-// A Create holds one buffer of Config.PartSize bytes (pooled across Creates) whatever
-// the object's size, and uploads parts one at a time: memory is about PartSize per
-// Create in flight (16 MiB by default) plus minio-go's per-request overhead, a few
-// tens of KiB. The largest object is PartSize × 10000 parts (about 156 GiB at 16 MiB;
+// A Create holds two buffers of Config.PartSize bytes (pooled across Creates) whatever
+// the object's size: one part uploads while the next is read. Memory is about
+// 2 × PartSize per Create in flight (32 MiB by default) plus minio-go's per-request
+// overhead, a few tens of KiB. The largest object is PartSize × 10000 parts (about 156 GiB at 16 MiB;
 // raise PartSize for larger evidence).
 package s3
 
