@@ -2,6 +2,8 @@ package s3_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -191,5 +193,26 @@ func TestServerChecksPayloadDigest(t *testing.T) {
 		minio.PutObjectOptions{DisableContentSha256: true})
 	if code := minio.ToErrorResponse(err).Code; code != "XAmzContentSHA256Mismatch" {
 		t.Errorf("PutObject with a wrong signed digest = %v (code %q), want XAmzContentSHA256Mismatch", err, code)
+	}
+}
+
+// TestServerChecksPartCRC32C checks what multipart uploads rely on for transport
+// integrity: the server refuses a part whose x-amz-checksum-crc32c does not match.
+func TestServerChecksPartCRC32C(t *testing.T) {
+	srv := testServer(t)
+	cfg := srv.config(t)
+	newStore(t, cfg)
+	core := minio.Core{Client: srv.admin}
+	id, err := core.NewMultipartUpload(t.Context(), cfg.Bucket, "parts", minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.AbortMultipartUpload(context.WithoutCancel(t.Context()), cfg.Bucket, "parts", id)
+	data := bytes.Repeat([]byte("a"), 5<<20)
+	_, err = core.PutObjectPart(t.Context(), cfg.Bucket, "parts", id, 1, bytes.NewReader(data), int64(len(data)),
+		minio.PutObjectPartOptions{DisableContentSha256: true,
+			CustomHeader: http.Header{"X-Amz-Checksum-Crc32c": []string{base64.StdEncoding.EncodeToString([]byte{1, 2, 3, 4})}}})
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "checksum") {
+		t.Errorf("a part with a wrong CRC32C: got %v, want a checksum error", err)
 	}
 }
