@@ -107,6 +107,9 @@ type GrantResult struct {
 type History struct {
 	EvidenceID string         `json:"evidence_id"`
 	Events     []HistoryEvent `json:"events"`
+	// Partial is set when the caller is a partner: it sees the registration and the
+	// events it took part in, not the owner's dealings with other agencies.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // HistoryEvent is one custody event as the history lists it.

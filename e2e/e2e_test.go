@@ -294,6 +294,13 @@ func walkthrough(t *testing.T, g *gateway) {
 		t.Errorf("verify report does not name %s:\n%s", id, report)
 	}
 
+	// The partner sees its own part of the history, not the share to the court, and
+	// exports no bundle.
+	if ph := g.must("partner-us", "history", id); strings.Contains(ph, "court-nl") || !strings.Contains(ph, "accept") {
+		t.Errorf("partner history shows another agency's transfer, or misses its own:\n%s", ph)
+	}
+	g.fails("partner-us", "not permitted", "bundle", id, "-o", filepath.Join(dir, "partner-bundle.json"))
+
 	// Legal hold: only the owner, once, recorded in custody.
 	g.fails("partner-us", "not permitted", "hold", id)
 	g.must("investigator-nl", "hold", id, "--reason", "defence request")

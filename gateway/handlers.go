@@ -80,14 +80,25 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p Principal) er
 		return err
 	}
 	h := client.History{EvidenceID: st.register.EvidenceID, Events: []client.HistoryEvent{}}
+	// The owner and courts see the whole chain; a partner sees its own part of it.
+	h.Partial = p.Agency != st.owner() && p.Role != RoleCourt
 	for _, rec := range st.chain.Records {
 		ev := rec.Event
+		if h.Partial && ev.Seq != 0 && !concerns(ev, p.Agency) {
+			continue
+		}
 		h.Events = append(h.Events, client.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
 			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Detail: ev.Detail,
 			Digest: rec.Digest, LogIndex: rec.LogIndex, KeyID: rec.Envelope.Signatures[0].KeyID})
 	}
 	writeJSON(w, http.StatusOK, h)
 	return nil
+}
+
+// concerns reports whether an agency took part in an event.
+func concerns(ev custody.Event, agency string) bool {
+	return ev.Actor.Agency == agency || (ev.Counterparty != nil && ev.Counterparty.Agency == agency) ||
+		(ev.Grant != nil && ev.Grant.To == agency)
 }
 
 // decodeJSON reads a bounded JSON body with no unknown fields.

@@ -72,8 +72,8 @@ func TestDecide(t *testing.T) {
 		// A partner before accepting.
 		{"partner view before accept", partner, ActionView,
 			[]Grant{grant("g1", "fr-police", nil)}, true, true, []string{"grantee-read"}, "g1"},
-		{"partner bundle before accept", partner, ActionBundle,
-			[]Grant{grant("g1", "fr-police", nil)}, true, true, []string{"grantee-read"}, "g1"},
+		{"partner cannot bundle", partner, ActionBundle,
+			[]Grant{grant("g1", "fr-police", accepted)}, false, true, nil, ""},
 		{"partner accept", partner, ActionAccept,
 			[]Grant{grant("g1", "fr-police", nil)}, true, true, []string{"grantee-accept"}, "g1"},
 		{"partner download before accept", partner, ActionDownload,

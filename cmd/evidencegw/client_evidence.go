@@ -163,6 +163,9 @@ func runHistory(ctx context.Context, inv *invocation, args []string) error {
 	if inv.json {
 		return inv.printJSON(h)
 	}
+	if h.Partial {
+		inv.printf("your agency's part of the custody history of %s (the owner and courts see all of it)\n", h.EvidenceID)
+	}
 	tw := tabwriter.NewWriter(inv.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tDETAIL")
 	for _, e := range h.Events {
