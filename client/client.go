@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -311,14 +312,23 @@ type BundleResult struct {
 }
 
 // Bundle exports the court bundle of an evidence item. The export is itself a custody
-// event.
-func (c *Client) Bundle(ctx context.Context, evidenceID string) (*BundleResult, error) {
+// event. consistencyFrom lists tree sizes of checkpoints the caller already holds (in
+// other bundles): the bundle then carries consistency proofs from them to its own.
+func (c *Client) Bundle(ctx context.Context, evidenceID string, consistencyFrom ...uint64) (*BundleResult, error) {
 	path, err := evidencePath(evidenceID, "/bundle")
 	if err != nil {
 		return nil, err
 	}
 	op := "POST " + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, nil), nil)
+	var q url.Values
+	if len(consistencyFrom) > 0 {
+		sizes := make([]string, len(consistencyFrom))
+		for i, s := range consistencyFrom {
+			sizes[i] = strconv.FormatUint(s, 10)
+		}
+		q = url.Values{"consistency_from": {strings.Join(sizes, ",")}}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, q), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

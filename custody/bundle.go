@@ -16,6 +16,17 @@ const MaxBundleSize = 64 << 20
 type Bundle struct {
 	MediaType string        `json:"media_type"`
 	Events    []BundleEntry `json:"events"`
+	// Consistency holds, on request, RFC 6962 consistency proofs from earlier tree sizes
+	// (those of bundles the court already holds) to this bundle's checkpoint, so that
+	// several bundles can be checked against each other offline (CrossCheck).
+	Consistency []ConsistencyEntry `json:"consistency,omitempty"`
+}
+
+// ConsistencyEntry is a consistency proof between two tree sizes of the log.
+type ConsistencyEntry struct {
+	FromSize uint64   `json:"from_size"`
+	ToSize   uint64   `json:"to_size"`
+	Hashes   [][]byte `json:"hashes"`
 }
 
 // BundleEntry is one custody event with its proof of inclusion in the log.

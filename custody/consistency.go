@@ -75,13 +75,14 @@ func CheckConsistency(tr *TrustRoot, older, newer []byte, consistency [][]byte) 
 	return nil
 }
 
-// CrossCheck checks that verified bundles of one log agree: checkpoints of the same tree
-// size must have the same root. (Checkpoints of different sizes are checked against
-// each other through a log snapshot, with CheckCompleteness.) It returns the distinct
-// sizes seen; a disagreement is an *InconsistencyError.
-func CrossCheck(reports []*Report) ([]uint64, error) {
+// CrossCheck checks that verified bundles of one log agree. Checkpoints of the same tree
+// size must have the same root. Checkpoints of different sizes are checked with the
+// consistency proofs the bundles carry (Bundle.Consistency): every proof that joins two
+// of the given checkpoints must verify. It returns the distinct sizes seen and the sizes
+// not joined, through verified proofs, to the largest one (they could not be checked
+// without a log snapshot). A disagreement is an *InconsistencyError.
+func CrossCheck(reports []*Report) (sizes, unjoined []uint64, err error) {
 	seen := map[uint64][]byte{}
-	var sizes []uint64
 	for _, r := range reports {
 		for size, cp := range r.Checkpoints {
 			old, ok := seen[size]
@@ -91,11 +92,43 @@ func CrossCheck(reports []*Report) ([]uint64, error) {
 				continue
 			}
 			if !bytes.Equal(checkpointRoot(old), checkpointRoot(cp)) {
-				return nil, &InconsistencyError{Reason: fmt.Sprintf("fork: two bundles hold different roots for tree size %d", size),
+				return nil, nil, &InconsistencyError{Reason: fmt.Sprintf("fork: two bundles hold different roots for tree size %d", size),
 					Older: string(old), Newer: string(cp)}
 			}
 		}
 	}
 	slices.Sort(sizes)
-	return sizes, nil
+	// Union-find over sizes joined by verified consistency proofs.
+	parent := map[uint64]uint64{}
+	var find func(uint64) uint64
+	find = func(x uint64) uint64 {
+		if p, ok := parent[x]; ok && p != x {
+			parent[x] = find(p)
+			return parent[x]
+		}
+		return x
+	}
+	for _, r := range reports {
+		for _, c := range r.Consistency {
+			older, ok := seen[c.FromSize]
+			if !ok {
+				continue // no bundle here holds that checkpoint
+			}
+			newer := seen[c.ToSize]
+			if err := VerifyConsistency(c.FromSize, c.ToSize, c.Hashes, checkpointRoot(older), checkpointRoot(newer)); err != nil {
+				return nil, nil, &InconsistencyError{Reason: fmt.Sprintf("the consistency proof from size %d to %d does not verify: %v", c.FromSize, c.ToSize, err),
+					Older: string(older), Newer: string(newer), Proof: c.Hashes}
+			}
+			parent[find(c.FromSize)] = find(c.ToSize)
+		}
+	}
+	if len(sizes) > 0 {
+		top := find(sizes[len(sizes)-1])
+		for _, s := range sizes {
+			if find(s) != top {
+				unjoined = append(unjoined, s)
+			}
+		}
+	}
+	return sizes, unjoined, nil
 }

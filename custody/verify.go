@@ -49,6 +49,9 @@ type Report struct {
 	Checkpoints map[uint64][]byte
 	// ContentChecked is set when the exhibit's bytes were hashed and matched.
 	ContentChecked bool
+	// Consistency are the bundle's consistency proofs, each ending at one of its
+	// checkpoints; CrossCheck verifies them against other bundles' checkpoints.
+	Consistency []ConsistencyEntry
 }
 
 // VerifyOptions tune Verify.
@@ -120,6 +123,12 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 	}
 	if first != nil {
 		return r, first
+	}
+	for _, c := range b.Consistency {
+		if _, ok := r.Checkpoints[c.ToSize]; !ok || c.FromSize == 0 || c.FromSize > c.ToSize {
+			return r, failf("consistency proof from size %d to %d does not end at a checkpoint of this bundle", c.FromSize, c.ToSize)
+		}
+		r.Consistency = append(r.Consistency, c)
 	}
 	if opts.Content != nil {
 		h := sha256.New()

@@ -36,6 +36,17 @@ func TestLogMonitorAndCompleteness(t *testing.T) {
 		t.Errorf("second monitor run: %s", out)
 	}
 
+	// Two bundles of the log: joined by a consistency proof the newer one carries.
+	newer, plain := filepath.Join(dir, "newer.json"), filepath.Join(dir, "plain.json")
+	g.must("court-nl", "bundle", id, "-o", plain)
+	g.must("court-nl", "bundle", id, "-o", newer, "--consistent-with", bundlePath)
+	if out := g.must("", "verify", bundlePath, plain, "--trust-root", trust); !strings.Contains(out, "Not checked") {
+		t.Errorf("bundles of different sizes without a proof were not flagged:\n%s", out)
+	}
+	if out := g.must("", "verify", bundlePath, newer, "--trust-root", trust); strings.Contains(out, "Not checked") || !strings.Contains(out, "agree") {
+		t.Errorf("bundles joined by a carried proof:\n%s", out)
+	}
+
 	// The snapshot proves the bundle complete.
 	snapPath := filepath.Join(dir, "snapshot.json")
 	g.must("court-nl", "log", "snapshot", "-o", snapPath)

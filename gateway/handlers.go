@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/custody/ledger"
 	"github.com/evidencegw/evidencegw/policy"
 )
 
@@ -293,11 +295,52 @@ func checkReceipt(sr client.SignedReceipt, p Principal, id, grantID, sha string)
 	return rc, nil
 }
 
+// maxConsistencyFrom bounds the consistency proofs one bundle request may ask for.
+const maxConsistencyFrom = 16
+
+// consistencyFrom parses ?consistency_from=N[,M...]: tree sizes of checkpoints the
+// caller already holds.
+func consistencyFrom(r *http.Request) ([]uint64, error) {
+	v := r.URL.Query().Get("consistency_from")
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	if len(parts) > maxConsistencyFrom {
+		return nil, invalid("at most %d sizes in consistency_from", maxConsistencyFrom)
+	}
+	var sizes []uint64
+	for _, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil || n == 0 {
+			return nil, invalid("consistency_from must list positive tree sizes")
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes, nil
+}
+
 func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p Principal) error {
 	id := mux.Vars(r)["id"]
+	from, err := consistencyFrom(r)
+	if err != nil {
+		return err
+	}
+	if len(from) > 0 {
+		// Checked before the export is recorded; the log only grows.
+		size, err := s.logSize(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, f := range from {
+			if f > size {
+				return invalid("consistency_from %d is beyond the log's size %d", f, size)
+			}
+		}
+	}
 	var out []byte
 	var rc client.CustodyReceipt
-	err := s.withChain(r.Context(), id, func() error {
+	err = s.withChain(r.Context(), id, func() error {
 		st, _, err := s.authorized(r.Context(), id, p, policy.ActionBundle)
 		if err != nil {
 			return err
@@ -309,7 +352,10 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p Principal) err
 		if err != nil {
 			return err
 		}
-		b, err := s.Ledger.Bundle(r.Context(), chain)
+		b, err := s.Ledger.Bundle(r.Context(), chain, from...)
+		if errors.Is(err, ledger.ErrBadSize) {
+			return invalid("%v", err)
+		}
 		if err != nil {
 			return err
 		}

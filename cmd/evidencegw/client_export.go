@@ -8,6 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+
+	tproof "github.com/transparency-dev/formats/proof"
 
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
@@ -30,12 +33,18 @@ func runBundle(ctx context.Context, inv *invocation, args []string) error {
 	format := formatBundle
 	inv.fs.StringVar(&format, "format", formatBundle, "output `FORMAT`: "+formatBundle+" (the signed custody bundle) or "+
 		formatCASE+" (the custody chain as CASE/UCO JSON-LD, not verifiable on its own)")
+	var consistentWith string
+	inv.fs.StringVar(&consistentWith, "consistent-with", "", "comma-separated `BUNDLES` already held: include consistency proofs from their checkpoints, so verify can check all of them together offline")
 	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
 	if err != nil {
 		return err
 	}
 	if out == "" {
 		return inv.usagef("-o FILE is required")
+	}
+	from, err := checkpointSizesOf(consistentWith)
+	if err != nil {
+		return err
 	}
 	if format != formatBundle && format != formatCASE {
 		return inv.usagef("--format must be %s or %s", formatBundle, formatCASE)
@@ -47,7 +56,7 @@ func runBundle(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.Bundle(ctx, pos[0])
+	r, err := c.Bundle(ctx, pos[0], from...)
 	if err != nil {
 		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
 	}
@@ -131,11 +140,14 @@ func runTrustRoot(ctx context.Context, inv *invocation, args []string) error {
 func runVerify(ctx context.Context, inv *invocation, args []string) error {
 	var o verifycmd.Options
 	o.Register(inv.fs)
-	pos, err := inv.parse(args, 1, "BUNDLE")
+	pos, err := verifycmd.ParseArgs(inv.fs, args)
 	if err != nil {
-		return err
+		return usageFrom(err)
 	}
-	o.BundlePath, o.JSON = pos[0], inv.json
+	if len(pos) == 0 {
+		return inv.usagef("missing BUNDLE")
+	}
+	o.BundlePath, o.OtherBundles, o.JSON = pos[0], pos[1:], inv.json
 	if o.TrustRootPath == "" {
 		return inv.usagef("--trust-root is required")
 	}
@@ -197,4 +209,39 @@ func writeNewFile(path string, data []byte) (err error) {
 		return fmt.Errorf("creating %s: %w", path, err)
 	}
 	return nil
+}
+
+// checkpointSizesOf reads the tree sizes of the checkpoints in the given bundle files
+// (comma-separated). It only reads them: verify checks the proofs against them.
+func checkpointSizesOf(paths string) ([]uint64, error) {
+	if paths == "" {
+		return nil, nil
+	}
+	seen := map[uint64]bool{}
+	var sizes []uint64
+	for _, path := range strings.Split(paths, ",") {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		b, err := custody.ParseBundle(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, e := range b.Events {
+			var p tproof.TLogProof
+			if err := p.Unmarshal([]byte(e.Proof)); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			size, err := checkpointSize(p.Checkpoint)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if !seen[size] {
+				seen[size] = true
+				sizes = append(sizes, size)
+			}
+		}
+	}
+	return sizes, nil
 }

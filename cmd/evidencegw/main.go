@@ -32,14 +32,14 @@ Client (each takes --identity DIR or $EVIDENCEGW_IDENTITY, and --json):
   evidencegw show EVIDENCE-ID
   evidencegw history EVIDENCE-ID
   evidencegw whoami
-  evidencegw bundle EVIDENCE-ID -o FILE [--format bundle|case-jsonld]
+  evidencegw bundle EVIDENCE-ID -o FILE [--format bundle|case-jsonld] [--consistent-with BUNDLE[,BUNDLE...]]
   evidencegw trust-root -o FILE
   evidencegw log checkpoint
   evidencegw log snapshot -o FILE
   evidencegw log monitor --trust-root FILE --state FILE [--interval DURATION]
 
 Court (offline, no identity):
-  evidencegw verify BUNDLE --trust-root FILE [--evidence FILE] [--html FILE]
+  evidencegw verify BUNDLE [BUNDLE...] --trust-root FILE [--evidence FILE] [--log-snapshot FILE] [--html FILE]
 `
 
 func main() {

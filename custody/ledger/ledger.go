@@ -33,6 +33,9 @@ import (
 // chain and decide again.
 var ErrConflict = errors.New("custody chain changed concurrently")
 
+// ErrBadSize is returned for a tree size the log does not have.
+var ErrBadSize = errors.New("no such tree size")
+
 // ErrNotFound is returned for an exhibit that has no custody events.
 var ErrNotFound = errors.New("no custody record")
 
@@ -321,13 +324,30 @@ func (l *Ledger) readSmall(ctx context.Context, name string) ([]byte, error) {
 }
 
 // Bundle assembles the court bundle of a chain: every event with an inclusion proof
-// against the log's latest checkpoint.
-func (l *Ledger) Bundle(ctx context.Context, chain *Chain) (*custody.Bundle, error) {
+// against the log's latest checkpoint, and a consistency proof to that checkpoint from
+// each tree size in consistencyFrom (sizes of checkpoints the court already holds).
+func (l *Ledger) Bundle(ctx context.Context, chain *Chain, consistencyFrom ...uint64) (*custody.Bundle, error) {
 	cp, err := l.cfg.Log.Checkpoint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading log checkpoint: %w", err)
 	}
+	size, err := checkpointSize(cp)
+	if err != nil {
+		return nil, err
+	}
 	b := &custody.Bundle{MediaType: custody.BundleMediaType}
+	for _, from := range consistencyFrom {
+		if from == 0 || from > size {
+			return nil, fmt.Errorf("consistency proof from size %d: want 1..%d: %w", from, size, ErrBadSize)
+		}
+		hashes := [][]byte{}
+		if from < size {
+			if hashes, err = l.cfg.Log.ConsistencyProof(ctx, from, size); err != nil {
+				return nil, fmt.Errorf("consistency proof from %d to %d: %w", from, size, err)
+			}
+		}
+		b.Consistency = append(b.Consistency, custody.ConsistencyEntry{FromSize: from, ToSize: size, Hashes: hashes})
+	}
 	for _, rec := range chain.Records {
 		p, err := l.proof(ctx, rec.LogIndex, cp)
 		if err != nil {

@@ -13,7 +13,8 @@ type LogCheck struct {
 	// OtherBundles are the further bundles, all verified.
 	OtherBundles []OtherBundle `json:"other_bundles,omitempty"`
 	// CheckpointSizes are the distinct tree sizes of all bundles' checkpoints, which
-	// agree wherever they share a size.
+	// agree wherever they share a size and wherever a carried consistency proof joins
+	// two of them.
 	CheckpointSizes []uint64 `json:"checkpoint_sizes"`
 	// Completeness is the completeness of each bundle, with a log snapshot.
 	Completeness []BundleCompleteness `json:"completeness,omitempty"`
@@ -59,12 +60,13 @@ func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
 		reports, paths = append(reports, r), append(paths, path)
 		lc.OtherBundles = append(lc.OtherBundles, OtherBundle{Path: path, EvidenceID: r.EvidenceID, Events: len(r.Events)})
 	}
-	if lc.CheckpointSizes, err = custody.CrossCheck(reports); err != nil {
+	var unjoined []uint64
+	if lc.CheckpointSizes, unjoined, err = custody.CrossCheck(reports); err != nil {
 		return lc, err
 	}
 	if o.LogSnapshotPath == "" {
-		if len(lc.CheckpointSizes) > 1 {
-			lc.Unchecked = "checkpoints of different tree sizes were not checked against each other: give --log-snapshot FILE"
+		if len(unjoined) > 0 {
+			lc.Unchecked = fmt.Sprintf("checkpoints of sizes %v were not joined to the latest by a consistency proof: export the newer bundle with --consistent-with the older ones, or give --log-snapshot FILE", unjoined)
 		}
 		return lc, nil
 	}
