@@ -69,3 +69,23 @@ func FuzzParseLeaf(f *testing.F) {
 		ParseLeaf(data)
 	})
 }
+
+func FuzzParseLogSnapshot(f *testing.F) {
+	f.Add([]byte(`{"media_type":"application/vnd.evidencegw.log-snapshot.v1+json","checkpoint":"o\n1\nAAAA\n","leaves":["AA=="]}`))
+	f.Add([]byte(`{"leaves":null}`))
+	_, vkey, err := note.GenerateKey(rand.Reader, "log.example/fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	v, _ := note.NewVerifier(vkey)
+	tr := &TrustRoot{Log: TrustedLog{Origin: "log.example/fuzz", verifier: v}}
+	r := &Report{EvidenceID: "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa", Events: []VerifiedEvent{{Event: Event{Exhibit: &Exhibit{TagKey: "00"}}}},
+		Checkpoints: map[uint64][]byte{}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := ParseLogSnapshot(data)
+		if err != nil {
+			return
+		}
+		CheckCompleteness(r, s, tr)
+	})
+}
