@@ -12,15 +12,36 @@ import (
 
 // checked explains, check by check, what the verification established.
 func checked(r *custody.Report, verr error, meta Meta) []checkView {
-	return []checkView{
+	views := []checkView{
 		signatureCheck(r),
 		chainCheck(r),
 		logCheck(r),
 		contentCheck(r, verr, meta),
-		{Title: "Independent witnesses", Status: "info",
-			Explain: "Witnesses are independent parties that cosign the log's checkpoints, so the log operator cannot show different histories to different people.",
-			Result:  []string{"Not checked: the trust root requires no witness cosignatures."}},
+		witnessCheck(r, verr, meta),
 	}
+	if len(meta.LogChecks) > 0 {
+		views = append(views, checkView{Title: "Completeness and consistency of the log", Status: meta.LogCheckStatus,
+			Explain: "Every event of an exhibit leaves a tagged leaf in the public log that only holders of its bundle can recognise. Scanning a snapshot of the whole log (whose leaves must add up to a checkpoint signed by the pinned log key) shows whether the bundle left any event out. Checkpoints of several bundles must describe one and the same append-only log.",
+			Result:  meta.LogChecks})
+	}
+	return views
+}
+
+// witnessCheck says whether independent witnesses cosigned the checkpoints.
+func witnessCheck(r *custody.Report, verr error, meta Meta) checkView {
+	c := checkView{Title: "Independent witnesses",
+		Explain: "Witnesses are independent parties that cosign the log's checkpoints, so the log operator cannot show different histories to different people."}
+	if meta.TrustRoot == nil || meta.TrustRoot.Witnesses.Quorum == 0 {
+		c.Status, c.Result = "info", []string{"Not checked: the trust root requires no witness cosignatures."}
+		return c
+	}
+	w := meta.TrustRoot.Witnesses
+	if verr != nil {
+		c.Status, c.Result = "fail", []string{fmt.Sprintf("Not established: the verification failed (%d of %d pinned witnesses must cosign every checkpoint).", w.Quorum, len(w.Keys))}
+		return c
+	}
+	c.Status, c.Result = "ok", []string{fmt.Sprintf("Every checkpoint carries valid cosignatures of at least %d of the %d witnesses pinned in the trust root.", w.Quorum, len(w.Keys))}
+	return c
 }
 
 // failed lists the events that failed, with their reasons.

@@ -37,6 +37,11 @@ type Meta struct {
 	BundleSHA256 string
 	// EvidenceName is the evidence file given to be hashed; "" if none was.
 	EvidenceName string
+	// LogChecks are the results of the checks across bundles and against a log
+	// snapshot (completeness), one sentence each; empty if none were asked for.
+	// LogCheckStatus is "ok", "warn" (something could not be checked) or "fail".
+	LogChecks      []string
+	LogCheckStatus string
 }
 
 //go:embed report.html.tmpl

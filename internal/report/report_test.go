@@ -183,3 +183,27 @@ func TestWriteHTML_UnreadableEvent(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteHTML_LogChecks(t *testing.T) {
+	x := reporttest.New(t, reporttest.Story(reporttest.LegalBasis))
+	r, verr := custody.Verify(x.Bundle, x.TrustRoot, custody.VerifyOptions{})
+	for _, tt := range []struct {
+		status string
+		lines  []string
+		want   string
+	}{
+		{"ok", []string{"bundle.json lists every event of ev-x up to tree size 6"}, "lists every event"},
+		{"fail", []string{"FAILED: log leaf 7 is event 6 of ev-x, absent from the bundle"}, "absent from the bundle"},
+	} {
+		var out bytes.Buffer
+		meta := report.Meta{Tool: "t", TrustRoot: x.TrustRoot, LogChecks: tt.lines, LogCheckStatus: tt.status}
+		if err := report.WriteHTML(&out, r, verr, meta); err != nil {
+			t.Fatal(err)
+		}
+		html := out.String()
+		if !strings.Contains(html, "Completeness and consistency of the log") || !strings.Contains(html, tt.want) ||
+			!strings.Contains(html, `class="check `+tt.status+`"`) {
+			t.Errorf("status %s: the report lacks the log checks section or its result", tt.status)
+		}
+	}
+}

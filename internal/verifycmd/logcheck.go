@@ -102,3 +102,26 @@ func (lc *LogCheck) writeText(w io.Writer) {
 		fmt.Fprintf(w, "Not checked\t%s\n", lc.Unchecked)
 	}
 }
+
+// sentences renders the log checks for the HTML report, with their status.
+func (lc *LogCheck) sentences(err error) ([]string, string) {
+	var out []string
+	for _, b := range lc.OtherBundles {
+		out = append(out, fmt.Sprintf("Also verified: %s (%s, %d events).", b.Path, b.EvidenceID, b.Events))
+	}
+	if len(lc.CheckpointSizes) > 0 {
+		out = append(out, fmt.Sprintf("The checkpoints of tree sizes %v agree.", lc.CheckpointSizes))
+	}
+	for _, c := range lc.Completeness {
+		out = append(out, fmt.Sprintf("%s lists every event of %s up to tree size %d (log snapshot of size %d; %d later events).",
+			c.Path, c.EvidenceID, c.BundleSize, c.LogSize, c.LaterEvents))
+	}
+	status := "ok"
+	if lc.Unchecked != "" {
+		out, status = append(out, "Not checked: "+lc.Unchecked), "warn"
+	}
+	if err != nil {
+		out, status = append(out, "FAILED: "+err.Error()), "fail"
+	}
+	return out, status
+}

@@ -90,6 +90,7 @@ func Run(o Options, stdout io.Writer) error {
 	var lc *LogCheck
 	if verr == nil && (len(o.OtherBundles) > 0 || o.LogSnapshotPath != "") {
 		lc, verr = checkLog(o, r)
+		meta.LogChecks, meta.LogCheckStatus = lc.sentences(verr)
 	}
 	var werr error
 	if o.JSON {
