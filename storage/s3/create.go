@@ -173,13 +173,15 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 			return minio.UploadInfo{}, 0, fmt.Errorf("content longer than %d parts of %d bytes", maxParts, s.partSize)
 		}
 		data := bufs[cur][:n]
-		h.Write(data)
 		if err := wait(); err != nil {
 			return minio.UploadInfo{}, 0, err
 		}
 		started++
 		ch := make(chan result, 1)
 		go func(num int) {
+			// The previous part's goroutine has finished (wait), so h sees the parts
+			// in order; hashing here overlaps with reading the next part.
+			h.Write(data)
 			p, err := s.putPart(ctx, name, id, num, data)
 			ch <- result{p, err}
 		}(started)
