@@ -305,7 +305,8 @@ func metaSHA256(oi minio.ObjectInfo) string {
 func (s *Store) checkNameFree(ctx context.Context, name string) error {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for obj := range s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: name + "/", Recursive: true, MaxKeys: 1}) {
+	// One object under the name is enough; cancel stops the listing.
+	if obj, ok := <-s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: name + "/", Recursive: true, MaxKeys: 1}); ok {
 		if obj.Err != nil {
 			return fmt.Errorf("checking for objects under the name: %w", obj.Err)
 		}
