@@ -273,3 +273,26 @@ func TestRealStackVaultOutage(t *testing.T) {
 func credentialsFor(sc gw.StorageConfig) *credentials.Credentials {
 	return credentials.NewStaticV4(sc.AccessKey, sc.SecretKey, "")
 }
+
+// TestRealStackEventKeyRotation rotates the custody event key in Vault while the gateway
+// runs: the next events are signed with the new version, and the whole chain verifies
+// under the new trust root, which lists both versions with their periods.
+func TestRealStackEventKeyRotation(t *testing.T) {
+	g, _ := startRealStack(t)
+	dir := t.TempDir()
+	file, _ := writeRandomFile(t, 4096)
+	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-EK", "--json", file), "evidence_id")
+	out, err := exec.Command(binary(t), "keys", "rotate", "--event-key", "--config", g.config, "--data", g.data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("keys rotate --event-key: %v\n%s", err, out)
+	}
+	g.must("investigator-nl", "hold", id, "--reason", "after the rotation")
+	bundle, trust := filepath.Join(dir, "b.json"), filepath.Join(dir, "tr.json")
+	g.must("investigator-nl", "bundle", id, "-o", bundle)
+	g.must("investigator-nl", "trust-root", "-o", trust)
+	tr := readTrustRoot(t, trust)
+	rep := verifyFile(t, bundle, tr)
+	if first, last := rep.Events[0].KeyID, rep.Events[len(rep.Events)-1].KeyID; first == last {
+		t.Errorf("events before and after the rotation were signed by the same key %s", first)
+	}
+}

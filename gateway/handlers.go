@@ -34,8 +34,15 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p Principal) err
 	return nil
 }
 
-func (s *Server) trustRoot(w http.ResponseWriter, _ *http.Request, _ Principal) error {
-	b, err := s.TrustRoot.Marshal()
+func (s *Server) trustRoot(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	tr := s.TrustRoot
+	if s.CurrentTrustRoot != nil {
+		var err error
+		if tr, err = s.CurrentTrustRoot(r.Context()); err != nil {
+			return err
+		}
+	}
+	b, err := tr.Marshal()
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,9 @@ type Deps struct {
 	Sealer    *storage.Sealer
 	Store     storage.Store
 	TrustRoot *custody.TrustRoot
+	// CurrentTrustRoot, if set, returns the trust root now (event keys may have been
+	// rotated since start); TrustRoot is served otherwise.
+	CurrentTrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
 	Logger    *slog.Logger
 	// Registry receives the gateway's metrics; a new one if nil.
 	Registry *prometheus.Registry

@@ -27,8 +27,15 @@ type backends struct {
 	log       ledger.Log
 	signer    ledger.Signer
 	trustRoot *custody.TrustRoot
-	ready     func(context.Context) error
-	closers   []func(context.Context) error
+	// currentTrustRoot rebuilds the trust root with the event keys of now; nil when
+	// they cannot change while the gateway runs.
+	currentTrustRoot func(context.Context) (*custody.TrustRoot, error)
+	// eventKeyRotator rotates the custody event key; nil for local keys.
+	eventKeyRotator interface {
+		RotateEventKey(ctx context.Context) error
+	}
+	ready   func(context.Context) error
+	closers []func(context.Context) error
 }
 
 func (b *backends) close(ctx context.Context) {
@@ -53,17 +60,36 @@ func openBackends(ctx context.Context, cfg gateway.Config, dataDir string, logge
 	if be.log, err = openLog(ctx, cfg, dataDir, be.store, ks, logger, be); err != nil {
 		return nil, err
 	}
-	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: ks.eventKeys,
-		Log: custody.TrustedLog{Origin: cfg.LogOrigin, VerifierKey: ks.checkpointVerifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
+	if be.trustRoot, err = buildTrustRoot(ks.eventKeys, cfg.LogOrigin, ks.checkpointVerifierKey); err != nil {
+		return nil, err
+	}
+	if ks.currentEventKeys != nil {
+		be.currentTrustRoot = func(ctx context.Context) (*custody.TrustRoot, error) {
+			keys, err := ks.currentEventKeys(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return buildTrustRoot(keys, cfg.LogOrigin, ks.checkpointVerifierKey)
+		}
+	}
+	be.eventKeyRotator = ks.eventKeyRotator
+	return be, nil
+}
+
+// buildTrustRoot describes the event keys and the log, and parses the result back: the
+// gateway serves only a trust root that a court can load.
+func buildTrustRoot(eventKeys []custody.TrustedKey, origin, verifierKey string) (*custody.TrustRoot, error) {
+	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
+		Log: custody.TrustedLog{Origin: origin, VerifierKey: verifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
 	b, err := tr.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	// Parse it back: the gateway serves only a trust root that a court can load.
-	if be.trustRoot, err = custody.ParseTrustRoot(b); err != nil {
+	parsed, err := custody.ParseTrustRoot(b)
+	if err != nil {
 		return nil, fmt.Errorf("building trust root: %w", err)
 	}
-	return be, nil
+	return parsed, nil
 }
 
 func openStore(ctx context.Context, sc gateway.StorageConfig, dataDir string, logger *slog.Logger) (storage.Store, error) {
@@ -83,6 +109,11 @@ type keySet struct {
 	checkpointSigner      note.Signer
 	checkpointVerifierKey string
 	ready                 func(context.Context) error
+	// currentEventKeys lists the event key versions now, where they can rotate.
+	currentEventKeys func(context.Context) ([]custody.TrustedKey, error)
+	eventKeyRotator  interface {
+		RotateEventKey(ctx context.Context) error
+	}
 }
 
 func openKeys(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) (*keySet, error) {

@@ -73,7 +73,10 @@ func openVault(ctx context.Context, cfg gateway.Config, logger *slog.Logger) (*k
 	if err != nil {
 		return nil, err
 	}
-	return &keySet{dataKeys: m, rotator: m, signer: ledger.Signer{SignerVerifier: sv, KeyID: keyID}, eventKeys: eventKeys,
+	return &keySet{dataKeys: m, rotator: m, eventKeys: eventKeys,
+		// A rotated event key makes the signer fail; the ledger then loads the new one.
+		signer:           ledger.Signer{SignerVerifier: sv, KeyID: keyID, Refresh: m.EventSigner},
+		currentEventKeys: m.EventKeys, eventKeyRotator: m,
 		checkpointSigner: cs, checkpointVerifierKey: vkey,
 		ready: func(ctx context.Context) error { _, err := m.EventKeys(ctx); return err }}, nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/evidencegw/evidencegw/gateway"
 )
 
-const keysUsage = "keys rotate --config FILE [--data DIR] [--jurisdiction J[,J...]] [--operator NAME]"
+const keysUsage = "keys rotate --config FILE [--data DIR] [--jurisdiction J[,J...]] [--operator NAME] [--event-key]"
 
 // runKeys runs the operator's key commands. They act on the backends directly, with the
 // gateway's configuration, not through the API.
@@ -28,6 +28,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dataDir := fs.String("data", "./evidencegw-data", "the gateway's data directory")
 	only := fs.String("jurisdiction", "", "rotate only these jurisdictions (comma-separated; default all)")
 	operator := fs.String("operator", "operator", "who rotates, recorded in each key-rewrap custody event")
+	eventKey := fs.Bool("event-key", false, "rotate the custody event signing key instead of the key-encryption keys")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *configPath == "" {
 		return usageError{"usage: evidencegw " + keysUsage}
 	}
@@ -41,6 +42,16 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer be.close(context.WithoutCancel(ctx))
+	if *eventKey {
+		if be.eventKeyRotator == nil {
+			return fmt.Errorf("the %s key manager does not rotate the event key: it needs backends.keys type vault", cfg.Backends.Keys.Type)
+		}
+		if err := be.eventKeyRotator.RotateEventKey(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "custody event key rotated: running gateways sign with the new version from their next event; publish the new trust root (evidencegw trust-root)")
+		return nil
+	}
 	if be.rotator == nil {
 		return fmt.Errorf("the %s key manager does not rotate keys: key rotation needs backends.keys type vault", cfg.Backends.Keys.Type)
 	}

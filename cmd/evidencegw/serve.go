@@ -83,7 +83,8 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 	}
 	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led, Log: be.log,
 		Sealer: &storage.Sealer{Store: be.store, Keys: be.dataKeys}, Store: be.store, TrustRoot: be.trustRoot,
-		Logger: logger, Ready: be.ready})
+		CurrentTrustRoot: be.currentTrustRoot,
+		Logger:           logger, Ready: be.ready})
 	if err != nil {
 		return err
 	}

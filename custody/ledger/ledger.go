@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -45,6 +46,9 @@ type Signer struct {
 	signature.SignerVerifier
 	// KeyID is the trust-root key id of the key (custody.KeyID of its public key).
 	KeyID string
+	// Refresh, if set, loads the signer of the current key version. The ledger calls
+	// it once when signing fails (the key may have been rotated), then retries.
+	Refresh func(ctx context.Context) (signature.SignerVerifier, string, error)
 }
 
 // Config wires a Ledger.
@@ -60,6 +64,9 @@ type Config struct {
 // Ledger records and reads custody chains. It is safe for concurrent use.
 type Ledger struct {
 	cfg Config
+
+	mu     sync.Mutex
+	signer Signer // the current signer, replaced by Refresh
 }
 
 // New returns a Ledger.
@@ -73,7 +80,7 @@ func New(cfg Config) (*Ledger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Ledger{cfg: cfg}, nil
+	return &Ledger{cfg: cfg, signer: cfg.Signer}, nil
 }
 
 // Record is one recorded custody event with its proof.
@@ -118,7 +125,7 @@ func (l *Ledger) Append(ctx context.Context, chain *Chain, subject string, ev cu
 	if err != nil {
 		return Record{}, err
 	}
-	envJSON, err := l.sign(st)
+	envJSON, err := l.sign(ctx, st)
 	if err != nil {
 		return Record{}, fmt.Errorf("signing %s event %d of %s: %w", ev.Action, ev.Seq, ev.EvidenceID, err)
 	}
@@ -163,9 +170,25 @@ func (l *Ledger) publish(ctx context.Context, rec *Record, tagKey []byte) error 
 	return err
 }
 
-// sign wraps the statement in a DSSE envelope signed by the event key.
-func (l *Ledger) sign(statement []byte) ([]byte, error) {
-	raw, err := sigdsse.WrapSigner(l.cfg.Signer, custody.PayloadType).SignMessage(bytes.NewReader(statement))
+// sign wraps the statement in a DSSE envelope signed by the event key. If signing
+// fails and the signer can be refreshed (a rotated key), it refreshes once and retries.
+func (l *Ledger) sign(ctx context.Context, statement []byte) ([]byte, error) {
+	l.mu.Lock()
+	signer := l.signer
+	l.mu.Unlock()
+	raw, err := sigdsse.WrapSigner(signer, custody.PayloadType).SignMessage(bytes.NewReader(statement))
+	if err != nil && signer.Refresh != nil {
+		sv, keyID, rerr := signer.Refresh(ctx)
+		if rerr != nil {
+			return nil, errors.Join(err, rerr)
+		}
+		signer.SignerVerifier, signer.KeyID = sv, keyID
+		l.mu.Lock()
+		l.signer = signer
+		l.mu.Unlock()
+		l.cfg.Logger.InfoContext(ctx, "custody event signer refreshed", "key_id", keyID)
+		raw, err = sigdsse.WrapSigner(signer, custody.PayloadType).SignMessage(bytes.NewReader(statement))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +197,7 @@ func (l *Ledger) sign(statement []byte) ([]byte, error) {
 		return nil, fmt.Errorf("decoding signed envelope: %w", err)
 	}
 	for i := range env.Signatures {
-		env.Signatures[i].KeyID = l.cfg.Signer.KeyID
+		env.Signatures[i].KeyID = signer.KeyID
 	}
 	return json.Marshal(env)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/evidencegw/evidencegw/custody"
 )
+
+// rotationSkew is how long before its creation a new event key version is valid.
+const rotationSkew = time.Minute
 
 // ErrEventKeyRotated is returned by the event signer once the event key has been
 // rotated in Vault: the signer's key id would no longer name the signing key. Get a
@@ -152,7 +156,10 @@ func (m *Manager) EventKeys(ctx context.Context) ([]custody.TrustedKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("listing custody event keys: version %d: %w", kv.version, err)
 		}
-		tk, err := custody.NewTrustedKey(pub, kv.created)
+		// A version is valid from a little before its creation: an event stamped just
+		// before a rotation may be signed by the new version (the ledger refreshes its
+		// signer and retries). The previous version stays valid until the creation.
+		tk, err := custody.NewTrustedKey(pub, kv.created.Add(-rotationSkew))
 		if err != nil {
 			return nil, fmt.Errorf("listing custody event keys: version %d: %w", kv.version, err)
 		}
@@ -185,4 +192,16 @@ func ecdsaKey(pemKey string) (*ecdsa.PublicKey, error) {
 		return nil, fmt.Errorf("public key is a %T, want ECDSA P-256", pub)
 	}
 	return k, nil
+}
+
+// RotateEventKey adds a new version to the custody event key (transit
+// keys/<EventKey>/rotate). Signers made before it then fail with ErrEventKeyRotated;
+// EventKeys lists the old version as valid until the new one's creation, so events it
+// signed keep verifying offline.
+func (m *Manager) RotateEventKey(ctx context.Context) error {
+	if _, err := m.write(ctx, m.path("keys", m.cfg.EventKey, "rotate"), nil); err != nil {
+		return fmt.Errorf("rotating custody event key %s/%s: %w", m.cfg.Mount, m.cfg.EventKey, err)
+	}
+	m.log.InfoContext(ctx, "rotated custody event key", "key", m.cfg.Mount+"/"+m.cfg.EventKey)
+	return nil
 }

@@ -112,8 +112,9 @@ func TestEventSignerAcrossRotation(t *testing.T) {
 	if trusted[0].KeyID != id1 || trusted[1].KeyID != id2 {
 		t.Errorf("EventKeys ids = %s, %s; want %s, %s", trusted[0].KeyID, trusted[1].KeyID, id1, id2)
 	}
-	if trusted[0].ValidUntil == nil || !trusted[0].ValidUntil.Equal(trusted[1].ValidFrom) {
-		t.Errorf("version 1 valid until %v, want version 2's creation %v", trusted[0].ValidUntil, trusted[1].ValidFrom)
+	// Version 2 is valid from rotationSkew before its creation, version 1 until it.
+	if trusted[0].ValidUntil == nil || !trusted[0].ValidUntil.Equal(trusted[1].ValidFrom.Add(rotationSkew)) {
+		t.Errorf("version 1 valid until %v, want version 2's creation %v", trusted[0].ValidUntil, trusted[1].ValidFrom.Add(rotationSkew))
 	}
 	if trusted[1].ValidUntil != nil {
 		t.Errorf("latest version valid until %v, want open", trusted[1].ValidUntil)
