@@ -44,7 +44,7 @@ type Deps struct {
 	// CurrentTrustRoot, if set, returns the trust root now (event keys may have been
 	// rotated since start); TrustRoot is served otherwise.
 	CurrentTrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
-	Logger    *slog.Logger
+	Logger           *slog.Logger
 	// Registry receives the gateway's metrics; a new one if nil.
 	Registry *prometheus.Registry
 	// Now returns the current time; time.Now if nil.
