@@ -18,6 +18,21 @@ import (
 
 func TestLogMonitorAndCompleteness(t *testing.T) {
 	g := startGateway(t, "")
+	state := logChecks(t, g)
+
+	// A forged checkpoint, signed by the log key (as a compromised operator could):
+	// the monitor must report it.
+	forgeMonitorState(t, g, state)
+}
+
+func TestRealStackLogMonitorAndCompleteness(t *testing.T) {
+	g, _ := startRealStack(t)
+	logChecks(t, g)
+}
+
+// logChecks runs the monitor, multi-bundle verification and the completeness check
+// against g, and returns the monitor's state file.
+func logChecks(t *testing.T, g *gateway) string {
 	dir := t.TempDir()
 	file, _ := writeRandomFile(t, 2048)
 	trust, state := filepath.Join(dir, "trust-root.json"), filepath.Join(dir, "monitor.json")
@@ -70,8 +85,17 @@ func TestLogMonitorAndCompleteness(t *testing.T) {
 	os.WriteFile(cutPath, cut, 0o600)
 	g.fails("", "incomplete", "verify", cutPath, "--trust-root", trust, "--log-snapshot", snapPath)
 
-	// A forged checkpoint for the size the monitor knows, with another root, signed by
-	// the log key (as a compromised operator could): the monitor must report a fork.
+	return state
+}
+
+// forgeMonitorState replaces the monitor's last checkpoint with one for a larger size
+// and another root, signed with the embedded log's key, and checks that the monitor
+// reports the rollback as a security error with offline evidence.
+func forgeMonitorState(t *testing.T, g *gateway, state string) {
+	dir := t.TempDir()
+	trust := filepath.Join(dir, "trust-root.json")
+	g.must("court-nl", "trust-root", "-o", trust)
+	tr := readTrustRoot(t, trust)
 	km, err := keys.OpenLocal(filepath.Join(g.data, "keys"), gw.DefaultLogOrigin)
 	if err != nil {
 		t.Fatal(err)
