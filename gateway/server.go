@@ -29,6 +29,9 @@ const (
 	chainRetries = 5
 	// readHeaderTimeout bounds how long a client may take to send its headers.
 	readHeaderTimeout = 10 * time.Second
+	// idleTimeout closes keep-alive connections left idle. Bodies have no deadline:
+	// an upload or download of tens of GB may take hours.
+	idleTimeout = 2 * time.Minute
 )
 
 // Deps are the gateway's collaborators, wired by cmd/evidencegw.
@@ -119,6 +122,7 @@ func (s *Server) NewHTTPServer() *http.Server {
 		Addr:              s.Config.Listen,
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
