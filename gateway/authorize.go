@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/evidencegw/evidencegw/client"
@@ -100,4 +101,19 @@ func (s *Server) withChain(ctx context.Context, id string, f func() error) error
 		}
 	}
 	return err
+}
+
+// change runs f under the exhibit's lock, re-running it if another writer appended to
+// the chain first, and answers with its result.
+func (s *Server) change(w http.ResponseWriter, r *http.Request, id string, status int, f func() (any, error)) error {
+	var res any
+	err := s.withChain(r.Context(), id, func() (err error) {
+		res, err = f()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, res)
+	return nil
 }

@@ -172,28 +172,21 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request, p Principal) erro
 	if err := checkText("legal_basis", req.LegalBasis, maxLegalBasis, true); err != nil {
 		return err
 	}
-	var res client.GrantResult
 	id := mux.Vars(r)["id"]
-	err := s.withChain(r.Context(), id, func() error {
+	return s.change(w, r, id, http.StatusCreated, func() (any, error) {
 		st, _, err := s.authorized(r.Context(), id, p, policy.ActionShare)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g := custody.Grant{ID: newGrantID(), To: to.ID, LegalBasis: req.LegalBasis, Expires: req.Expires.UTC(),
 			MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}
 		rc, err := s.record(r.Context(), st, custody.Event{Action: custody.ActionShare, Actor: party(p),
 			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res = client.GrantResult{Grant: s.grantView(&grantState{Grant: g}), Custody: rc}
-		return nil
+		return client.GrantResult{Grant: s.grantView(&grantState{Grant: g}), Custody: rc}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, res)
-	return nil
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p Principal) error {
@@ -208,35 +201,28 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p Principal) err
 	if !custody.ValidGrantID(gid) {
 		return invalid("invalid grant id")
 	}
-	var res client.GrantResult
-	err := s.withChain(r.Context(), id, func() error {
+	return s.change(w, r, id, http.StatusOK, func() (any, error) {
 		st, _, err := s.authorized(r.Context(), id, p, policy.ActionRevoke)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g := st.grantByID(gid)
 		if g == nil {
-			return errGrantGone
+			return nil, errGrantGone
 		}
 		if g.Revoked {
-			return &badRequest{status: http.StatusConflict, kind: "already-revoked", msg: "the grant is already revoked"}
+			return nil, &badRequest{status: http.StatusConflict, kind: "already-revoked", msg: "the grant is already revoked"}
 		}
 		to, _ := s.Config.Agency(g.To)
 		rc, err := s.record(r.Context(), st, custody.Event{Action: custody.ActionRevoke, Actor: party(p),
 			Counterparty: &custody.Party{Agency: g.To, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis,
 			Grant: &g.Grant, Detail: req.Reason})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g.Revoked = true
-		res = client.GrantResult{Grant: s.grantView(g), Custody: rc}
-		return nil
+		return client.GrantResult{Grant: s.grantView(g), Custody: rc}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
 }
 
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, p Principal) error {
@@ -248,36 +234,29 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p Principal) err
 		return invalid("invalid grant id")
 	}
 	id := mux.Vars(r)["id"]
-	var res client.GrantResult
-	err := s.withChain(r.Context(), id, func() error {
+	return s.change(w, r, id, http.StatusOK, func() (any, error) {
 		st, d, err := s.authorized(r.Context(), id, p, policy.ActionAccept)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g := st.grantByID(req.GrantID)
 		if g == nil || g.To != p.Agency || d.Grant == nil || d.Grant.ID != g.ID {
-			return &badRequest{status: http.StatusConflict, kind: "grant-not-acceptable",
+			return nil, &badRequest{status: http.StatusConflict, kind: "grant-not-acceptable",
 				msg: "that grant is not an active, unaccepted grant to your agency"}
 		}
 		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rc, err := s.record(r.Context(), st, custody.Event{Action: custody.ActionAccept, Actor: party(p),
 			Counterparty: &custody.Party{Agency: st.owner(), Jurisdiction: st.register.Actor.Jurisdiction},
 			LegalBasis:   g.LegalBasis, Grant: &g.Grant, Receipt: rcpt})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		g.Accepted = true
-		res = client.GrantResult{Grant: s.grantView(g), Custody: rc}
-		return nil
+		return client.GrantResult{Grant: s.grantView(g), Custody: rc}, nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
 }
 
 // checkReceipt verifies that the partner signed, with its client certificate's key, a

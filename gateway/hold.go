@@ -34,18 +34,17 @@ func (s *Server) setHold(w http.ResponseWriter, r *http.Request, p Principal, on
 		return err
 	}
 	ctx, id := r.Context(), mux.Vars(r)["id"]
-	var rc client.CustodyReceipt
-	err := s.withChain(ctx, id, func() error {
+	return s.change(w, r, id, http.StatusOK, func() (any, error) {
 		st, _, err := s.authorized(ctx, id, p, policy.ActionHold)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if st.held == on {
 			msg := "the evidence is already under legal hold"
 			if !on {
 				msg = "the evidence is not under legal hold"
 			}
-			return &badRequest{status: http.StatusConflict, kind: "hold-state", msg: msg}
+			return nil, &badRequest{status: http.StatusConflict, kind: "hold-state", msg: msg}
 		}
 		action, detail := custody.ActionLegalHold, req.Reason
 		if !on {
@@ -58,19 +57,13 @@ func (s *Server) setHold(w http.ResponseWriter, r *http.Request, p Principal, on
 			case errors.Is(err, errors.ErrUnsupported):
 				detail = joinDetail(detail, noHoldDetail)
 			case err != nil:
-				return err
+				return nil, err
 			}
 		} else {
 			detail = joinDetail(detail, noHoldDetail)
 		}
-		rc, err = s.record(ctx, st, custody.Event{Action: action, Actor: party(p), Storage: f, Detail: detail})
-		return err
+		return s.record(ctx, st, custody.Event{Action: action, Actor: party(p), Storage: f, Detail: detail})
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, rc)
-	return nil
 }
 
 func joinDetail(a, b string) string {
