@@ -201,6 +201,20 @@ func custodyHeader(resp *http.Response) (*CustodyReceipt, error) {
 	return ParseCustodyEvent(v)
 }
 
+// evidenceJSON sends in (if not nil) to /v1/evidence/{id}<suffix> and decodes the
+// want-status JSON answer as a T.
+func evidenceJSON[T any](ctx context.Context, c *Client, method, evidenceID, suffix string, in any, want int) (*T, error) {
+	path, err := evidencePath(evidenceID, suffix)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := c.doJSON(ctx, method, path, in, want, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Whoami returns the principal the gateway authenticated this identity as.
 func (c *Client) Whoami(ctx context.Context) (*custody.Party, error) {
 	var p custody.Party
@@ -212,41 +226,17 @@ func (c *Client) Whoami(ctx context.Context) (*custody.Party, error) {
 
 // Evidence returns what the gateway reports about an evidence item.
 func (c *Client) Evidence(ctx context.Context, evidenceID string) (*EvidenceView, error) {
-	path, err := evidencePath(evidenceID, "")
-	if err != nil {
-		return nil, err
-	}
-	var v EvidenceView
-	if err := c.doJSON(ctx, http.MethodGet, path, nil, http.StatusOK, &v); err != nil {
-		return nil, err
-	}
-	return &v, nil
+	return evidenceJSON[EvidenceView](ctx, c, http.MethodGet, evidenceID, "", nil, http.StatusOK)
 }
 
 // History returns the custody events of an evidence item.
 func (c *Client) History(ctx context.Context, evidenceID string) (*History, error) {
-	path, err := evidencePath(evidenceID, "/events")
-	if err != nil {
-		return nil, err
-	}
-	var h History
-	if err := c.doJSON(ctx, http.MethodGet, path, nil, http.StatusOK, &h); err != nil {
-		return nil, err
-	}
-	return &h, nil
+	return evidenceJSON[History](ctx, c, http.MethodGet, evidenceID, "/events", nil, http.StatusOK)
 }
 
 // Share grants a partner agency access to an evidence item.
 func (c *Client) Share(ctx context.Context, evidenceID string, req ShareRequest) (*GrantResult, error) {
-	path, err := evidencePath(evidenceID, "/grants")
-	if err != nil {
-		return nil, err
-	}
-	var r GrantResult
-	if err := c.doJSON(ctx, http.MethodPost, path, req, http.StatusCreated, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return evidenceJSON[GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants", req, http.StatusCreated)
 }
 
 // Revoke ends a grant.
@@ -254,28 +244,12 @@ func (c *Client) Revoke(ctx context.Context, evidenceID, grantID string, req Rev
 	if !custody.ValidGrantID(grantID) {
 		return nil, fmt.Errorf("revoking grant: invalid grant id %q: want gr- and 16 letters or digits 2-7", grantID)
 	}
-	path, err := evidencePath(evidenceID, "/grants/"+grantID+"/revoke")
-	if err != nil {
-		return nil, err
-	}
-	var r GrantResult
-	if err := c.doJSON(ctx, http.MethodPost, path, req, http.StatusOK, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return evidenceJSON[GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants/"+grantID+"/revoke", req, http.StatusOK)
 }
 
 // Accept sends a signed receipt that accepts a grant (see AcceptGrant, which builds it).
 func (c *Client) Accept(ctx context.Context, evidenceID string, req AcceptRequest) (*GrantResult, error) {
-	path, err := evidencePath(evidenceID, "/accept")
-	if err != nil {
-		return nil, err
-	}
-	var r GrantResult
-	if err := c.doJSON(ctx, http.MethodPost, path, req, http.StatusOK, &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
+	return evidenceJSON[GrantResult](ctx, c, http.MethodPost, evidenceID, "/accept", req, http.StatusOK)
 }
 
 // TrustRoot fetches the gateway's trust root and checks that it parses. It returns the
@@ -432,13 +406,5 @@ func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason st
 	if !on {
 		suffix = "/release"
 	}
-	path, err := evidencePath(evidenceID, suffix)
-	if err != nil {
-		return nil, err
-	}
-	var rc CustodyReceipt
-	if err := c.doJSON(ctx, http.MethodPost, path, RevokeRequest{Reason: reason}, http.StatusOK, &rc); err != nil {
-		return nil, err
-	}
-	return &rc, nil
+	return evidenceJSON[CustodyReceipt](ctx, c, http.MethodPost, evidenceID, suffix, RevokeRequest{Reason: reason}, http.StatusOK)
 }
