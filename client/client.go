@@ -3,7 +3,7 @@
 // file after hashing it, Download verifies what it received before it puts it in place.
 //
 // The JSON shapes of the API are in types.go; the gateway encodes its responses with
-// them. Error responses (RFC 9457) are returned as *Error.
+// them. Error responses (RFC 9457) are returned as *api.Problem.
 package client
 
 import (
@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/pki"
 )
@@ -134,7 +135,7 @@ func evidencePath(id, suffix string) (string, error) {
 }
 
 // send sends req and returns the response if its status is want; otherwise the
-// response is closed and an *Error (or a transport error) returned.
+// response is closed and an *api.Problem (or a transport error) returned.
 func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 	op := req.Method + " " + req.URL.Path
 	resp, err := c.http.Do(req)
@@ -165,9 +166,9 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in any, want i
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	req.Header.Set("Accept", JSONMediaType)
+	req.Header.Set("Accept", api.JSONMediaType)
 	if in != nil {
-		req.Header.Set("Content-Type", JSONMediaType)
+		req.Header.Set("Content-Type", api.JSONMediaType)
 	}
 	resp, err := c.send(req, want)
 	if err != nil {
@@ -193,12 +194,12 @@ func decodeJSON(resp *http.Response, op string, out any) error {
 }
 
 // custodyHeader decodes the Custody-Event header of resp, nil if there is none.
-func custodyHeader(resp *http.Response) (*CustodyReceipt, error) {
-	v := resp.Header.Get(HeaderCustodyEvent)
+func custodyHeader(resp *http.Response) (*api.CustodyReceipt, error) {
+	v := resp.Header.Get(api.HeaderCustodyEvent)
 	if v == "" {
 		return nil, nil
 	}
-	return ParseCustodyEvent(v)
+	return api.ParseCustodyEvent(v)
 }
 
 // evidenceJSON sends in (if not nil) to /v1/evidence/{id}<suffix> and decodes the
@@ -225,31 +226,31 @@ func (c *Client) Whoami(ctx context.Context) (*custody.Party, error) {
 }
 
 // Evidence returns what the gateway reports about an evidence item.
-func (c *Client) Evidence(ctx context.Context, evidenceID string) (*EvidenceView, error) {
-	return evidenceJSON[EvidenceView](ctx, c, http.MethodGet, evidenceID, "", nil, http.StatusOK)
+func (c *Client) Evidence(ctx context.Context, evidenceID string) (*api.EvidenceView, error) {
+	return evidenceJSON[api.EvidenceView](ctx, c, http.MethodGet, evidenceID, "", nil, http.StatusOK)
 }
 
-// History returns the custody events of an evidence item.
-func (c *Client) History(ctx context.Context, evidenceID string) (*History, error) {
-	return evidenceJSON[History](ctx, c, http.MethodGet, evidenceID, "/events", nil, http.StatusOK)
+// api.History returns the custody events of an evidence item.
+func (c *Client) History(ctx context.Context, evidenceID string) (*api.History, error) {
+	return evidenceJSON[api.History](ctx, c, http.MethodGet, evidenceID, "/events", nil, http.StatusOK)
 }
 
 // Share grants a partner agency access to an evidence item.
-func (c *Client) Share(ctx context.Context, evidenceID string, req ShareRequest) (*GrantResult, error) {
-	return evidenceJSON[GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants", req, http.StatusCreated)
+func (c *Client) Share(ctx context.Context, evidenceID string, req api.ShareRequest) (*api.GrantResult, error) {
+	return evidenceJSON[api.GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants", req, http.StatusCreated)
 }
 
 // Revoke ends a grant.
-func (c *Client) Revoke(ctx context.Context, evidenceID, grantID string, req RevokeRequest) (*GrantResult, error) {
+func (c *Client) Revoke(ctx context.Context, evidenceID, grantID string, req api.RevokeRequest) (*api.GrantResult, error) {
 	if !custody.ValidGrantID(grantID) {
 		return nil, fmt.Errorf("revoking grant: invalid grant id %q: want gr- and 16 letters or digits 2-7", grantID)
 	}
-	return evidenceJSON[GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants/"+grantID+"/revoke", req, http.StatusOK)
+	return evidenceJSON[api.GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants/"+grantID+"/revoke", req, http.StatusOK)
 }
 
 // Accept sends a signed receipt that accepts a grant (see AcceptGrant, which builds it).
-func (c *Client) Accept(ctx context.Context, evidenceID string, req AcceptRequest) (*GrantResult, error) {
-	return evidenceJSON[GrantResult](ctx, c, http.MethodPost, evidenceID, "/accept", req, http.StatusOK)
+func (c *Client) Accept(ctx context.Context, evidenceID string, req api.AcceptRequest) (*api.GrantResult, error) {
+	return evidenceJSON[api.GrantResult](ctx, c, http.MethodPost, evidenceID, "/accept", req, http.StatusOK)
 }
 
 // TrustRoot fetches the gateway's trust root and checks that it parses. It returns the
@@ -282,7 +283,7 @@ type BundleResult struct {
 	// Raw is the bundle exactly as received.
 	Raw []byte
 	// Custody is the bundle-export event the export recorded, if the gateway sent it.
-	Custody *CustodyReceipt
+	Custody *api.CustodyReceipt
 }
 
 // Bundle exports the court bundle of an evidence item. The export is itself a custody
@@ -358,7 +359,7 @@ func (c *Client) LogCheckpoint(ctx context.Context) ([]byte, error) {
 
 // LogConsistency returns the consistency proof between two tree sizes of the log.
 func (c *Client) LogConsistency(ctx context.Context, from, to uint64) ([][]byte, error) {
-	var p ConsistencyProof
+	var p api.ConsistencyProof
 	path := fmt.Sprintf("/v1/log/consistency?from=%d&to=%d", from, to)
 	if err := c.getJSON(ctx, path, &p); err != nil {
 		return nil, err
@@ -368,7 +369,7 @@ func (c *Client) LogConsistency(ctx context.Context, from, to uint64) ([][]byte,
 
 // LogLeaves returns up to count leaves of the log from start, in the tree of size size.
 func (c *Client) LogLeaves(ctx context.Context, start, count, size uint64) ([][]byte, error) {
-	var p LeafPage
+	var p api.LeafPage
 	path := fmt.Sprintf("/v1/log/leaves?start=%d&count=%d&size=%d", start, count, size)
 	if err := c.getJSON(ctx, path, &p); err != nil {
 		return nil, err
@@ -390,7 +391,7 @@ func (c *Client) getJSON(ctx context.Context, pathQuery string, out any) error {
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", path, err)
 	}
-	req.Header.Set("Accept", JSONMediaType)
+	req.Header.Set("Accept", api.JSONMediaType)
 	resp, err := c.send(req, http.StatusOK)
 	if err != nil {
 		return err
@@ -401,10 +402,10 @@ func (c *Client) getJSON(ctx context.Context, pathQuery string, out any) error {
 
 // Hold puts an evidence item's content under legal hold (on) or releases it; either is a
 // custody event.
-func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason string) (*CustodyReceipt, error) {
+func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason string) (*api.CustodyReceipt, error) {
 	suffix := "/hold"
 	if !on {
 		suffix = "/release"
 	}
-	return evidenceJSON[CustodyReceipt](ctx, c, http.MethodPost, evidenceID, suffix, RevokeRequest{Reason: reason}, http.StatusOK)
+	return evidenceJSON[api.CustodyReceipt](ctx, c, http.MethodPost, evidenceID, suffix, api.HoldRequest{Reason: reason}, http.StatusOK)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 )
 
@@ -47,14 +48,14 @@ func TestUploadSendsContentDigestAndStreams(t *testing.T) {
 		t.Fatalf("Upload: %v", err)
 	}
 	sum := sha256.Sum256(content)
-	if got, want := g.uploadHeader.Get(client.HeaderContentDigest), client.FormatDigest(sum[:]); got != want {
+	if got, want := g.uploadHeader.Get(api.HeaderContentDigest), api.FormatDigest(sum[:]); got != want {
 		t.Errorf("Content-Digest %q, want %q", got, want)
 	}
 	if g.uploadLength != int64(len(content)) {
 		t.Errorf("Content-Length %d, want %d (a streamed body with a known length)", g.uploadLength, len(content))
 	}
-	if got := g.uploadHeader.Get("Content-Type"); got != client.ContentMediaType {
-		t.Errorf("Content-Type %q, want %q", got, client.ContentMediaType)
+	if got := g.uploadHeader.Get("Content-Type"); got != api.ContentMediaType {
+		t.Errorf("Content-Type %q, want %q", got, api.ContentMediaType)
 	}
 	if !strings.Contains(g.uploadQuery, "case_id=CASE-1") || !strings.Contains(g.uploadQuery, "description=seized+laptop") {
 		t.Errorf("query %q lacks case id or description", g.uploadQuery)
@@ -184,9 +185,9 @@ func TestDownload(t *testing.T) {
 func TestProblemErrors(t *testing.T) {
 	g, c, _ := newFakeGateway(t)
 	_, err := c.Evidence(t.Context(), "ev-bbbbbbbbbbbbbbbbbbbbbbbbbb")
-	var pe *client.Error
+	var pe *api.Problem
 	if !errors.As(err, &pe) {
-		t.Fatalf("Evidence of unknown id: error %v (%T), want *client.Error", err, err)
+		t.Fatalf("Evidence of unknown id: error %v (%T), want *api.Problem", err, err)
 	}
 	if pe.Status != 404 || pe.Title != "Not Found" || !strings.Contains(pe.Detail, "no evidence") {
 		t.Errorf("problem %+v, want 404 Not Found with the gateway's detail", pe)
@@ -198,7 +199,7 @@ func TestProblemErrors(t *testing.T) {
 	g.brokenProxy = true
 	_, err = c.Whoami(t.Context())
 	if !errors.As(err, &pe) || pe.Status != 502 || !strings.Contains(pe.Detail, "Bad gateway") {
-		t.Errorf("HTML error page: error %v, want *client.Error 502 with the page text", err)
+		t.Errorf("HTML error page: error %v, want *api.Problem 502 with the page text", err)
 	}
 
 	if _, err := c.Evidence(t.Context(), "../../etc"); err == nil || errors.As(err, &pe) {
@@ -210,9 +211,9 @@ func TestUploadDigestMismatchIsProblem(t *testing.T) {
 	g, c, _ := newFakeGateway(t)
 	g.rejectDigest = true
 	_, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(testContent(5000))})
-	var pe *client.Error
+	var pe *api.Problem
 	if !errors.As(err, &pe) || pe.Status != 422 {
-		t.Fatalf("Upload refused with 422: error %v, want *client.Error with status 422", err)
+		t.Fatalf("Upload refused with 422: error %v, want *api.Problem with status 422", err)
 	}
 	if !strings.Contains(err.Error(), "does not match its Content-Digest") {
 		t.Errorf("message %q lacks the gateway's detail", err)
@@ -248,9 +249,9 @@ func TestCertificateRefused(t *testing.T) {
 func TestAcceptGrant(t *testing.T) {
 	g, c, _ := newFakeGateway(t)
 	g.store([]byte("evidence"))
-	g.grants = []client.GrantView{
-		{GrantID: "gr-aaaaaaaaaaaaaaaa", State: client.GrantExpired},
-		{GrantID: "gr-bbbbbbbbbbbbbbbb", State: client.GrantActive, LegalBasis: "MLAT 1"},
+	g.grants = []api.GrantView{
+		{GrantID: "gr-aaaaaaaaaaaaaaaa", State: api.GrantExpired},
+		{GrantID: "gr-bbbbbbbbbbbbbbbb", State: api.GrantActive, LegalBasis: "MLAT 1"},
 	}
 	r, err := c.AcceptGrant(t.Context(), testEvidenceID, "")
 	if err != nil {
@@ -266,28 +267,28 @@ func TestAcceptGrant(t *testing.T) {
 }
 
 func TestSelectGrant(t *testing.T) {
-	active := func(id string) client.GrantView {
-		return client.GrantView{GrantID: id, State: client.GrantActive}
+	active := func(id string) api.GrantView {
+		return api.GrantView{GrantID: id, State: api.GrantActive}
 	}
-	accepted := client.GrantView{GrantID: "gr-cccccccccccccccc", State: client.GrantActive, Accepted: true}
-	revoked := client.GrantView{GrantID: "gr-dddddddddddddddd", State: client.GrantRevoked}
+	accepted := api.GrantView{GrantID: "gr-cccccccccccccccc", State: api.GrantActive, Accepted: true}
+	revoked := api.GrantView{GrantID: "gr-dddddddddddddddd", State: api.GrantRevoked}
 	tests := []struct {
 		name    string
-		grants  []client.GrantView
+		grants  []api.GrantView
 		grantID string
 		want    string
 		wantErr string
 	}{
-		{"only one", []client.GrantView{revoked, active("gr-aaaaaaaaaaaaaaaa"), accepted}, "", "gr-aaaaaaaaaaaaaaaa", ""},
-		{"several", []client.GrantView{active("gr-aaaaaaaaaaaaaaaa"), active("gr-bbbbbbbbbbbbbbbb")}, "", "", "choose one of"},
-		{"several, chosen", []client.GrantView{active("gr-aaaaaaaaaaaaaaaa"), active("gr-bbbbbbbbbbbbbbbb")}, "gr-bbbbbbbbbbbbbbbb", "gr-bbbbbbbbbbbbbbbb", ""},
-		{"none", []client.GrantView{revoked, accepted}, "", "", "no active grant"},
-		{"chosen accepted", []client.GrantView{accepted}, accepted.GrantID, "", "already accepted"},
-		{"chosen revoked", []client.GrantView{revoked}, revoked.GrantID, "", "revoked, not active"},
-		{"chosen unknown", []client.GrantView{revoked}, "gr-eeeeeeeeeeeeeeee", "", "has no grant"},
+		{"only one", []api.GrantView{revoked, active("gr-aaaaaaaaaaaaaaaa"), accepted}, "", "gr-aaaaaaaaaaaaaaaa", ""},
+		{"several", []api.GrantView{active("gr-aaaaaaaaaaaaaaaa"), active("gr-bbbbbbbbbbbbbbbb")}, "", "", "choose one of"},
+		{"several, chosen", []api.GrantView{active("gr-aaaaaaaaaaaaaaaa"), active("gr-bbbbbbbbbbbbbbbb")}, "gr-bbbbbbbbbbbbbbbb", "gr-bbbbbbbbbbbbbbbb", ""},
+		{"none", []api.GrantView{revoked, accepted}, "", "", "no active grant"},
+		{"chosen accepted", []api.GrantView{accepted}, accepted.GrantID, "", "already accepted"},
+		{"chosen revoked", []api.GrantView{revoked}, revoked.GrantID, "", "revoked, not active"},
+		{"chosen unknown", []api.GrantView{revoked}, "gr-eeeeeeeeeeeeeeee", "", "has no grant"},
 	}
 	for _, tt := range tests {
-		g, err := client.SelectGrant(&client.EvidenceView{EvidenceID: testEvidenceID, Grants: tt.grants}, tt.grantID)
+		g, err := client.SelectGrant(&api.EvidenceView{EvidenceID: testEvidenceID, Grants: tt.grants}, tt.grantID)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%s: error %v, want one containing %q", tt.name, err, tt.wantErr)

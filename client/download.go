@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/evidencegw/evidencegw/api"
 )
 
 // ContentResponse is an open content stream (GET /v1/evidence/{id}/content). The
@@ -24,7 +26,7 @@ type ContentResponse struct {
 	// ReprDigest is the SHA-256 the gateway announced in Repr-Digest.
 	ReprDigest []byte
 	// Custody is the download event the gateway recorded, if it sent it.
-	Custody *CustodyReceipt
+	Custody *api.CustodyReceipt
 }
 
 // Content opens the content stream of an evidence item. The gateway records a
@@ -39,13 +41,13 @@ func (c *Client) Content(ctx context.Context, evidenceID string) (*ContentRespon
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	req.Header.Set("Accept", ContentMediaType)
+	req.Header.Set("Accept", api.ContentMediaType)
 	resp, err := c.send(req, http.StatusOK)
 	if err != nil {
 		return nil, err
 	}
 	cr := &ContentResponse{Body: resp.Body, Size: resp.ContentLength}
-	if cr.ReprDigest, err = ParseDigest(resp.Header.Get(HeaderReprDigest)); err != nil {
+	if cr.ReprDigest, err = api.ParseDigest(resp.Header.Get(api.HeaderReprDigest)); err != nil {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s: Repr-Digest header: %w", op, err)
 	}
@@ -80,12 +82,12 @@ func (e *IntegrityError) Error() string {
 
 // DownloadResult is a completed, verified download.
 type DownloadResult struct {
-	Evidence EvidenceView
+	Evidence api.EvidenceView
 	Path     string
 	// SHA256 is the hex SHA-256 of the file written, equal to the registered one.
 	SHA256  string
 	Size    int64
-	Custody *CustodyReceipt
+	Custody *api.CustodyReceipt
 }
 
 // Download fetches an evidence item's content into the file at path, which must not

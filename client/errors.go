@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/evidencegw/evidencegw/api"
 )
 
 // ErrCertificateRefused is returned when the gateway ends the TLS handshake because it
@@ -20,28 +22,16 @@ var ErrCertificateRefused = errors.New("the gateway refused this identity's cert
 // against the identity's CA certificates or does not match the gateway address.
 var ErrGatewayUntrusted = errors.New("the gateway's certificate is not trusted by this identity (ca.pem) or does not match the gateway address")
 
-// Error returns the problem as a message: its title, its detail and the HTTP status.
-func (e *Error) Error() string {
-	title := e.Title
-	if title == "" {
-		title = http.StatusText(e.Status)
-	}
-	if e.Detail == "" {
-		return fmt.Sprintf("gateway: %s (HTTP %d)", title, e.Status)
-	}
-	return fmt.Sprintf("gateway: %s: %s (HTTP %d)", title, e.Detail, e.Status)
-}
-
 // maxProblemSize bounds the error body read from the gateway.
 const maxProblemSize = 64 << 10
 
-// readProblem turns an error response into an *Error. A body that is not problem+json
+// readProblem turns an error response into an *api.Problem. A body that is not problem+json
 // (a proxy's HTML page, say) becomes the detail, shortened.
-func readProblem(resp *http.Response) *Error {
+func readProblem(resp *http.Response) *api.Problem {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxProblemSize))
-	p := &Error{Status: resp.StatusCode}
+	p := &api.Problem{Status: resp.StatusCode}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt == ProblemMediaType || mt == JSONMediaType {
+	if mt == api.ProblemMediaType || mt == api.JSONMediaType {
 		if json.Unmarshal(body, p) == nil {
 			p.Status = resp.StatusCode
 			return p

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/pki"
@@ -30,12 +31,12 @@ type fakeGateway struct {
 	// content is the stored evidence; sha256 its registered digest.
 	content []byte
 	sha256  string
-	grants  []client.GrantView
+	grants  []api.GrantView
 	// What the last upload and accept sent.
 	uploadHeader http.Header
 	uploadLength int64
 	uploadQuery  string
-	accepted     *client.AcceptRequest
+	accepted     *api.AcceptRequest
 
 	// Misbehaviours.
 	serveContent   func(stored []byte) []byte // bytes sent instead of the stored ones
@@ -117,15 +118,15 @@ func (g *fakeGateway) handler() http.Handler {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", client.JSONMediaType)
+	w.Header().Set("Content-Type", api.JSONMediaType)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
 
 func writeProblem(w http.ResponseWriter, status int, title, detail string) {
-	w.Header().Set("Content-Type", client.ProblemMediaType)
+	w.Header().Set("Content-Type", api.ProblemMediaType)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(client.Error{Type: "about:blank", Title: title, Status: status, Detail: detail})
+	json.NewEncoder(w).Encode(api.Problem{Type: "about:blank", Title: title, Status: status, Detail: detail})
 }
 
 func (g *fakeGateway) withEvidence(h http.HandlerFunc) http.HandlerFunc {
@@ -141,19 +142,19 @@ func (g *fakeGateway) withEvidence(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (g *fakeGateway) view() client.EvidenceView {
+func (g *fakeGateway) view() api.EvidenceView {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return client.EvidenceView{EvidenceID: testEvidenceID, CaseID: "CASE-1", SHA256: g.sha256,
+	return api.EvidenceView{EvidenceID: testEvidenceID, CaseID: "CASE-1", SHA256: g.sha256,
 		Size: int64(len(g.content)), Owner: "police-fr", Jurisdiction: "FR", EventCount: 2, Grants: g.grants}
 }
 
-func (g *fakeGateway) receipt(action string) client.CustodyReceipt {
-	return client.CustodyReceipt{EvidenceID: testEvidenceID, Seq: 3, Action: action, Digest: "00", LogIndex: 41}
+func (g *fakeGateway) receipt(action string) api.CustodyReceipt {
+	return api.CustodyReceipt{EvidenceID: testEvidenceID, Seq: 3, Action: action, Digest: "00", LogIndex: 41}
 }
 
 func (g *fakeGateway) upload(w http.ResponseWriter, r *http.Request) {
-	want, err := client.ParseDigest(r.Header.Get(client.HeaderContentDigest))
+	want, err := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
 		return
@@ -171,7 +172,7 @@ func (g *fakeGateway) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.store(body)
-	writeJSON(w, http.StatusCreated, client.UploadResult{Evidence: g.view(), Custody: g.receipt("register")})
+	writeJSON(w, http.StatusCreated, api.UploadResult{Evidence: g.view(), Custody: g.receipt("register")})
 }
 
 func (g *fakeGateway) show(w http.ResponseWriter, r *http.Request) {
@@ -190,13 +191,13 @@ func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
 	truncate := g.truncate
 	g.mu.Unlock()
 	sum, _ := hex.DecodeString(digest)
-	w.Header().Set(client.HeaderReprDigest, client.FormatDigest(sum))
+	w.Header().Set(api.HeaderReprDigest, api.FormatDigest(sum))
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	cev, err := client.FormatCustodyEvent(g.receipt("download"))
+	cev, err := api.FormatCustodyEvent(g.receipt("download"))
 	if err != nil {
 		g.t.Error(err)
 	}
-	w.Header().Set(client.HeaderCustodyEvent, cev)
+	w.Header().Set(api.HeaderCustodyEvent, cev)
 	if truncate {
 		w.Write(body[:len(body)/2])
 		w.(http.Flusher).Flush()
@@ -206,17 +207,17 @@ func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *fakeGateway) accept(w http.ResponseWriter, r *http.Request) {
-	var req client.AcceptRequest
+	var req api.AcceptRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
 		return
 	}
-	st, err := client.ParseReceiptStatement(req.Receipt.Statement)
+	st, err := api.ParseReceiptStatement(req.Receipt.Statement)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
 		return
 	}
-	if err := client.VerifyReceiptSignature(r.TLS.PeerCertificates[0].PublicKey, req.Receipt); err != nil {
+	if err := api.VerifyReceiptSignature(r.TLS.PeerCertificates[0].PublicKey, req.Receipt); err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
 		return
 	}
@@ -228,6 +229,6 @@ func (g *fakeGateway) accept(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	g.accepted = &req
 	g.mu.Unlock()
-	writeJSON(w, http.StatusOK, client.GrantResult{Grant: client.GrantView{GrantID: req.GrantID, Accepted: true, State: client.GrantActive},
+	writeJSON(w, http.StatusOK, api.GrantResult{Grant: api.GrantView{GrantID: req.GrantID, Accepted: true, State: api.GrantActive},
 		Custody: g.receipt("accept")})
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
 )
 
@@ -43,7 +44,7 @@ var ErrContentChanged = errors.New("the content changed while it was being uploa
 // Upload registers evidence for a case. It hashes the content in a first pass, then
 // streams it with its length and RFC 9530 Content-Digest, so the gateway can refuse
 // bytes that differ from what the client read. The content is never held in memory.
-func (c *Client) Upload(ctx context.Context, req UploadRequest) (*UploadResult, error) {
+func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResult, error) {
 	if !custody.ValidCaseID(req.CaseID) {
 		return nil, fmt.Errorf("uploading evidence: %q is not a valid case id (1 to 64 letters, digits, '.', '_' or '-')", req.CaseID)
 	}
@@ -75,9 +76,9 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*UploadResult, 
 	if size == 0 {
 		hreq.Body = http.NoBody
 	}
-	hreq.Header.Set("Content-Type", ContentMediaType)
-	hreq.Header.Set(HeaderContentDigest, FormatDigest(sum))
-	hreq.Header.Set("Accept", JSONMediaType)
+	hreq.Header.Set("Content-Type", api.ContentMediaType)
+	hreq.Header.Set(api.HeaderContentDigest, api.FormatDigest(sum))
+	hreq.Header.Set("Accept", api.JSONMediaType)
 	hreq.Header.Set("Expect", "100-continue")
 	body.report(0)
 	resp, err := c.send(hreq, http.StatusCreated)
@@ -88,7 +89,7 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*UploadResult, 
 		return nil, fmt.Errorf("uploading evidence: %w", err)
 	}
 	defer resp.Body.Close()
-	var r UploadResult
+	var r api.UploadResult
 	if err := decodeJSON(resp, "POST /v1/evidence", &r); err != nil {
 		return nil, fmt.Errorf("uploading evidence: %w", err)
 	}

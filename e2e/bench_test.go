@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 )
 
 // benchSize is the evidence size of BenchmarkTransfer: EVIDENCEGW_BENCH_SIZE bytes, 1 GiB
@@ -134,13 +134,13 @@ func benchUpload(b *testing.B, hc *http.Client, base, path string, sum []byte) s
 	fi, _ := f.Stat()
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/evidence?case_id=BENCH", bufio.NewReaderSize(f, 1<<20))
 	req.ContentLength = fi.Size()
-	req.Header.Set(client.HeaderContentDigest, client.FormatDigest(sum))
+	req.Header.Set(api.HeaderContentDigest, api.FormatDigest(sum))
 	resp, err := hc.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var res client.UploadResult
+	var res api.UploadResult
 	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&res) != nil {
 		b.Fatalf("upload: status %d", resp.StatusCode)
 	}

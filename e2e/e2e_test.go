@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/pki"
 )
 
@@ -432,7 +432,7 @@ func TestBadUploadsStoreNothing(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if r := post(client.FormatDigest(wrong[:]), bytes.NewReader(body), int64(len(body))); r.StatusCode != 422 {
+	if r := post(api.FormatDigest(wrong[:]), bytes.NewReader(body), int64(len(body))); r.StatusCode != 422 {
 		t.Errorf("wrong digest: got %d, want 422", r.StatusCode)
 	}
 	if r := post("", bytes.NewReader(body), int64(len(body))); r.StatusCode != 400 {
@@ -444,13 +444,13 @@ func TestBadUploadsStoreNothing(t *testing.T) {
 	// A body that ends before its declared length.
 	right := sha256.Sum256(body)
 	req, _ := http.NewRequest(http.MethodPost, base+"/v1/evidence?case_id=CASE-B", io.MultiReader(bytes.NewReader(body), errReader{}))
-	req.Header.Set("Content-Digest", client.FormatDigest(right[:]))
+	req.Header.Set("Content-Digest", api.FormatDigest(right[:]))
 	req.ContentLength = int64(len(body)) + 1000
 	if resp, err := hc.Do(req); err == nil {
 		resp.Body.Close()
 		t.Errorf("truncated upload: got status %d, want the request to fail", resp.StatusCode)
 	}
-	if r := post(client.FormatDigest(right[:]), bytes.NewReader(body), int64(len(body))); r.StatusCode != 201 {
+	if r := post(api.FormatDigest(right[:]), bytes.NewReader(body), int64(len(body))); r.StatusCode != 201 {
 		t.Fatalf("good upload: got %d, want 201", r.StatusCode)
 	}
 	after := g.objectNames()
@@ -486,7 +486,7 @@ func TestKilledMidUploadLeavesNothing(t *testing.T) {
 	pr, pw := io.Pipe()
 	sum := sha256.Sum256(nil)
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/v1/evidence?case_id=CASE-K", pr)
-	req.Header.Set("Content-Digest", client.FormatDigest(sum[:]))
+	req.Header.Set("Content-Digest", api.FormatDigest(sum[:]))
 	req.ContentLength = 64 << 20
 	done := make(chan struct{})
 	go func() {

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/policy"
 )
 
@@ -64,22 +64,22 @@ func denialReason(a policy.Action, d policy.Decision) string {
 }
 
 // record appends ev to the state's chain and returns the receipt.
-func (s *Server) record(ctx context.Context, st *evidenceState, ev custody.Event) (client.CustodyReceipt, error) {
+func (s *Server) record(ctx context.Context, st *evidenceState, ev custody.Event) (api.CustodyReceipt, error) {
 	ev.EvidenceID, ev.CaseID = st.register.EvidenceID, st.register.CaseID
 	rec, err := s.Ledger.Append(ctx, st.chain, "", ev)
 	if err != nil {
-		return client.CustodyReceipt{}, err
+		return api.CustodyReceipt{}, err
 	}
 	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
 	return receipt(rec), nil
 }
 
-func receipt(rec ledger.Record) client.CustodyReceipt {
+func receipt(rec ledger.Record) api.CustodyReceipt {
 	cp := rec.Proof
 	if i := strings.Index(cp, "\n\n"); i >= 0 {
 		cp = cp[i+2:]
 	}
-	return client.CustodyReceipt{
+	return api.CustodyReceipt{
 		EvidenceID: rec.Event.EvidenceID, Seq: rec.Event.Seq, Action: string(rec.Event.Action), Digest: rec.Digest,
 		Envelope: rec.Envelope, LogIndex: rec.LogIndex, Proof: rec.Proof, Checkpoint: cp,
 	}

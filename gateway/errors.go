@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/storage"
 )

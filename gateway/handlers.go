@@ -14,9 +14,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/policy"
 )
 
@@ -61,12 +61,12 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request, p Principal) error
 }
 
 // view renders the state for p: the owner sees every grant, others only their own.
-func (s *Server) view(st *evidenceState, p Principal) client.EvidenceView {
+func (s *Server) view(st *evidenceState, p Principal) api.EvidenceView {
 	reg := st.register
-	v := client.EvidenceView{
+	v := api.EvidenceView{
 		EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Description: reg.Exhibit.Description,
 		SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, Owner: st.owner(), Jurisdiction: reg.Actor.Jurisdiction,
-		RegisteredAt: reg.Time, EventCount: len(st.chain.Records), Grants: []client.GrantView{},
+		RegisteredAt: reg.Time, EventCount: len(st.chain.Records), Grants: []api.GrantView{},
 	}
 	for _, g := range st.grants {
 		if p.Agency == st.owner() || g.To == p.Agency {
@@ -76,8 +76,8 @@ func (s *Server) view(st *evidenceState, p Principal) client.EvidenceView {
 	return v
 }
 
-func (s *Server) grantView(g *grantState) client.GrantView {
-	return client.GrantView{
+func (s *Server) grantView(g *grantState) api.GrantView {
+	return api.GrantView{
 		GrantID: g.ID, To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
 		Downloads: g.Downloads, ViewOnly: g.ViewOnly, Accepted: g.Accepted, Revoked: g.Revoked, State: g.status(s.Now()),
 	}
@@ -88,7 +88,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	h := client.History{EvidenceID: st.register.EvidenceID, Events: []client.HistoryEvent{}}
+	h := api.History{EvidenceID: st.register.EvidenceID, Events: []api.HistoryEvent{}}
 	// The owner and courts see the whole chain; a partner sees its own part of it.
 	h.Partial = p.Agency != st.owner() && p.Role != RoleCourt
 	for _, rec := range st.chain.Records {
@@ -96,7 +96,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p Principal) er
 		if h.Partial && ev.Seq != 0 && !concerns(ev, p.Agency) {
 			continue
 		}
-		h.Events = append(h.Events, client.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
+		h.Events = append(h.Events, api.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
 			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Detail: ev.Detail,
 			Digest: rec.Digest, LogIndex: rec.LogIndex, KeyID: rec.Envelope.Signatures[0].KeyID})
 	}
@@ -152,7 +152,7 @@ func NewEvidenceID() string { return newID("ev-", 16)[:3+26] }
 func newGrantID() string { return newID("gr-", 10)[:3+16] }
 
 func (s *Server) share(w http.ResponseWriter, r *http.Request, p Principal) error {
-	var req client.ShareRequest
+	var req api.ShareRequest
 	if err := decodeJSON(r, w, &req); err != nil {
 		return err
 	}
@@ -185,12 +185,12 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request, p Principal) erro
 		if err != nil {
 			return nil, err
 		}
-		return client.GrantResult{Grant: s.grantView(&grantState{Grant: g}), Custody: rc}, nil
+		return api.GrantResult{Grant: s.grantView(&grantState{Grant: g}), Custody: rc}, nil
 	})
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p Principal) error {
-	var req client.RevokeRequest
+	var req api.RevokeRequest
 	if err := decodeJSON(r, w, &req); err != nil {
 		return err
 	}
@@ -221,12 +221,12 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p Principal) err
 			return nil, err
 		}
 		g.Revoked = true
-		return client.GrantResult{Grant: s.grantView(g), Custody: rc}, nil
+		return api.GrantResult{Grant: s.grantView(g), Custody: rc}, nil
 	})
 }
 
 func (s *Server) accept(w http.ResponseWriter, r *http.Request, p Principal) error {
-	var req client.AcceptRequest
+	var req api.AcceptRequest
 	if err := decodeJSON(r, w, &req); err != nil {
 		return err
 	}
@@ -255,23 +255,23 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request, p Principal) err
 			return nil, err
 		}
 		g.Accepted = true
-		return client.GrantResult{Grant: s.grantView(g), Custody: rc}, nil
+		return api.GrantResult{Grant: s.grantView(g), Custody: rc}, nil
 	})
 }
 
 // checkReceipt verifies that the partner signed, with its client certificate's key, a
 // receipt for exactly this evidence, grant and content digest.
-func checkReceipt(sr client.SignedReceipt, p Principal, id, grantID, sha string) (*custody.Receipt, error) {
+func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string) (*custody.Receipt, error) {
 	if len(sr.Statement) == 0 || len(sr.Statement) > 4096 {
 		return nil, invalid("receipt statement missing or too long")
 	}
-	var st client.ReceiptStatement
+	var st api.ReceiptStatement
 	dec := json.NewDecoder(bytes.NewReader(sr.Statement))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
 		return nil, invalid("malformed receipt statement: %v", err)
 	}
-	if st.Type != client.ReceiptStatementType || st.EvidenceID != id || st.GrantID != grantID || st.SHA256 != sha {
+	if st.Type != api.ReceiptStatementType || st.EvidenceID != id || st.GrantID != grantID || st.SHA256 != sha {
 		return nil, invalid("the receipt statement does not name this evidence, grant and content digest")
 	}
 	rc := &custody.Receipt{Statement: sr.Statement, Signature: sr.Signature, Certificate: p.Cert.Raw}
@@ -325,7 +325,7 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p Principal) err
 		}
 	}
 	var out []byte
-	var rc client.CustodyReceipt
+	var rc api.CustodyReceipt
 	err = s.withChain(r.Context(), id, func() error {
 		st, _, err := s.authorized(r.Context(), id, p, policy.ActionBundle)
 		if err != nil {
@@ -358,9 +358,9 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p Principal) err
 }
 
 // setCustodyHeader carries the custody receipt of a response whose body is not JSON.
-func setCustodyHeader(w http.ResponseWriter, rc client.CustodyReceipt) {
-	v, err := client.FormatCustodyEvent(rc)
+func setCustodyHeader(w http.ResponseWriter, rc api.CustodyReceipt) {
+	v, err := api.FormatCustodyEvent(rc)
 	if err == nil {
-		w.Header().Set(client.HeaderCustodyEvent, v)
+		w.Header().Set(api.HeaderCustodyEvent, v)
 	}
 }

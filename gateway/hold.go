@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/policy"
 	"github.com/evidencegw/evidencegw/storage"
@@ -26,7 +26,7 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request, p Principal) er
 
 // setHold puts the content under legal hold or releases it, as a custody event.
 func (s *Server) setHold(w http.ResponseWriter, r *http.Request, p Principal, on bool) error {
-	var req client.RevokeRequest // {"reason": "..."}
+	var req api.RevokeRequest // {"reason": "..."}
 	if err := decodeJSON(r, w, &req); err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/evidencegw/evidencegw/client"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // The log endpoints let courts and monitors follow the custody log: its latest signed
@@ -62,7 +62,7 @@ func (s *Server) logConsistency(w http.ResponseWriter, r *http.Request, _ Princi
 	if from > to || to > size {
 		return invalid("want 0 <= from <= to <= %d (the latest checkpoint's size)", size)
 	}
-	p := client.ConsistencyProof{From: from, To: to, Hashes: [][]byte{}}
+	p := api.ConsistencyProof{From: from, To: to, Hashes: [][]byte{}}
 	if from > 0 && from < to {
 		if p.Hashes, err = s.Log.ConsistencyProof(r.Context(), from, to); err != nil {
 			return err
@@ -93,14 +93,14 @@ func (s *Server) logLeaves(w http.ResponseWriter, r *http.Request, _ Principal) 
 	if err != nil {
 		return err
 	}
-	if count == 0 || count > client.MaxLeafPage || size > latest || start >= size {
-		return invalid("want 1 <= count <= %d and start < size <= %d (the latest checkpoint's size)", client.MaxLeafPage, latest)
+	if count == 0 || count > api.MaxLeafPage || size > latest || start >= size {
+		return invalid("want 1 <= count <= %d and start < size <= %d (the latest checkpoint's size)", api.MaxLeafPage, latest)
 	}
 	count = min(count, size-start)
 	leaves, err := lr.Leaves(r.Context(), start, count, size)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, client.LeafPage{Start: start, Size: size, Leaves: leaves})
+	writeJSON(w, http.StatusOK, api.LeafPage{Start: start, Size: size, Leaves: leaves})
 	return nil
 }

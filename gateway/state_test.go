@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 func TestFold(t *testing.T) {

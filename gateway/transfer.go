@@ -14,9 +14,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/policy"
 	"github.com/evidencegw/evidencegw/storage"
 )
@@ -54,7 +54,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p Principal) err
 	if err := checkText("description", desc, maxDescription, false); err != nil {
 		return err
 	}
-	want, err := client.ParseDigest(r.Header.Get(client.HeaderContentDigest))
+	want, err := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
 	if err != nil {
 		return invalid("Content-Digest with a sha-256 member is required: %v", err)
 	}
@@ -85,7 +85,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p Principal) err
 	s.metrics.events.WithLabelValues(string(custody.ActionRegister)).Inc()
 	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	st := fold(&ledger.Chain{Records: []ledger.Record{rec}})
-	writeJSON(w, http.StatusCreated, client.UploadResult{Evidence: s.view(st, p), Custody: receipt(rec)})
+	writeJSON(w, http.StatusCreated, api.UploadResult{Evidence: s.view(st, p), Custody: receipt(rec)})
 	return nil
 }
 
@@ -142,7 +142,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p Principal) e
 	ctx := r.Context()
 	id := mux.Vars(r)["id"]
 	var sealed storage.Sealed
-	var rc client.CustodyReceipt
+	var rc api.CustodyReceipt
 	err := s.withChain(ctx, id, func() error {
 		st, d, err := s.authorized(ctx, id, p, policy.ActionDownload)
 		if err != nil {
@@ -177,9 +177,9 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p Principal) e
 	defer plain.Close()
 	sum, _ := hex.DecodeString(sealed.PlainSHA256)
 	h := w.Header()
-	h.Set("Content-Type", client.ContentMediaType)
+	h.Set("Content-Type", api.ContentMediaType)
 	h.Set("Content-Length", strconv.FormatInt(sealed.PlainSize, 10))
-	h.Set(client.HeaderReprDigest, client.FormatDigest(sum))
+	h.Set(api.HeaderReprDigest, api.FormatDigest(sum))
 	setCustodyHeader(w, rc)
 	n, err := io.CopyBuffer(w, plain, make([]byte, transferBuffer))
 	s.metrics.bytesOut.Add(float64(n))

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
 	"github.com/evidencegw/evidencegw/pki"
@@ -165,7 +166,7 @@ func (inv *invocation) printf(format string, args ...any) {
 }
 
 // printCustody writes the one-line summary of a custody receipt.
-func (inv *invocation) printCustody(r *client.CustodyReceipt) {
+func (inv *invocation) printCustody(r *api.CustodyReceipt) {
 	if r == nil {
 		return
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/pki"
 )
 
@@ -127,37 +127,37 @@ func TestVerifyReadFailureIsNotUsage(t *testing.T) {
 type cliGateway struct {
 	mu    sync.Mutex
 	query string
-	share client.ShareRequest
+	share api.ShareRequest
 }
 
 func (g *cliGateway) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/evidence", func(w http.ResponseWriter, r *http.Request) {
-		sum, _ := client.ParseDigest(r.Header.Get(client.HeaderContentDigest))
+		sum, _ := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
 		g.mu.Lock()
 		g.query = r.URL.RawQuery
 		g.mu.Unlock()
-		writeTestJSON(w, http.StatusCreated, client.UploadResult{
-			Evidence: client.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: r.URL.Query().Get("case_id"), SHA256: hex.EncodeToString(sum)},
-			Custody:  client.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
+		writeTestJSON(w, http.StatusCreated, api.UploadResult{
+			Evidence: api.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: r.URL.Query().Get("case_id"), SHA256: hex.EncodeToString(sum)},
+			Custody:  api.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
 		})
 	})
 	mux.HandleFunc("POST /v1/evidence/{id}/grants", func(w http.ResponseWriter, r *http.Request) {
-		var req client.ShareRequest
+		var req api.ShareRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		g.mu.Lock()
 		g.share = req
 		g.mu.Unlock()
-		writeTestJSON(w, http.StatusCreated, client.GrantResult{
-			Grant:   client.GrantView{GrantID: "gr-abcdefghijklmnop", To: req.To, LegalBasis: req.LegalBasis, Expires: req.Expires, MaxDownloads: req.MaxDownloads, State: client.GrantActive},
-			Custody: client.CustodyReceipt{Seq: 1, Action: "share", LogIndex: 8},
+		writeTestJSON(w, http.StatusCreated, api.GrantResult{
+			Grant:   api.GrantView{GrantID: "gr-abcdefghijklmnop", To: req.To, LegalBasis: req.LegalBasis, Expires: req.Expires, MaxDownloads: req.MaxDownloads, State: api.GrantActive},
+			Custody: api.CustodyReceipt{Seq: 1, Action: "share", LogIndex: 8},
 		})
 	})
 	return mux
 }
 
 func writeTestJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", client.JSONMediaType)
+	w.Header().Set("Content-Type", api.JSONMediaType)
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
@@ -213,10 +213,10 @@ func TestUploadFlagOrder(t *testing.T) {
 			t.Fatalf("upload %q: %v", args, err)
 		}
 		var out struct {
-			EvidenceID string                `json:"evidence_id"`
-			CaseID     string                `json:"case_id"`
-			SHA256     string                `json:"sha256"`
-			Custody    client.CustodyReceipt `json:"custody"`
+			EvidenceID string             `json:"evidence_id"`
+			CaseID     string             `json:"case_id"`
+			SHA256     string             `json:"sha256"`
+			Custody    api.CustodyReceipt `json:"custody"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 			t.Fatalf("upload %q: output is not JSON: %v\n%s", args, err, stdout)
@@ -237,7 +237,7 @@ func TestShareCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("share: %v", err)
 	}
-	want := client.ShareRequest{To: "agency-us", LegalBasis: "MLAT 2026/17", Expires: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), MaxDownloads: 3}
+	want := api.ShareRequest{To: "agency-us", LegalBasis: "MLAT 2026/17", Expires: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), MaxDownloads: 3}
 	if g.share != want {
 		t.Errorf("gateway got %+v, want %+v", g.share, want)
 	}

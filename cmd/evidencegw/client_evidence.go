@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
 )
@@ -42,8 +43,8 @@ func runUpload(ctx context.Context, inv *invocation, args []string) error {
 	}
 	if inv.json {
 		return inv.printJSON(struct {
-			client.EvidenceView
-			Custody client.CustodyReceipt `json:"custody"`
+			api.EvidenceView
+			Custody api.CustodyReceipt `json:"custody"`
 		}{r.Evidence, r.Custody})
 	}
 	inv.printf("registered %s for case %s: %d bytes, SHA-256 %s\n", r.Evidence.EvidenceID, r.Evidence.CaseID, r.Evidence.Size, r.Evidence.SHA256)
@@ -72,12 +73,12 @@ func runDownload(ctx context.Context, inv *invocation, args []string) error {
 	}
 	if inv.json {
 		return inv.printJSON(struct {
-			EvidenceID string                 `json:"evidence_id"`
-			Path       string                 `json:"path"`
-			SHA256     string                 `json:"sha256"`
-			Size       int64                  `json:"size"`
-			Verified   bool                   `json:"verified"`
-			Custody    *client.CustodyReceipt `json:"custody,omitempty"`
+			EvidenceID string              `json:"evidence_id"`
+			Path       string              `json:"path"`
+			SHA256     string              `json:"sha256"`
+			Size       int64               `json:"size"`
+			Verified   bool                `json:"verified"`
+			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
 		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Custody})
 	}
 	inv.printf("downloaded %s to %s: %d bytes, SHA-256 %s matches the registered digest\n", r.Evidence.EvidenceID, r.Path, r.Size, r.SHA256)
@@ -126,14 +127,14 @@ func runShow(ctx context.Context, inv *invocation, args []string) error {
 	return tw.Flush()
 }
 
-func downloads(g client.GrantView) string {
+func downloads(g api.GrantView) string {
 	if g.MaxDownloads == 0 {
 		return fmt.Sprintf("%d", g.Downloads)
 	}
 	return fmt.Sprintf("%d/%d", g.Downloads, g.MaxDownloads)
 }
 
-func grantState(g client.GrantView) string {
+func grantState(g api.GrantView) string {
 	if g.ViewOnly {
 		return g.State + " (view only)"
 	}

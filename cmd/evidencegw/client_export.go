@@ -12,6 +12,7 @@ import (
 
 	tproof "github.com/transparency-dev/formats/proof"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/custody/caseexport"
@@ -71,11 +72,11 @@ func runBundle(ctx context.Context, inv *invocation, args []string) error {
 	}
 	if inv.json {
 		return inv.printJSON(struct {
-			EvidenceID string                 `json:"evidence_id"`
-			Path       string                 `json:"path"`
-			Format     string                 `json:"format"`
-			Events     int                    `json:"events"`
-			Custody    *client.CustodyReceipt `json:"custody,omitempty"`
+			EvidenceID string              `json:"evidence_id"`
+			Path       string              `json:"path"`
+			Format     string              `json:"format"`
+			Events     int                 `json:"events"`
+			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
 		}{pos[0], out, format, len(r.Bundle.Events), r.Custody})
 	}
 	if format == formatCASE {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/api"
 )
 
 func runShare(ctx context.Context, inv *invocation, args []string) error {
@@ -36,7 +36,7 @@ func runShare(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.Share(ctx, pos[0], client.ShareRequest{To: *to, LegalBasis: *basis, Expires: exp, MaxDownloads: *maxDownloads, ViewOnly: *viewOnly})
+	r, err := c.Share(ctx, pos[0], api.ShareRequest{To: *to, LegalBasis: *basis, Expires: exp, MaxDownloads: *maxDownloads, ViewOnly: *viewOnly})
 	if err != nil {
 		return fmt.Errorf("sharing %s with %s: %w", pos[0], *to, err)
 	}
@@ -93,7 +93,7 @@ func runRevoke(ctx context.Context, inv *invocation, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := c.Revoke(ctx, pos[0], *grant, client.RevokeRequest{Reason: *reason})
+	r, err := c.Revoke(ctx, pos[0], *grant, api.RevokeRequest{Reason: *reason})
 	if err != nil {
 		return fmt.Errorf("revoking grant %s of %s: %w", *grant, pos[0], err)
 	}
@@ -101,12 +101,12 @@ func runRevoke(ctx context.Context, inv *invocation, args []string) error {
 }
 
 // printGrant writes the outcome of a share, accept or revoke.
-func (inv *invocation) printGrant(evidenceID, verb string, r *client.GrantResult) error {
+func (inv *invocation) printGrant(evidenceID, verb string, r *api.GrantResult) error {
 	if inv.json {
 		return inv.printJSON(struct {
 			EvidenceID string `json:"evidence_id"`
-			client.GrantView
-			Custody client.CustodyReceipt `json:"custody"`
+			api.GrantView
+			Custody api.CustodyReceipt `json:"custody"`
 		}{evidenceID, r.Grant, r.Custody})
 	}
 	g := r.Grant

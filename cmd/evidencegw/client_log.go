@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
 )
@@ -87,7 +88,7 @@ func runLogSnapshot(ctx context.Context, inv *invocation, args []string) error {
 	snap := custody.LogSnapshot{MediaType: custody.LogSnapshotMediaType, Checkpoint: string(cp), Leaves: make([][]byte, 0, size)}
 	progress := inv.progress()
 	for start := uint64(0); start < size; {
-		leaves, err := c.LogLeaves(ctx, start, min(client.MaxLeafPage, size-start), size)
+		leaves, err := c.LogLeaves(ctx, start, min(api.MaxLeafPage, size-start), size)
 		if err != nil {
 			return fmt.Errorf("reading log leaves from %d: %w", start, err)
 		}

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"k8s.io/klog/v2"
 
 	"github.com/evidencegw/evidencegw/gateway"

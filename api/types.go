@@ -1,4 +1,4 @@
-package client
+package api
 
 import (
 	"time"
@@ -6,9 +6,8 @@ import (
 	"github.com/evidencegw/evidencegw/custody"
 )
 
-// This file holds the JSON shapes of the gateway API (docs/api.md). They are plain
-// structs that import nothing but the custody domain types, so that the gateway can
-// encode its responses with the very types this client decodes.
+// This file holds the JSON shapes of the gateway API (docs/api.md): the gateway encodes
+// its answers with them and the client decodes them.
 
 // Media types of the API.
 const (
@@ -141,8 +140,15 @@ type ShareRequest struct {
 	ViewOnly     bool `json:"view_only"`
 }
 
-// RevokeRequest is the body of POST /v1/evidence/{id}/grants/{grant_id}/revoke.
+// RevokeRequest is the body of POST /v1/evidence/{id}/grants/{grant_id}/revoke. The
+// body is optional: an empty one is a revocation without a reason.
 type RevokeRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// HoldRequest is the body of POST /v1/evidence/{id}/hold and /release. The body is
+// optional: an empty one is a hold (or release) without a reason.
+type HoldRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -174,15 +180,6 @@ type ReceiptStatement struct {
 	SHA256 string `json:"sha256"`
 	// Time is when the partner signed, in UTC, whole seconds (RFC 3339).
 	Time time.Time `json:"time"`
-}
-
-// Error is an RFC 9457 problem: the body of every error response, and the error the
-// client returns for one.
-type Error struct {
-	Type   string `json:"type,omitempty"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
 }
 
 // ConsistencyProof answers GET /v1/log/consistency: the RFC 6962 consistency proof
