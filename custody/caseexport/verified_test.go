@@ -9,8 +9,8 @@ import (
 
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/custody/caseexport"
-	"github.com/evidencegw/evidencegw/custody/ledger"
-	"github.com/evidencegw/evidencegw/custody/tesseralog"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/keys/vault"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/custody/trillianlog"
+	"github.com/evidencegw/evidencegw/ledger/trillianlog"
 	"github.com/evidencegw/evidencegw/storage"
 )
 

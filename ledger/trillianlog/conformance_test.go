@@ -3,7 +3,7 @@ package trillianlog_test
 import (
 	"testing"
 
-	"github.com/evidencegw/evidencegw/custody/ledger/logtest"
+	"github.com/evidencegw/evidencegw/ledger/logtest"
 )
 
 func TestConformance(t *testing.T) {

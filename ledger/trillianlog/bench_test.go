@@ -12,8 +12,8 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/evidencegw/evidencegw/custody/ledger"
-	"github.com/evidencegw/evidencegw/custody/tesseralog"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
@@ -22,7 +22,7 @@ import (
 // EVIDENCEGW_BENCH_APPENDERS and EVIDENCEGW_BENCH_EVENTS), each timing Append plus the
 // InclusionProof against the checkpoint Append returned, as the ledger does.
 //
-//	go test ./custody/trillianlog -run '^$' -bench Append -benchtime 1x -count 3
+//	go test ./ledger/trillianlog -run '^$' -bench Append -benchtime 1x -count 3
 func BenchmarkAppend(b *testing.B) {
 	appenders, events := envInt(b, "EVIDENCEGW_BENCH_APPENDERS", 64), envInt(b, "EVIDENCEGW_BENCH_EVENTS", 2000)
 	// Tessera logs through klog; keep the benchmark lines readable.

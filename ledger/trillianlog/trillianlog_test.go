@@ -17,7 +17,7 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/custody/trillianlog"
+	"github.com/evidencegw/evidencegw/ledger/trillianlog"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/transparency-dev/tessera/storage/posix"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // Tuning of the embedded log. A custody request waits until its event is covered by a

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/evidencegw/evidencegw/custody/trillianlog"
+	"github.com/evidencegw/evidencegw/ledger/trillianlog"
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )

@@ -49,7 +49,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/storage"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/custody/ledger/logtest"
-	"github.com/evidencegw/evidencegw/custody/tesseralog"
+	"github.com/evidencegw/evidencegw/ledger/logtest"
+	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 )
 
 func TestConformance(t *testing.T) {

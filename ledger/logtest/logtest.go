@@ -12,7 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // Run checks l against the contract of ledger.Log (and ledger.LeafReader if it is one).

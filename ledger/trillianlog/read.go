@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/trillian"
 
-	"github.com/evidencegw/evidencegw/custody/ledger"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // Checkpoint implements ledger.Log: it signs Trillian's current root first if it is
