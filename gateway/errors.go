@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/keys"
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/storage"
 )
 

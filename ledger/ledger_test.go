@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/tesseralog"
-	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 

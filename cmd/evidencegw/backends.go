@@ -11,10 +11,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/ledger"
-	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/keys"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/localfs"
 )

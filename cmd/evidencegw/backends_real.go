@@ -9,10 +9,10 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/ledger"
-	"github.com/evidencegw/evidencegw/ledger/trillianlog"
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/keys/vault"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/trillianlog"
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/s3"
 )

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/gateway"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 const keysUsage = "keys rotate --config FILE [--data DIR] [--jurisdiction J[,J...]] [--operator NAME] [--event-key]"

@@ -9,9 +9,9 @@ import (
 
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/custody/caseexport"
+	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/tesseralog"
-	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 

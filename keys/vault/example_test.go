@@ -6,8 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/keys/vault"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // Wiring the Vault key manager: data keys for storage, the event signer for the
