@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-
-	gw "github.com/evidencegw/evidencegw/gateway"
 )
 
 // BenchmarkRealStackTransfer uploads and downloads one file through a gateway on the
@@ -31,7 +29,7 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := gw.LoadConfig(path)
+	cfg, err := parseStackConfig(raw)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -83,7 +81,7 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 	b.ReportMetric(float64(peakRSS(b, g.cmd.Process.Pid))/(1<<20), "gateway-peak-RSS-MiB")
 }
 
-func minioBench(b *testing.B, cfg gw.Config) *minio.Client {
+func minioBench(b *testing.B, cfg stackConfig) *minio.Client {
 	sc := cfg.Backends.Storage
 	mc, err := minio.New(sc.Endpoint, &minio.Options{Creds: credentialsFor(sc), Secure: sc.Secure})
 	if err != nil {

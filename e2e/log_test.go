@@ -12,7 +12,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidencegw/evidencegw/custody"
-	gw "github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/keys"
 )
 
@@ -96,7 +95,7 @@ func forgeMonitorState(t *testing.T, g *gateway, state string) {
 	trust := filepath.Join(dir, "trust-root.json")
 	g.must("court-nl", "trust-root", "-o", trust)
 	tr := readTrustRoot(t, trust)
-	km, err := keys.OpenLocal(filepath.Join(g.data, "keys"), gw.DefaultLogOrigin)
+	km, err := keys.OpenLocal(filepath.Join(g.data, "keys"), "evidencegw.local/custody")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,14 +19,41 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	gw "github.com/evidencegw/evidencegw/gateway"
+	"go.yaml.in/yaml/v3"
 )
 
 // The real-stack tests run the gateway on MinIO, Vault and Trillian as started by
 // deploy/local/up, whose last line is the config path given in EVIDENCEGW_STACK_CONFIG
 // (scripts/test sets it). Without it they skip, except in CI, where they fail.
 
-func stackConfig(t *testing.T) (string, gw.Config) {
+// stackConfig is the part of the gateway configuration (docs/config.md) that the
+// real-stack tests read to reach MinIO directly.
+type stackConfig struct {
+	Backends struct {
+		Storage stackStorage `yaml:"storage"`
+	} `yaml:"backends"`
+}
+
+type stackStorage struct {
+	Endpoint      string            `yaml:"endpoint"`
+	Secure        bool              `yaml:"secure"`
+	AccessKey     string            `yaml:"access_key"`
+	SecretKey     string            `yaml:"secret_key"`
+	CustodyBucket string            `yaml:"custody_bucket"`
+	Buckets       map[string]string `yaml:"buckets"`
+}
+
+// parseStackConfig reads the stack's configuration file.
+func parseStackConfig(raw []byte) (stackConfig, error) {
+	var c stackConfig
+	err := yaml.Unmarshal(raw, &c)
+	if c.Backends.Storage.CustodyBucket == "" {
+		c.Backends.Storage.CustodyBucket = "evidence-custody"
+	}
+	return c, err
+}
+
+func loadStackConfig(t *testing.T) (string, stackConfig) {
 	t.Helper()
 	path := os.Getenv("EVIDENCEGW_STACK_CONFIG")
 	if path == "" {
@@ -39,15 +66,15 @@ func stackConfig(t *testing.T) (string, gw.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := gw.LoadConfig(path)
+	cfg, err := parseStackConfig(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(raw), cfg
 }
 
-func startRealStack(t *testing.T) (*gateway, gw.Config) {
-	base, cfg := stackConfig(t)
+func startRealStack(t *testing.T) (*gateway, stackConfig) {
+	base, cfg := loadStackConfig(t)
 	return startGatewayWith(t, "", base), cfg
 }
 
@@ -96,7 +123,7 @@ func TestRealStackNoPlaintextStored(t *testing.T) {
 	}
 }
 
-func minioClient(t *testing.T, cfg gw.Config) *minio.Client {
+func minioClient(t *testing.T, cfg stackConfig) *minio.Client {
 	t.Helper()
 	sc := cfg.Backends.Storage
 	mc, err := minio.New(sc.Endpoint, &minio.Options{Creds: credentialsFor(sc), Secure: sc.Secure})
@@ -270,7 +297,7 @@ func TestRealStackVaultOutage(t *testing.T) {
 	}
 }
 
-func credentialsFor(sc gw.StorageConfig) *credentials.Credentials {
+func credentialsFor(sc stackStorage) *credentials.Credentials {
 	return credentials.NewStaticV4(sc.AccessKey, sc.SecretKey, "")
 }
 

@@ -5,108 +5,128 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net/http"
+	"strings"
 
-	"github.com/evidencegw/evidencegw/keys"
-	"github.com/evidencegw/evidencegw/ledger"
-	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/exhibit"
+	"github.com/gorilla/mux"
 )
 
-// problemBase prefixes the "type" URI of every problem the gateway reports.
-const problemBase = "https://github.com/evidencegw/evidencegw/blob/main/docs/api.md#"
-
-// Problem is an RFC 9457 problem details object.
-type Problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// Errors that handlers return and httpError maps to statuses.
+// Errors of the HTTP layer itself; the use cases' errors are the exhibit package's.
 var (
-	// errNotFound hides both absent evidence and evidence the caller may not see.
-	errNotFound  = errors.New("no such evidence")
-	errGrantGone = errors.New("no such grant")
+	errNoRoute          = errors.New("no such endpoint")
+	errMethodNotAllowed = errors.New("method not allowed")
+	errNotReady         = errors.New("a backend is unavailable")
 )
 
-// badRequest is a client error with a precise message safe to show.
-type badRequest struct {
-	status int // 400 unless set
-	kind   string
-	msg    string
-}
+// badRequest is a malformed request (a header, a query parameter, a JSON body); msg is
+// safe to show.
+type badRequest struct{ msg string }
 
 func (e *badRequest) Error() string { return e.msg }
 
-func invalid(format string, args ...any) error {
-	return &badRequest{kind: "invalid-request", msg: fmt.Sprintf(format, args...)}
+func malformed(format string, args ...any) error {
+	return &badRequest{msg: fmt.Sprintf(format, args...)}
 }
 
-// denied is an authorization refusal for a caller that may know the evidence exists.
-type denied struct {
-	action   string
-	policies []string
-	reason   string
-}
+// authError is a client certificate the gateway refused; its text is safe to show.
+type authError struct{ err error }
 
-func (e *denied) Error() string { return e.reason }
+func (e *authError) Error() string { return e.err.Error() }
 
-// httpError maps err to a problem: 4xx with a precise detail, 5xx with a generic one
-// (the details go to the log only).
-func httpError(ctx context.Context, log *slog.Logger, err error) Problem {
-	var br *badRequest
-	var dn *denied
-	var tooBig *http.MaxBytesError
+// problemFor maps err to a problem: 4xx with a precise detail, 5xx with a generic one
+// (the details go to the log only). Every answer that is not a success goes through it.
+func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
+	var (
+		br       *badRequest
+		ae       *authError
+		inv      *exhibit.InvalidError
+		conflict *exhibit.ConflictError
+		denied   *exhibit.DeniedError
+		tooBig   *http.MaxBytesError
+	)
 	switch {
+	case errors.As(err, &ae):
+		return api.NewProblem(api.ProblemUnauthenticated, http.StatusUnauthorized, ae.Error())
 	case errors.As(err, &br):
-		st := br.status
-		if st == 0 {
-			st = http.StatusBadRequest
-		}
-		return Problem{Type: problemBase + br.kind, Title: http.StatusText(st), Status: st, Detail: br.msg}
-	case errors.Is(err, errNotFound), errors.Is(err, ledger.ErrNotFound):
-		return Problem{Type: problemBase + "not-found", Title: "Not Found", Status: 404, Detail: "no such evidence"}
-	case errors.Is(err, errGrantGone):
-		return Problem{Type: problemBase + "not-found", Title: "Not Found", Status: 404, Detail: "no such grant"}
-	case errors.As(err, &dn):
-		return Problem{Type: problemBase + "forbidden", Title: "Forbidden", Status: 403, Detail: dn.reason}
-	case errors.Is(err, storage.ErrDigestMismatch):
-		return Problem{Type: problemBase + "digest-mismatch", Title: "Unprocessable Content", Status: 422,
-			Detail: "the uploaded content does not match its Content-Digest; nothing was stored"}
+		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest, br.msg)
+	case errors.As(err, &inv):
+		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest, inv.Msg)
+	case errors.Is(err, errNoRoute):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such endpoint")
+	case errors.Is(err, errMethodNotAllowed):
+		return api.NewProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed, "this endpoint does not take that method")
+	case errors.Is(err, exhibit.ErrNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such evidence")
+	case errors.Is(err, exhibit.ErrGrantNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
+	case errors.As(err, &denied):
+		return api.NewProblem(api.ProblemForbidden, http.StatusForbidden, denied.Reason)
+	case errors.As(err, &conflict):
+		return api.NewProblem(conflict.Kind, http.StatusConflict, conflict.Msg)
+	case errors.Is(err, exhibit.ErrConflict):
+		return api.NewProblem(api.ProblemConflict, http.StatusConflict, "the custody chain changed concurrently; retry")
+	case errors.Is(err, exhibit.ErrDigestMismatch):
+		return api.NewProblem(api.ProblemDigestMismatch, http.StatusUnprocessableEntity,
+			"the uploaded content does not match its Content-Digest; nothing was stored")
 	case errors.As(err, &tooBig):
-		return Problem{Type: problemBase + "too-large", Title: "Content Too Large", Status: 413,
-			Detail: fmt.Sprintf("the body exceeds the limit of %d bytes", tooBig.Limit)}
-	case errors.Is(err, ledger.ErrConflict):
-		return Problem{Type: problemBase + "conflict", Title: "Conflict", Status: 409, Detail: "the custody chain changed concurrently; retry"}
-	case errors.Is(err, keys.ErrUnavailable):
-		log.ErrorContext(ctx, "key manager unavailable", "err", err)
-		return Problem{Type: problemBase + "unavailable", Title: "Service Unavailable", Status: 503,
-			Detail: "the key manager is unavailable; retry later"}
-	case errors.Is(err, storage.ErrIntegrity):
-		log.ErrorContext(ctx, "stored evidence failed its integrity check", "err", err)
-		return Problem{Type: problemBase + "integrity-failure", Title: "Internal Server Error", Status: 500,
-			Detail: "the stored evidence failed its integrity check; no content was returned and the failure was recorded in custody"}
+		return api.NewProblem(api.ProblemTooLarge, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body exceeds the limit of %d bytes", tooBig.Limit))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest,
+			"the body ended before its Content-Length: nothing was stored")
+	case errors.Is(err, exhibit.ErrNotImplemented):
+		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this log backend does not serve its leaves")
+	case errors.Is(err, exhibit.ErrKeysUnavailable):
+		s.cfg.Logger.ErrorContext(ctx, "key manager unavailable", "err", err)
+		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "the key manager is unavailable; retry later")
+	case errors.Is(err, errNotReady):
+		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "a backend is unavailable")
+	case errors.Is(err, exhibit.ErrIntegrity):
+		s.cfg.Logger.ErrorContext(ctx, "stored evidence failed its integrity check", "err", err)
+		return api.NewProblem(api.ProblemIntegrityFailure, http.StatusInternalServerError,
+			"the stored evidence failed its integrity check; no content was returned and the failure was recorded in custody")
 	case errors.Is(err, context.Canceled):
-		return Problem{Type: problemBase + "cancelled", Title: "Client Closed Request", Status: 499, Detail: "request cancelled"}
+		return api.Problem{Type: api.ProblemBase + api.ProblemCancelled, Title: "Client Closed Request", Status: 499, Detail: "request cancelled"}
 	}
-	log.ErrorContext(ctx, "request failed", "err", err)
-	return Problem{Type: problemBase + "internal", Title: "Internal Server Error", Status: 500, Detail: "internal error; see the gateway log"}
+	s.cfg.Logger.ErrorContext(ctx, "request failed", "err", err)
+	return api.NewProblem(api.ProblemInternal, http.StatusInternalServerError, "internal error; see the gateway log")
 }
 
-func writeProblem(w http.ResponseWriter, p Problem) {
-	w.Header().Set("Content-Type", "application/problem+json")
+// writeError answers with the problem of err.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.problemFor(r.Context(), err)
+	if p.Status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", s.allowedMethods(r))
+	}
+	w.Header().Set("Content-Type", api.ProblemMediaType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", api.JSONMediaType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// allowedMethods lists the methods the route of r answers, for the Allow header of a
+// 405 (RFC 9110 section 15.5.6).
+func (s *Server) allowedMethods(r *http.Request) string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		var match mux.RouteMatch
+		rm := r.Clone(r.Context())
+		rm.Method = m
+		if s.router.Match(rm, &match) && match.MatchErr == nil {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
 }

@@ -4,28 +4,12 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"time"
+
+	"github.com/evidencegw/evidencegw/exhibit"
 )
-
-// Principal is an authenticated caller.
-type Principal struct {
-	Agency       string
-	Jurisdiction string
-	Person       string
-	Role         string
-	// Cert is the verified client certificate.
-	Cert *x509.Certificate
-}
-
-// LogValue names the caller in logs.
-func (p Principal) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("agency", p.Agency), slog.String("person", p.Person), slog.String("role", p.Role))
-}
 
 // Authentication errors; their text is shown to the client.
 var (
@@ -46,60 +30,44 @@ type Authenticator struct {
 type member struct {
 	cas       []*x509.Certificate
 	subject   string
-	principal Principal
+	principal exhibit.Principal
 }
 
-// NewAuthenticator builds the certificate-to-principal map of cfg. Agencies without a
-// client_ca use devCA.
-func NewAuthenticator(cfg Config, devCA *x509.Certificate) (*Authenticator, error) {
+// Agency is one agency or court whose members may connect.
+type Agency struct {
+	ID           string
+	Jurisdiction string
+	// ClientCAs issue the client certificates of the agency's members.
+	ClientCAs []*x509.Certificate
+	Members   []Member
+}
+
+// Member maps one client certificate subject to a person and role.
+type Member struct {
+	// Subject is the certificate subject as Go renders it (RFC 4514 order), such as
+	// "CN=investigator-nl,O=agency-nl,C=NL".
+	Subject string
+	Person  string
+	Role    string
+}
+
+// NewAuthenticator builds the certificate-to-principal map of the agencies.
+func NewAuthenticator(agencies []Agency) (*Authenticator, error) {
 	a := &Authenticator{Pool: x509.NewCertPool()}
-	for _, ag := range cfg.Agencies {
-		cas := []*x509.Certificate{devCA}
-		if ag.ClientCA != "" {
-			var err error
-			if cas, err = loadCerts(ag.ClientCA); err != nil {
-				return nil, fmt.Errorf("agency %s: %w", ag.ID, err)
-			}
-		} else if devCA == nil {
-			return nil, fmt.Errorf("agency %s: no client_ca and no development CA", ag.ID)
+	for _, ag := range agencies {
+		if len(ag.ClientCAs) == 0 {
+			return nil, fmt.Errorf("agency %s: no client CA", ag.ID)
 		}
-		for _, ca := range cas {
+		for _, ca := range ag.ClientCAs {
 			a.Pool.AddCert(ca)
 		}
 		for _, m := range ag.Members {
-			a.members = append(a.members, member{cas: cas, subject: m.Subject, principal: Principal{
+			a.members = append(a.members, member{cas: ag.ClientCAs, subject: m.Subject, principal: exhibit.Principal{
 				Agency: ag.ID, Jurisdiction: ag.Jurisdiction, Person: m.Person, Role: m.Role,
 			}})
 		}
 	}
 	return a, nil
-}
-
-func loadCerts(path string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading client CA: %w", err)
-	}
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("parsing client CA %s: %w", path, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, fmt.Errorf("client CA %s holds no certificate", path)
-	}
-	return certs, nil
 }
 
 // Identify returns the principal of a TLS connection. The TLS layer only checks that
@@ -108,9 +76,9 @@ func loadCerts(path string) ([]*x509.Certificate, error) {
 // usage), so that a refused certificate gets a precise 401 rather than a torn
 // handshake. The certificate's issuer must be the member's agency CA and its subject
 // the member's subject.
-func (a *Authenticator) Identify(cs *tls.ConnectionState, now time.Time) (Principal, error) {
+func (a *Authenticator) Identify(cs *tls.ConnectionState, now time.Time) (exhibit.Principal, error) {
 	if cs == nil || len(cs.PeerCertificates) == 0 {
-		return Principal{}, errNoCertificate
+		return exhibit.Principal{}, errNoCertificate
 	}
 	leaf := cs.PeerCertificates[0]
 	inter := x509.NewCertPool()
@@ -120,7 +88,7 @@ func (a *Authenticator) Identify(cs *tls.ConnectionState, now time.Time) (Princi
 	chains, err := leaf.Verify(x509.VerifyOptions{Roots: a.Pool, Intermediates: inter, CurrentTime: now,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 	if err != nil {
-		return Principal{}, certError(leaf, now, err)
+		return exhibit.Principal{}, certError(leaf, now, err)
 	}
 	subject := leaf.Subject.String()
 	for _, chain := range chains {
@@ -133,7 +101,7 @@ func (a *Authenticator) Identify(cs *tls.ConnectionState, now time.Time) (Princi
 			}
 		}
 	}
-	return Principal{}, errUnknownIdentity
+	return exhibit.Principal{}, errUnknownIdentity
 }
 
 // certError explains why a client certificate did not verify.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/pki"
 )
 
@@ -21,7 +22,8 @@ func TestIdentify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := NewAuthenticator(DefaultConfig(), ca.Cert())
+	auth, err := NewAuthenticator([]Agency{{ID: "agency-nl", Jurisdiction: "NL", ClientCAs: []*x509.Certificate{ca.Cert()},
+		Members: []Member{{Subject: "CN=investigator-nl,O=agency-nl,C=NL", Person: "investigator-nl", Role: exhibit.RoleInvestigator}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func TestIdentify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Agency != "agency-nl" || p.Jurisdiction != "NL" || p.Role != RoleInvestigator || p.Person != "investigator-nl" {
+	if p.Agency != "agency-nl" || p.Jurisdiction != "NL" || p.Role != exhibit.RoleInvestigator || p.Person != "investigator-nl" {
 		t.Errorf("got %+v, want investigator-nl of agency-nl", p)
 	}
 	if _, err := auth.Identify(issue(other, nl), time.Now()); err == nil {

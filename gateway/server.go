@@ -1,6 +1,11 @@
-// Package gateway is the gateway's HTTP API: mutual-TLS identity, authorization through
-// the policy engine, the upload and download pipelines, custody recording, and the one
-// place where errors become HTTP statuses. docs/api.md and docs/openapi.yaml describe it.
+// Package gateway is the gateway's HTTP layer: routing (gorilla/mux), identity from the
+// mutual-TLS client certificate, decoding of requests, streaming of content, and the one
+// place where errors become HTTP statuses (errors.go). Every use case lives in the
+// application layer, package exhibit; docs/api.md and docs/openapi.yaml describe the API.
+//
+// It may import exhibit, api, custody (for its media types) and its HTTP libraries; it
+// must not import storage, keys, ledger or policy, and it loads no configuration file:
+// cmd/evidencegw wires it.
 package gateway
 
 import (
@@ -8,96 +13,102 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/ledger"
-	"github.com/evidencegw/evidencegw/policy"
-	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/exhibit"
 )
 
-// Request limits.
+// Timeouts of the HTTP server.
 const (
-	// maxJSONBody bounds every JSON request body.
-	maxJSONBody = 64 << 10
-	// chainRetries bounds how often a request re-reads a chain that moved concurrently.
-	chainRetries = 5
 	// readHeaderTimeout bounds how long a client may take to send its headers.
 	readHeaderTimeout = 10 * time.Second
 	// idleTimeout closes keep-alive connections left idle. Bodies have no deadline:
 	// an upload or download of tens of GB may take hours.
 	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes bounds a request's headers.
+	maxHeaderBytes = 64 << 10
 )
 
-// Deps are the gateway's collaborators, wired by cmd/evidencegw.
-type Deps struct {
-	Config    Config
-	Auth      *Authenticator
-	Policy    *policy.Engine
-	Ledger    *ledger.Ledger
-	Log       ledger.Log
-	Sealer    *storage.Sealer
-	Store     storage.Store
-	TrustRoot *custody.TrustRoot
-	// CurrentTrustRoot, if set, returns the trust root now (event keys may have been
-	// rotated since start); TrustRoot is served otherwise.
-	CurrentTrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
-	Logger           *slog.Logger
-	// Registry receives the gateway's metrics; a new one if nil.
+// Config wires a Server.
+type Config struct {
+	// Exhibits runs the use cases.
+	Exhibits *exhibit.Service
+	// Auth maps client certificates to principals.
+	Auth *Authenticator
+	// MaxUploadBytes caps one upload body; 0 means no cap.
+	MaxUploadBytes int64
+	Logger         *slog.Logger
+	// Registry receives the HTTP metrics and is served at /metrics; a new one if nil.
 	Registry *prometheus.Registry
-	// Now returns the current time; time.Now if nil.
-	Now func() time.Time
 	// Ready reports whether the backends are reachable, for /readyz; always ready if nil.
 	Ready func(ctx context.Context) error
+	// Now returns the current time; time.Now if nil.
+	Now func() time.Time
 }
 
 // Server serves the gateway API.
 type Server struct {
-	Deps
+	cfg     Config
 	metrics *metrics
-	locks   keyedMutex
+	router  *mux.Router
 }
 
-// New returns the gateway's handler.
-func New(d Deps) (*Server, error) {
-	if d.Auth == nil || d.Policy == nil || d.Ledger == nil || d.Log == nil || d.Sealer == nil || d.Store == nil || d.TrustRoot == nil {
-		return nil, errors.New("gateway: missing dependency")
+// New returns the gateway's server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Exhibits == nil || cfg.Auth == nil {
+		return nil, errors.New("gateway: exhibits and auth are required")
 	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if d.Registry == nil {
-		d.Registry = prometheus.NewRegistry()
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
 	}
-	if d.Now == nil {
-		d.Now = time.Now
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	return &Server{Deps: d, metrics: newMetrics(d.Registry)}, nil
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, metrics: m}
+	s.router = s.routes()
+	return s, nil
 }
 
 // Handler returns the routed, authenticated handler.
 func (s *Server) Handler() http.Handler {
-	return s.authenticate(s.routes())
+	return s.authenticate(s.router)
+}
+
+// NewHTTPServer returns an http.Server for the handler on addr, with the gateway's
+// timeouts and bounds.
+func (s *Server) NewHTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // routes maps every endpoint to its handler.
 func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeProblem(w, Problem{Type: problemBase + "not-found", Title: "Not Found", Status: 404, Detail: "no such endpoint"})
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeProblem(w, Problem{Type: problemBase + "method-not-allowed", Title: "Method Not Allowed", Status: 405})
-	})
+	r.NotFoundHandler = s.fail(errNoRoute)
+	r.MethodNotAllowedHandler = s.fail(errMethodNotAllowed)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
-	r.Handle("/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	v1 := r.PathPrefix("/v1").Subrouter()
+	v1.NotFoundHandler = r.NotFoundHandler
+	v1.MethodNotAllowedHandler = r.MethodNotAllowedHandler
 	v1.HandleFunc("/whoami", s.api(s.whoami)).Methods(http.MethodGet)
 	v1.HandleFunc("/trust-root", s.api(s.trustRoot)).Methods(http.MethodGet)
 	v1.HandleFunc("/log/checkpoint", s.api(s.logCheckpoint)).Methods(http.MethodGet)
@@ -116,29 +127,17 @@ func (s *Server) routes() *mux.Router {
 	return r
 }
 
-// NewHTTPServer returns an http.Server for the handler with the gateway's timeouts.
-func (s *Server) NewHTTPServer() *http.Server {
-	return &http.Server{
-		Addr:              s.Config.Listen,
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
-	}
-}
-
 type principalKey struct{}
 
 // authenticate maps the client certificate to a principal before any handler runs.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.Auth.Identify(r.TLS, s.Now())
+		p, err := s.cfg.Auth.Identify(r.TLS, s.cfg.Now())
 		if err != nil {
-			s.metrics.denials.WithLabelValues("unauthenticated").Inc()
-			s.Logger.WarnContext(r.Context(), "request refused: client certificate", "audit", true,
+			s.metrics.unauthenticated.Inc()
+			s.cfg.Logger.WarnContext(r.Context(), "request refused: client certificate", "audit", true,
 				"subject", subjectOf(r), "path", r.URL.Path, "reason", err.Error())
-			writeProblem(w, Problem{Type: problemBase + "unauthenticated", Title: "Unauthorized", Status: 401, Detail: err.Error()})
+			s.writeError(w, r, &authError{err})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
@@ -153,32 +152,35 @@ func subjectOf(r *http.Request) string {
 }
 
 // handlerFunc is an API handler: it writes its success response and returns errors.
-type handlerFunc func(w http.ResponseWriter, r *http.Request, p Principal) error
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error
 
 // api adapts a handlerFunc: metrics, access log, error mapping.
 func (s *Server) api(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		p := r.Context().Value(principalKey{}).(Principal)
+		p, _ := r.Context().Value(principalKey{}).(exhibit.Principal)
 		route := "unknown"
 		if cr := mux.CurrentRoute(r); cr != nil {
 			route, _ = cr.GetPathTemplate()
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		err := h(sw, r, p)
-		if err != nil {
-			prob := httpError(r.Context(), s.Logger, err)
+		if err := h(sw, r, p); err != nil {
 			if sw.status != 0 {
 				// Headers are gone: the only honest signal left is to break the stream.
-				s.Logger.ErrorContext(r.Context(), "response aborted", "err", err)
+				s.cfg.Logger.ErrorContext(r.Context(), "response aborted", "route", route, "err", err)
 				panic(http.ErrAbortHandler)
 			}
-			writeProblem(sw, prob)
+			s.writeError(sw, r, err)
 		}
 		s.metrics.requests.WithLabelValues(r.Method, route, statusClass(sw.code())).Inc()
-		s.Logger.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", sw.code(),
+		s.cfg.Logger.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", sw.code(),
 			"principal", p, "duration_ms", time.Since(start).Milliseconds())
 	}
+}
+
+// fail answers every request with err, through the one error mapping.
+func (s *Server) fail(err error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, err) })
 }
 
 type statusWriter struct {
@@ -206,6 +208,9 @@ func (w *statusWriter) Flush() {
 	}
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) code() int {
 	if w.status == 0 {
 		return http.StatusOK
@@ -218,47 +223,12 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if s.Ready != nil {
-		if err := s.Ready(r.Context()); err != nil {
-			s.Logger.WarnContext(r.Context(), "not ready", "err", err)
-			writeProblem(w, Problem{Type: problemBase + "unavailable", Title: "Service Unavailable", Status: 503, Detail: "a backend is unavailable"})
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			s.cfg.Logger.WarnContext(r.Context(), "not ready", "err", err)
+			s.writeError(w, r, errNotReady)
 			return
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// keyedMutex serializes work per key (per evidence item) within this process. Across
-// replicas, the write-once event store detects races (ledger.ErrConflict).
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*keyedLock
-}
-
-type keyedLock struct {
-	sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*keyedLock{}
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.locks[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -19,8 +19,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/evidencegw/evidencegw/custody"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"golang.org/x/mod/sumdb/note"
 )
@@ -30,7 +32,8 @@ const (
 	// KEKFile holds the key-encryption key: 32 raw random bytes, an AES-256-GCM key.
 	KEKFile = "kek.key"
 	// EventKeyFile holds the custody event signing key: an ECDSA P-256 private key,
-	// PKCS#8, PEM type "PRIVATE KEY".
+	// PKCS#8, PEM type "PRIVATE KEY", with a "Valid-From" header (RFC 3339): when the
+	// key was made, the start of the period in which it may sign.
 	EventKeyFile = "event-signing.pem"
 	// CheckpointKeyFile holds the log checkpoint signer key in the
 	// golang.org/x/mod/sumdb/note signer key format ("PRIVATE+KEY+origin+hash+key"),
@@ -60,6 +63,7 @@ type Local struct {
 	kek            cipher.AEAD
 	eventSigner    *signature.ECDSASignerVerifier
 	eventPublic    crypto.PublicKey
+	eventValidFrom time.Time
 	checkpoint     note.Signer
 	checkpointVKey string
 }
@@ -147,8 +151,15 @@ func generateEventKey() ([]byte, error) {
 		return nil, err
 	}
 	defer clear(der)
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	headers := map[string]string{validFromHeader: time.Now().UTC().Truncate(time.Second).Format(time.RFC3339)}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Headers: headers, Bytes: der}), nil
 }
+
+// validFromHeader is the PEM header of the event key that says when it was made.
+const validFromHeader = "Valid-From"
+
+// clockSlack widens a key's validity backwards, for clocks stepped after it was made.
+const clockSlack = time.Minute
 
 func generateCheckpointKey(origin string) ([]byte, error) {
 	skey, _, err := note.GenerateKey(rand.Reader, origin)
@@ -260,6 +271,25 @@ func (l *Local) loadEventKey() error {
 		return err
 	}
 	l.eventPublic = priv.Public()
+	return l.loadValidFrom(block)
+}
+
+// loadValidFrom reads when the event key was made: its Valid-From header, or, for key
+// directories written before the header existed, the key file's modification time.
+func (l *Local) loadValidFrom(block *pem.Block) error {
+	if v, ok := block.Headers[validFromHeader]; ok {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return fmt.Errorf("%s header: %w", validFromHeader, err)
+		}
+		l.eventValidFrom = t
+		return nil
+	}
+	fi, err := os.Stat(filepath.Join(l.dir, EventKeyFile))
+	if err != nil {
+		return err
+	}
+	l.eventValidFrom = fi.ModTime().UTC().Truncate(time.Second)
 	return nil
 }
 
@@ -343,6 +373,17 @@ func (l *Local) EventSigner() signature.SignerVerifier { return l.eventSigner }
 
 // EventPublicKey returns the public key of EventSigner, an *ecdsa.PublicKey.
 func (l *Local) EventPublicKey() crypto.PublicKey { return l.eventPublic }
+
+// EventKeys describes the event key for a trust root: its public key, valid from when it
+// was made (a minute earlier, for clock steps). A local key never rotates, so there is
+// exactly one.
+func (l *Local) EventKeys(context.Context) ([]custody.TrustedKey, error) {
+	tk, err := custody.NewTrustedKey(l.eventPublic, l.eventValidFrom.Add(-clockSlack))
+	if err != nil {
+		return nil, fmt.Errorf("describing the local event key: %w", err)
+	}
+	return []custody.TrustedKey{tk}, nil
+}
 
 // CheckpointSigner returns the Ed25519 note signer for log checkpoints; its Name is
 // the log origin.

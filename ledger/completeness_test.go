@@ -14,16 +14,11 @@ func snapshot(t *testing.T, f fixture) *custody.LogSnapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.SplitN(string(cp), "\n", 3)
-	var size uint64
-	for _, c := range lines[1] {
-		size = size*10 + uint64(c-'0')
-	}
-	leaves, err := f.tlog.Leaves(t.Context(), 0, size, size)
+	leaves, err := f.tlog.Leaves(t.Context(), 0, cp.Size, cp.Size)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &custody.LogSnapshot{MediaType: custody.LogSnapshotMediaType, Checkpoint: string(cp), Leaves: leaves}
+	return &custody.LogSnapshot{MediaType: custody.LogSnapshotMediaType, Checkpoint: string(cp.Note), Leaves: leaves}
 }
 
 func verifyBundle(t *testing.T, f fixture, b *custody.Bundle) *custody.Report {

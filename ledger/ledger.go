@@ -3,9 +3,15 @@
 // appends its leaf to the transparency log and returns the proof. It also reads an
 // exhibit's chain back and assembles court bundles.
 //
-// The ledger keeps no state of its own: the object store holds the envelopes and their
-// log indexes, the log holds the tree. Several gateways may share one store and log;
-// a concurrent append to the same chain is detected by the write-once store (ErrConflict).
+// The ledger keeps no state of its own and names no stored object: it reaches storage
+// only through its ports, Records (the application layer implements it over the object
+// store) and Log (ledger/tesseralog, ledger/trillianlog). Several gateways may share one
+// store and log; a concurrent append to the same chain is detected by the write-once
+// Records (ErrConflict).
+//
+// It may import custody, the sigstore signature interfaces and the transparency-dev
+// formats; it must not import the object store, the key managers, the policy engine or
+// anything HTTP.
 package ledger
 
 import (
@@ -15,10 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -27,18 +30,7 @@ import (
 	tproof "github.com/transparency-dev/formats/proof"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/storage"
 )
-
-// ErrConflict is returned when another writer appended to the chain first; reload the
-// chain and decide again.
-var ErrConflict = errors.New("custody chain changed concurrently")
-
-// ErrBadSize is returned for a tree size the log does not have.
-var ErrBadSize = errors.New("no such tree size")
-
-// ErrNotFound is returned for an exhibit that has no custody events.
-var ErrNotFound = errors.New("no custody record")
 
 // Signer signs custody statements.
 type Signer struct {
@@ -53,10 +45,10 @@ type Signer struct {
 
 // Config wires a Ledger.
 type Config struct {
-	Store  storage.Store
-	Log    Log
-	Signer Signer
-	Logger *slog.Logger
+	Records Records
+	Log     Log
+	Signer  Signer
+	Logger  *slog.Logger
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
 }
@@ -71,8 +63,8 @@ type Ledger struct {
 
 // New returns a Ledger.
 func New(cfg Config) (*Ledger, error) {
-	if cfg.Store == nil || cfg.Log == nil || cfg.Signer.SignerVerifier == nil {
-		return nil, errors.New("ledger: store, log and signer are required")
+	if cfg.Records == nil || cfg.Log == nil || cfg.Signer.SignerVerifier == nil {
+		return nil, errors.New("ledger: records, log and signer are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -105,10 +97,6 @@ type Chain struct {
 // Head returns the last record.
 func (c *Chain) Head() Record { return c.Records[len(c.Records)-1] }
 
-func eventName(id string, seq uint64, suffix string) string {
-	return fmt.Sprintf("evidence/%s/events/%08d.%s", id, seq, suffix)
-}
-
 // Append records ev as the next event of chain (nil for a register event). It fills
 // Seq, Prev and Time, signs, stores, appends to the log and returns the record with
 // its inclusion proof and checkpoint. ErrConflict if the chain moved meanwhile.
@@ -129,8 +117,8 @@ func (l *Ledger) Append(ctx context.Context, chain *Chain, subject string, ev cu
 	if err != nil {
 		return Record{}, fmt.Errorf("signing %s event %d of %s: %w", ev.Action, ev.Seq, ev.EvidenceID, err)
 	}
-	if _, err := l.cfg.Store.Create(ctx, eventName(ev.EvidenceID, ev.Seq, "dsse"), bytes.NewReader(envJSON)); err != nil {
-		if errors.Is(err, storage.ErrExists) {
+	if err := l.cfg.Records.PutEvent(ctx, ev.EvidenceID, ev.Seq, envJSON); err != nil {
+		if errors.Is(err, ErrConflict) {
 			return Record{}, ErrConflict
 		}
 		return Record{}, fmt.Errorf("storing event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
@@ -162,8 +150,7 @@ func (l *Ledger) publish(ctx context.Context, rec *Record, tagKey []byte) error 
 		return fmt.Errorf("appending event %d of %s to the log: %w", ev.Seq, ev.EvidenceID, err)
 	}
 	rec.LogIndex = idx
-	if _, err := l.cfg.Store.Create(ctx, eventName(ev.EvidenceID, ev.Seq, "index"),
-		strings.NewReader(strconv.FormatUint(idx, 10))); err != nil && !errors.Is(err, storage.ErrExists) {
+	if err := l.cfg.Records.PutIndex(ctx, ev.EvidenceID, ev.Seq, idx); err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("storing log index of event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
 	}
 	rec.Proof, err = l.proof(ctx, idx, cp)
@@ -219,16 +206,13 @@ func parseRecord(envJSON []byte) (Record, error) {
 }
 
 // proof builds a C2SP tlog-proof of index against a signed checkpoint.
-func (l *Ledger) proof(ctx context.Context, index uint64, checkpoint []byte) (string, error) {
-	size, err := checkpointSize(checkpoint)
-	if err != nil {
-		return "", err
-	}
+func (l *Ledger) proof(ctx context.Context, index uint64, cp Checkpoint) (string, error) {
+	size := cp.Size
 	hashes, err := l.cfg.Log.InclusionProof(ctx, index, size)
 	if err != nil {
 		return "", fmt.Errorf("inclusion proof of leaf %d in tree %d: %w", index, size, err)
 	}
-	p := tproof.TLogProof{Index: index, Checkpoint: checkpoint, Hashes: make([][sha256.Size]byte, len(hashes))}
+	p := tproof.TLogProof{Index: index, Checkpoint: cp.Note, Hashes: make([][sha256.Size]byte, len(hashes))}
 	for i, h := range hashes {
 		if len(h) != sha256.Size {
 			return "", fmt.Errorf("inclusion proof of leaf %d: hash of %d bytes", index, len(h))
@@ -238,35 +222,25 @@ func (l *Ledger) proof(ctx context.Context, index uint64, checkpoint []byte) (st
 	return string(p.Marshal()), nil
 }
 
-// checkpointSize reads the tree size, the second line of a checkpoint body.
-func checkpointSize(cp []byte) (uint64, error) {
-	lines := strings.SplitN(string(cp), "\n", 3)
-	if len(lines) < 3 {
-		return 0, fmt.Errorf("malformed checkpoint")
-	}
-	n, err := strconv.ParseUint(lines[1], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("malformed checkpoint size: %w", err)
-	}
-	return n, nil
-}
-
-// Load reads an exhibit's chain from the store, in order. It re-publishes to the log
-// any event that was stored but whose log append did not complete (a crash between
-// the two), so nothing stored is ever missing from the log. ErrNotFound if no event.
+// Load reads an exhibit's chain from the store, in order, and checks that each stored
+// event parses, is about this exhibit and chains to the one before. It re-publishes to
+// the log any event that was stored but whose log append did not complete (a crash
+// between the two), so nothing stored is ever missing from the log. ErrNotFound if the
+// exhibit has no event.
 func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
-	names, err := l.cfg.Store.List(ctx, "evidence/"+evidenceID+"/events/")
+	stored, err := l.cfg.Records.Events(ctx, evidenceID, 0)
 	if err != nil {
-		return nil, fmt.Errorf("listing events of %s: %w", evidenceID, err)
+		return nil, fmt.Errorf("reading events of %s: %w", evidenceID, err)
+	}
+	if len(stored) == 0 {
+		return nil, ErrNotFound
 	}
 	chain := &Chain{}
-	for seq := uint64(0); ; seq++ {
-		rec, found, err := l.loadRecord(ctx, evidenceID, seq, names)
+	for i, se := range stored {
+		seq := uint64(i)
+		rec, err := parseStored(evidenceID, seq, se)
 		if err != nil {
 			return nil, err
-		}
-		if !found {
-			break
 		}
 		if seq == 0 {
 			if chain.tagKey, err = rec.Event.TagKey(); err != nil {
@@ -276,7 +250,7 @@ func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 		} else if rec.Event.Prev != chain.Records[seq-1].Digest {
 			return nil, fmt.Errorf("stored event %d of %s breaks the chain", seq, evidenceID)
 		}
-		if rec.LogIndex == noIndex {
+		if !se.HasIndex {
 			l.cfg.Logger.WarnContext(ctx, "re-publishing custody event missing from the log", "evidence_id", evidenceID, "seq", seq)
 			if err := l.publish(ctx, &rec, chain.tagKey); err != nil {
 				return nil, err
@@ -284,66 +258,23 @@ func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 		}
 		chain.Records = append(chain.Records, rec)
 	}
-	if len(chain.Records) == 0 {
-		return nil, ErrNotFound
-	}
 	return chain, nil
 }
 
-const noIndex = ^uint64(0)
-
-func (l *Ledger) loadRecord(ctx context.Context, id string, seq uint64, names []string) (Record, bool, error) {
-	envName := eventName(id, seq, "dsse")
-	if !contains(names, envName) {
-		return Record{}, false, nil
+// parseStored parses a stored event and checks that it is event seq of id.
+func parseStored(id string, seq uint64, se StoredEvent) (Record, error) {
+	if se.Seq != seq {
+		return Record{}, fmt.Errorf("stored events of %s: event %d where %d was expected", id, se.Seq, seq)
 	}
-	envJSON, err := l.readSmall(ctx, envName)
+	rec, err := parseRecord(se.Envelope)
 	if err != nil {
-		return Record{}, false, err
-	}
-	rec, err := parseRecord(envJSON)
-	if err != nil {
-		return Record{}, false, fmt.Errorf("stored event %d of %s: %w", seq, id, err)
+		return Record{}, fmt.Errorf("stored event %d of %s: %w", seq, id, err)
 	}
 	if rec.Event.Seq != seq || rec.Event.EvidenceID != id {
-		return Record{}, false, fmt.Errorf("stored event %d of %s names %s event %d", seq, id, rec.Event.EvidenceID, rec.Event.Seq)
+		return Record{}, fmt.Errorf("stored event %d of %s names %s event %d", seq, id, rec.Event.EvidenceID, rec.Event.Seq)
 	}
-	rec.LogIndex = noIndex
-	if idxName := eventName(id, seq, "index"); contains(names, idxName) {
-		b, err := l.readSmall(ctx, idxName)
-		if err != nil {
-			return Record{}, false, err
-		}
-		if rec.LogIndex, err = strconv.ParseUint(string(b), 10, 64); err != nil {
-			return Record{}, false, fmt.Errorf("stored log index of event %d of %s: %w", seq, id, err)
-		}
-	}
-	return rec, true, nil
-}
-
-func contains(names []string, n string) bool {
-	for _, m := range names {
-		if m == n {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *Ledger) readSmall(ctx context.Context, name string) ([]byte, error) {
-	rc, _, err := l.cfg.Store.Open(ctx, name, "")
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, custody.MaxEnvelopeSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	if len(b) > custody.MaxEnvelopeSize {
-		return nil, fmt.Errorf("reading %s: larger than %d bytes", name, custody.MaxEnvelopeSize)
-	}
-	return b, nil
+	rec.LogIndex = se.Index
+	return rec, nil
 }
 
 // Bundle assembles the court bundle of a chain: every event with an inclusion proof
@@ -354,10 +285,7 @@ func (l *Ledger) Bundle(ctx context.Context, chain *Chain, consistencyFrom ...ui
 	if err != nil {
 		return nil, fmt.Errorf("reading log checkpoint: %w", err)
 	}
-	size, err := checkpointSize(cp)
-	if err != nil {
-		return nil, err
-	}
+	size := cp.Size
 	b := &custody.Bundle{MediaType: custody.BundleMediaType}
 	for _, from := range consistencyFrom {
 		if from == 0 || from > size {

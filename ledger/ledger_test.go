@@ -12,17 +12,17 @@ import (
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 	"github.com/evidencegw/evidencegw/ledger/tesseralog"
-	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
 const origin = "test.evidencegw.local/custody"
 
 type fixture struct {
-	tlog  *tesseralog.Log
-	led   *ledger.Ledger
-	tr    *custody.TrustRoot
-	store *memstore.Store
+	tlog    *tesseralog.Log
+	led     *ledger.Ledger
+	tr      *custody.TrustRoot
+	records *ledgertest.MemRecords
 }
 
 func newFixture(t *testing.T) fixture {
@@ -40,8 +40,8 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := memstore.New()
-	led, err := ledger.New(ledger.Config{Store: store, Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID}})
+	records := ledgertest.NewMemRecords()
+	led, err := ledger.New(ledger.Config{Records: records, Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func newFixture(t *testing.T) fixture {
 	if tr, err = custody.ParseTrustRoot(b); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{tlog: tlog, led: led, tr: tr, store: store}
+	return fixture{tlog: tlog, led: led, tr: tr, records: records}
 }
 
 const evID = "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -5,38 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
-
-// ContentPrefix starts the names of evidence content objects: "content/<JURISDICTION>/...".
-// The jurisdiction segment decides, through a Router, where the bytes are kept (data
-// residency).
-const ContentPrefix = "content/"
-
-// ContentName is the name of an object of an evidence item's content area, in the
-// store of its owner's jurisdiction: "content/<jurisdiction>/<id>/<rest>".
-func ContentName(jurisdiction, id, rest string) string {
-	return ContentPrefix + jurisdiction + "/" + id + "/" + rest
-}
 
 // Router is a Store that keeps each jurisdiction's content in that jurisdiction's store
 // and everything else (custody events, checkpoints) in Default.
 //
-// A content name whose jurisdiction has no store is refused: evidence is never stored
-// outside its jurisdiction by accident.
+// Place says where a name belongs (the application layer, which names the objects,
+// provides it): the jurisdiction of a content object, or content false for an object of
+// the default store. A content name whose jurisdiction has no store is refused: evidence
+// is never stored outside its jurisdiction by accident.
 type Router struct {
 	Default       Store
 	Jurisdictions map[string]Store
+	Place         func(name string) (jurisdiction string, content bool)
 }
 
 var _ Store = (*Router)(nil)
 
 func (r *Router) route(name string) (Store, error) {
-	rest, ok := strings.CutPrefix(name, ContentPrefix)
-	if !ok {
+	j, content := r.Place(name)
+	if !content {
 		return r.Default, nil
 	}
-	j, _, _ := strings.Cut(rest, "/")
 	s, ok := r.Jurisdictions[j]
 	if !ok || j == "" {
 		return nil, fmt.Errorf("no store is configured for jurisdiction %q: %w", j, ErrInvalidName)
@@ -62,7 +52,7 @@ func (r *Router) Open(ctx context.Context, name, version string) (io.ReadCloser,
 	return s.Open(ctx, name, version)
 }
 
-// List implements Store. A prefix that spans jurisdictions ("content/" alone) lists
+// List implements Store. A prefix that Place does not put in one jurisdiction lists
 // only the default store; list per jurisdiction instead.
 func (r *Router) List(ctx context.Context, prefix string) ([]string, error) {
 	s, err := r.route(prefix)

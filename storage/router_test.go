@@ -3,17 +3,25 @@ package storage_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
+// place routes "content/<J>/..." to J, as the application layer's names do.
+func place(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "content/")
+	j, _, _ := strings.Cut(rest, "/")
+	return j, ok
+}
+
 func TestRouterKeepsContentInItsJurisdiction(t *testing.T) {
 	def, nl, us := memstore.New(), memstore.New(), memstore.New()
-	r := &storage.Router{Default: def, Jurisdictions: map[string]storage.Store{"NL": nl, "US": us}}
+	r := &storage.Router{Default: def, Jurisdictions: map[string]storage.Store{"NL": nl, "US": us}, Place: place}
 	ctx := t.Context()
-	name := storage.ContentName("NL", "ev-x", "sealed")
+	name := "content/NL/ev-x/sealed"
 	if _, err := r.Create(ctx, name, bytes.NewReader([]byte("c"))); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +38,7 @@ func TestRouterKeepsContentInItsJurisdiction(t *testing.T) {
 			t.Errorf("List(%q) = %v, %v; want %d names", tt.name, got, err, tt.want)
 		}
 	}
-	if _, err := r.Create(ctx, storage.ContentName("FR", "ev-x", "sealed"), bytes.NewReader(nil)); !errors.Is(err, storage.ErrInvalidName) {
+	if _, err := r.Create(ctx, "content/FR/ev-x/sealed", bytes.NewReader(nil)); !errors.Is(err, storage.ErrInvalidName) {
 		t.Errorf("content of an unconfigured jurisdiction: got %v, want ErrInvalidName", err)
 	}
 }

@@ -4,32 +4,33 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/gateway"
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/tesseralog"
+	"github.com/evidencegw/evidencegw/policy"
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/localfs"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // backends are the gateway's store, keys and log, embedded or real.
 type backends struct {
-	store     storage.Store
-	dataKeys  keys.DataKeys
-	rotator   gateway.Rotator
-	log       ledger.Log
-	signer    ledger.Signer
-	trustRoot *custody.TrustRoot
-	// currentTrustRoot rebuilds the trust root with the event keys of now; nil when
-	// they cannot change while the gateway runs.
-	currentTrustRoot func(context.Context) (*custody.TrustRoot, error)
+	store    storage.Store
+	dataKeys keys.DataKeys
+	// rotator rotates key-encryption keys and rewraps data keys; nil for local keys.
+	rotator exhibit.Rotator
+	log     ledger.Log
+	signer  ledger.Signer
+	// eventKeys lists the event key versions now (they may rotate while the gateway
+	// runs); checkpointVerifierKey verifies the log's checkpoints.
+	eventKeys             func(context.Context) ([]custody.TrustedKey, error)
+	checkpointVerifierKey string
 	// eventKeyRotator rotates the custody event key; nil for local keys.
 	eventKeyRotator interface {
 		RotateEventKey(ctx context.Context) error
@@ -44,9 +45,31 @@ func (b *backends) close(ctx context.Context) {
 	}
 }
 
+// trustRoot returns the trust root of now: the event keys, the log and its key, parsed
+// back so that the gateway serves only a trust root a court can load.
+func (b *backends) trustRoot(origin string) func(context.Context) (*custody.TrustRoot, error) {
+	return func(ctx context.Context) (*custody.TrustRoot, error) {
+		eventKeys, err := b.eventKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
+			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
+		raw, err := tr.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		parsed, err := custody.ParseTrustRoot(raw)
+		if err != nil {
+			return nil, fmt.Errorf("building trust root: %w", err)
+		}
+		return parsed, nil
+	}
+}
+
 // openBackends opens what the configuration selects. The embedded default keeps all of
 // it in the data directory.
-func openBackends(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) (*backends, error) {
+func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) (*backends, error) {
 	be := &backends{}
 	var err error
 	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger); err != nil {
@@ -57,42 +80,33 @@ func openBackends(ctx context.Context, cfg gateway.Config, dataDir string, logge
 		return nil, err
 	}
 	be.dataKeys, be.rotator, be.signer, be.ready = ks.dataKeys, ks.rotator, ks.signer, ks.ready
+	be.eventKeys, be.checkpointVerifierKey, be.eventKeyRotator = ks.eventKeys, ks.checkpointVerifierKey, ks.eventKeyRotator
 	if be.log, err = openLog(ctx, cfg, dataDir, be.store, ks, logger, be); err != nil {
+		be.close(ctx)
 		return nil, err
 	}
-	if be.trustRoot, err = buildTrustRoot(ks.eventKeys, cfg.LogOrigin, ks.checkpointVerifierKey); err != nil {
+	if _, err := be.trustRoot(cfg.LogOrigin)(ctx); err != nil {
+		be.close(ctx)
 		return nil, err
 	}
-	if ks.currentEventKeys != nil {
-		be.currentTrustRoot = func(ctx context.Context) (*custody.TrustRoot, error) {
-			keys, err := ks.currentEventKeys(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return buildTrustRoot(keys, cfg.LogOrigin, ks.checkpointVerifierKey)
-		}
-	}
-	be.eventKeyRotator = ks.eventKeyRotator
 	return be, nil
 }
 
-// buildTrustRoot describes the event keys and the log, and parses the result back: the
-// gateway serves only a trust root that a court can load.
-func buildTrustRoot(eventKeys []custody.TrustedKey, origin, verifierKey string) (*custody.TrustRoot, error) {
-	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
-		Log: custody.TrustedLog{Origin: origin, VerifierKey: verifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
-	b, err := tr.Marshal()
+// newService builds the application layer on the backends, with the policies of cfg.
+func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Registerer) (*exhibit.Service, error) {
+	pol, err := policy.New(policy.Config{Dir: cfg.Policies})
 	if err != nil {
 		return nil, err
 	}
-	parsed, err := custody.ParseTrustRoot(b)
-	if err != nil {
-		return nil, fmt.Errorf("building trust root: %w", err)
+	agencies := make([]exhibit.Agency, len(cfg.Agencies))
+	for i, a := range cfg.Agencies {
+		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction}
 	}
-	return parsed, nil
+	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
+		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg})
 }
 
-func openStore(ctx context.Context, sc gateway.StorageConfig, dataDir string, logger *slog.Logger) (storage.Store, error) {
+func openStore(ctx context.Context, sc StorageConfig, dataDir string, logger *slog.Logger) (storage.Store, error) {
 	if sc.Type == "s3" {
 		return openS3(ctx, sc, logger)
 	}
@@ -101,45 +115,35 @@ func openStore(ctx context.Context, sc gateway.StorageConfig, dataDir string, lo
 
 // keySet is what a key manager provides.
 type keySet struct {
-	dataKeys keys.DataKeys
-	// rotator rotates key-encryption keys and rewraps data keys; nil for local keys.
-	rotator               gateway.Rotator
+	dataKeys              keys.DataKeys
+	rotator               exhibit.Rotator
 	signer                ledger.Signer
-	eventKeys             []custody.TrustedKey
+	eventKeys             func(context.Context) ([]custody.TrustedKey, error)
 	checkpointSigner      note.Signer
 	checkpointVerifierKey string
 	ready                 func(context.Context) error
-	// currentEventKeys lists the event key versions now, where they can rotate.
-	currentEventKeys func(context.Context) ([]custody.TrustedKey, error)
-	eventKeyRotator  interface {
+	eventKeyRotator       interface {
 		RotateEventKey(ctx context.Context) error
 	}
 }
 
-func openKeys(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) (*keySet, error) {
+func openKeys(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) (*keySet, error) {
 	if cfg.Backends.Keys.Type == "vault" {
 		return openVault(ctx, cfg, logger)
 	}
-	dir := filepath.Join(dataDir, "keys")
-	km, err := keys.OpenLocal(dir, cfg.LogOrigin)
+	km, err := keys.OpenLocal(filepath.Join(dataDir, "keys"), cfg.LogOrigin)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(filepath.Join(dir, keys.EventKeyFile))
-	if err != nil {
-		return nil, fmt.Errorf("reading event key: %w", err)
-	}
-	// The key is valid from its creation (a minute of slack for clock steps).
-	tk, err := custody.NewTrustedKey(km.EventPublicKey(), fi.ModTime().Add(-time.Minute).Truncate(time.Second))
+	eventKeys, err := km.EventKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &keySet{dataKeys: km, signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID},
-		eventKeys: []custody.TrustedKey{tk}, checkpointSigner: km.CheckpointSigner(),
-		checkpointVerifierKey: km.CheckpointVerifierKey()}, nil
+	return &keySet{dataKeys: km, signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID},
+		eventKeys: km.EventKeys, checkpointSigner: km.CheckpointSigner(), checkpointVerifierKey: km.CheckpointVerifierKey()}, nil
 }
 
-func openLog(ctx context.Context, cfg gateway.Config, dataDir string, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
+func openLog(ctx context.Context, cfg Config, dataDir string, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
 	if cfg.Backends.Log.Type == "trillian" {
 		return openTrillian(ctx, cfg.Backends.Log, store, ks, logger, be)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/gateway"
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/keys/vault"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/trillianlog"
@@ -21,7 +21,7 @@ import (
 
 // openS3 opens one object-locked bucket per jurisdiction for evidence content (data
 // residency) and the custody bucket for events and checkpoints, behind a Router.
-func openS3(ctx context.Context, sc gateway.StorageConfig, logger *slog.Logger) (storage.Store, error) {
+func openS3(ctx context.Context, sc StorageConfig, logger *slog.Logger) (storage.Store, error) {
 	access, err := valueOrFile(sc.AccessKey, sc.AccessKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading the S3 access key: %w", err)
@@ -41,7 +41,7 @@ func openS3(ctx context.Context, sc gateway.StorageConfig, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("opening custody bucket %s: %w", sc.CustodyBucket, err)
 	}
-	r := &storage.Router{Default: custodyStore, Jurisdictions: map[string]storage.Store{}}
+	r := &storage.Router{Default: custodyStore, Jurisdictions: map[string]storage.Store{}, Place: exhibit.ContentJurisdiction}
 	for j, bucket := range sc.Buckets {
 		if r.Jurisdictions[j], err = open(bucket, sc.Endpoints[j]); err != nil {
 			return nil, fmt.Errorf("opening the bucket of %s (%s): %w", j, bucket, err)
@@ -50,7 +50,7 @@ func openS3(ctx context.Context, sc gateway.StorageConfig, logger *slog.Logger) 
 	return r, nil
 }
 
-func openVault(ctx context.Context, cfg gateway.Config, logger *slog.Logger) (*keySet, error) {
+func openVault(ctx context.Context, cfg Config, logger *slog.Logger) (*keySet, error) {
 	kc := cfg.Backends.Keys
 	token, err := os.ReadFile(kc.TokenFile)
 	if err != nil {
@@ -65,31 +65,26 @@ func openVault(ctx context.Context, cfg gateway.Config, logger *slog.Logger) (*k
 	if err != nil {
 		return nil, err
 	}
-	eventKeys, err := m.EventKeys(ctx)
-	if err != nil {
-		return nil, err
-	}
 	cs, vkey, err := m.CheckpointSigner(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &keySet{dataKeys: m, rotator: m, eventKeys: eventKeys,
+	return &keySet{dataKeys: m, rotator: m, eventKeys: m.EventKeys,
 		// A rotated event key makes the signer fail; the ledger then loads the new one.
-		signer:           ledger.Signer{SignerVerifier: sv, KeyID: keyID, Refresh: m.EventSigner},
-		currentEventKeys: m.EventKeys, eventKeyRotator: m,
-		checkpointSigner: cs, checkpointVerifierKey: vkey,
+		signer:          ledger.Signer{SignerVerifier: sv, KeyID: keyID, Refresh: m.EventSigner},
+		eventKeyRotator: m, checkpointSigner: cs, checkpointVerifierKey: vkey,
 		ready: func(ctx context.Context) error { _, err := m.EventKeys(ctx); return err }}, nil
 }
 
 // openTrillian opens the Trillian log; the gateway signs its checkpoints and keeps them
 // write-once in the custody store, shared by every replica.
-func openTrillian(ctx context.Context, lc gateway.LogConfig, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
+func openTrillian(ctx context.Context, lc LogConfig, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
 	v, err := note.NewVerifier(ks.checkpointVerifierKey)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint verifier key: %w", err)
 	}
 	l, err := trillianlog.New(ctx, trillianlog.Config{Address: lc.Address, TreeID: lc.TreeID, Signer: ks.checkpointSigner,
-		Verifier: v, Store: store, Logger: logger})
+		Verifier: v, Checkpoints: exhibit.NewCheckpointStore(store), Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/evidencegw/evidencegw/custody"
-	"github.com/evidencegw/evidencegw/gateway"
-	"github.com/evidencegw/evidencegw/ledger"
 )
 
 const keysUsage = "keys rotate --config FILE [--data DIR] [--jurisdiction J[,J...]] [--operator NAME] [--event-key]"
@@ -32,7 +30,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *configPath == "" {
 		return usageError{"usage: evidencegw " + keysUsage}
 	}
-	cfg, err := gateway.LoadConfig(*configPath)
+	cfg, err := loadConfig(*configPath)
 	if err != nil {
 		return err
 	}
@@ -55,13 +53,12 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if be.rotator == nil {
 		return fmt.Errorf("the %s key manager does not rotate keys: key rotation needs backends.keys type vault", cfg.Backends.Keys.Type)
 	}
-	led, err := ledger.New(ledger.Config{Store: be.store, Log: be.log, Signer: be.signer, Logger: logger})
+	svc, err := newService(cfg, be, logger, nil)
 	if err != nil {
 		return err
 	}
 	for _, j := range rotationJurisdictions(cfg, *only) {
-		n, err := gateway.RotateKeys(ctx, gateway.KeyRotation{Store: be.store, Ledger: led, Rotator: be.rotator, Logger: logger,
-			Actor: custody.Party{Agency: "gateway-operator", Jurisdiction: j, Person: *operator, Role: "operator"}}, j)
+		n, err := svc.RotateKeys(ctx, j, custody.Party{Agency: "gateway-operator", Jurisdiction: j, Person: *operator, Role: "operator"})
 		if err != nil {
 			return fmt.Errorf("jurisdiction %s (%d items rewrapped before the failure): %w", j, n, err)
 		}
@@ -70,7 +67,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-func rotationJurisdictions(cfg gateway.Config, only string) []string {
+func rotationJurisdictions(cfg Config, only string) []string {
 	var js []string
 	for _, a := range cfg.Agencies {
 		if !slices.Contains(js, a.Jurisdiction) && (only == "" || slices.Contains(strings.Split(only, ","), a.Jurisdiction)) {

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,13 +18,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidencegw/evidencegw/ledger"
 	"k8s.io/klog/v2"
 
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/pki"
-	"github.com/evidencegw/evidencegw/policy"
-	"github.com/evidencegw/evidencegw/storage"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const (
@@ -43,10 +43,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
-	cfg := gateway.DefaultConfig()
+	cfg := defaultConfig()
 	if *configPath != "" {
 		var err error
-		if cfg, err = gateway.LoadConfig(*configPath); err != nil {
+		if cfg, err = loadConfig(*configPath); err != nil {
 			return err
 		}
 	}
@@ -56,7 +56,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return serve(ctx, cfg, *dataDir, logger)
 }
 
-func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
@@ -69,22 +69,21 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 		return err
 	}
 	defer be.close(context.WithoutCancel(ctx))
-	led, err := ledger.New(ledger.Config{Store: be.store, Log: be.log, Signer: be.signer, Logger: logger})
+	reg := prometheus.NewRegistry()
+	svc, err := newService(cfg, be, logger, reg)
 	if err != nil {
 		return err
 	}
-	pol, err := policy.New(policy.Config{Dir: cfg.Policies})
+	agencies, err := authAgencies(cfg, ca.Cert())
 	if err != nil {
 		return err
 	}
-	auth, err := gateway.NewAuthenticator(cfg, ca.Cert())
+	auth, err := gateway.NewAuthenticator(agencies)
 	if err != nil {
 		return err
 	}
-	srv, err := gateway.New(gateway.Deps{Config: cfg, Auth: auth, Policy: pol, Ledger: led, Log: be.log,
-		Sealer: &storage.Sealer{Store: be.store, Keys: be.dataKeys}, Store: be.store, TrustRoot: be.trustRoot,
-		CurrentTrustRoot: be.currentTrustRoot,
-		Logger:           logger, Ready: be.ready})
+	srv, err := gateway.New(gateway.Config{Exhibits: svc, Auth: auth, MaxUploadBytes: cfg.MaxUploadBytes,
+		Logger: logger, Registry: reg, Ready: be.ready})
 	if err != nil {
 		return err
 	}
@@ -94,7 +93,56 @@ func serve(ctx context.Context, cfg gateway.Config, dataDir string, logger *slog
 	return listenAndServe(ctx, srv, cfg, ca, auth, filepath.Join(dataDir, "tls"), logger)
 }
 
-func listenAndServe(ctx context.Context, srv *gateway.Server, cfg gateway.Config, ca *pki.CA, auth *gateway.Authenticator, tlsDir string, logger *slog.Logger) error {
+// authAgencies returns the agencies with their client CAs loaded: an agency without
+// client_ca uses the development CA.
+func authAgencies(cfg Config, devCA *x509.Certificate) ([]gateway.Agency, error) {
+	out := make([]gateway.Agency, 0, len(cfg.Agencies))
+	for _, a := range cfg.Agencies {
+		cas := []*x509.Certificate{devCA}
+		if a.ClientCA != "" {
+			var err error
+			if cas, err = loadCerts(a.ClientCA); err != nil {
+				return nil, fmt.Errorf("agency %s: %w", a.ID, err)
+			}
+		}
+		ag := gateway.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction, ClientCAs: cas}
+		for _, m := range a.Members {
+			ag.Members = append(ag.Members, gateway.Member{Subject: m.Subject, Person: m.Person, Role: m.Role})
+		}
+		out = append(out, ag)
+	}
+	return out, nil
+}
+
+// loadCerts reads the certificates of a PEM file.
+func loadCerts(path string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading client CA: %w", err)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing client CA %s: %w", path, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("client CA %s holds no certificate", path)
+	}
+	return certs, nil
+}
+
+func listenAndServe(ctx context.Context, srv *gateway.Server, cfg Config, ca *pki.CA, auth *gateway.Authenticator, tlsDir string, logger *slog.Logger) error {
 	certPEM, keyPEM, err := serverCert(cfg, ca, tlsDir)
 	if err != nil {
 		return err
@@ -106,7 +154,7 @@ func listenAndServe(ctx context.Context, srv *gateway.Server, cfg gateway.Config
 	// The gateway verifies client chains itself (gateway.Authenticator.Identify), so a
 	// refused certificate gets a clear 401 instead of a torn handshake.
 	tlsCfg.ClientAuth = tls.RequireAnyClientCert
-	hs := srv.NewHTTPServer()
+	hs := srv.NewHTTPServer(cfg.Listen)
 	hs.TLSConfig = tlsCfg
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -131,7 +179,7 @@ func listenAndServe(ctx context.Context, srv *gateway.Server, cfg gateway.Config
 
 // serverCert returns the configured server certificate, or one from the development CA
 // (kept in tlsDir and reused while it is valid).
-func serverCert(cfg gateway.Config, ca *pki.CA, tlsDir string) ([]byte, []byte, error) {
+func serverCert(cfg Config, ca *pki.CA, tlsDir string) ([]byte, []byte, error) {
 	if cfg.TLS.Cert != "" {
 		c, err := os.ReadFile(cfg.TLS.Cert)
 		if err != nil {
@@ -169,7 +217,7 @@ func serverCert(cfg gateway.Config, ca *pki.CA, tlsDir string) ([]byte, []byte, 
 
 // writeDemoIdentities issues, once, an identity directory for each member of an agency
 // under the development CA: identities/<person>.
-func writeDemoIdentities(cfg gateway.Config, ca *pki.CA, dir string) error {
+func writeDemoIdentities(cfg Config, ca *pki.CA, dir string) error {
 	for _, ag := range cfg.Agencies {
 		if ag.ClientCA != "" {
 			continue

@@ -11,8 +11,8 @@ import (
 	"github.com/evidencegw/evidencegw/custody/caseexport"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 	"github.com/evidencegw/evidencegw/ledger/tesseralog"
-	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
 // TestExportOfVerifiedBundle records a chain with the real ledger, signer and log,
@@ -33,7 +33,7 @@ func TestExportOfVerifiedBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	led, err := ledger.New(ledger.Config{Store: memstore.New(), Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID}})
+	led, err := ledger.New(ledger.Config{Records: ledgertest.NewMemRecords(), Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/evidencegw/evidencegw/ledger/logtest"
+	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 )
 
@@ -22,5 +22,5 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close(t.Context()) })
-	logtest.Run(t, l, v)
+	ledgertest.RunLog(t, l, v)
 }

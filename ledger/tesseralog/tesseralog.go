@@ -1,6 +1,11 @@
 // Package tesseralog is the embedded transparency log of the gateway: a Tessera log
 // (github.com/transparency-dev/tessera) on the POSIX driver, in a directory of the data
-// directory, with checkpoints signed by a note.Signer.
+// directory, with checkpoints signed by a note.Signer. It implements ledger.Log and
+// ledger.LeafReader.
+//
+// It may import ledger and Tessera; it must not import the application layer, the
+// object store or anything HTTP. The POSIX driver is single-writer: one gateway
+// process per log directory.
 package tesseralog
 
 import (
@@ -85,19 +90,27 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 }
 
 // Append implements ledger.Log.
-func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, []byte, error) {
-	idx, cp, err := l.awaiter.Await(ctx, l.appender.Add(ctx, tessera.NewEntry(leaf)))
+func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, ledger.Checkpoint, error) {
+	idx, raw, err := l.awaiter.Await(ctx, l.appender.Add(ctx, tessera.NewEntry(leaf)))
 	if err != nil {
-		return 0, nil, fmt.Errorf("appending to the embedded log: %w", err)
+		return 0, ledger.Checkpoint{}, fmt.Errorf("appending to the embedded log: %w", err)
+	}
+	cp, err := ledger.ParseCheckpoint(raw)
+	if err != nil {
+		return 0, ledger.Checkpoint{}, fmt.Errorf("appending to the embedded log: %w", err)
 	}
 	return idx.Index, cp, nil
 }
 
 // Checkpoint implements ledger.Log.
-func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
-	cp, err := l.reader.ReadCheckpoint(ctx)
+func (l *Log) Checkpoint(ctx context.Context) (ledger.Checkpoint, error) {
+	raw, err := l.reader.ReadCheckpoint(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading the embedded log's checkpoint: %w", err)
+		return ledger.Checkpoint{}, fmt.Errorf("reading the embedded log's checkpoint: %w", err)
+	}
+	cp, err := ledger.ParseCheckpoint(raw)
+	if err != nil {
+		return ledger.Checkpoint{}, fmt.Errorf("reading the embedded log's checkpoint: %w", err)
 	}
 	return cp, nil
 }

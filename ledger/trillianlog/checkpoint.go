@@ -5,21 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/transparency-dev/formats/log"
 	"golang.org/x/mod/sumdb/note"
-
-	"github.com/evidencegw/evidencegw/storage"
 )
-
-// checkpointPrefix is where signed checkpoints live in the store. Names carry the tree
-// size on 20 digits, so the bytewise order of List is the numeric order.
-const checkpointPrefix = "checkpoints/"
-
-func checkpointName(size uint64) string { return fmt.Sprintf("%s%020d", checkpointPrefix, size) }
 
 // checkpoint is a signed checkpoint and the root it commits to.
 type checkpoint struct {
@@ -28,18 +18,22 @@ type checkpoint struct {
 	note []byte // the C2SP signed note
 }
 
+// parsed returns the checkpoint as the ledger takes it.
+func (c *checkpoint) parsed(origin string) ledger.Checkpoint {
+	return ledger.Checkpoint{Checkpoint: log.Checkpoint{Origin: origin, Size: c.size, Hash: c.hash}, Note: c.note}
+}
+
 // publish returns the signed checkpoint for Trillian's root (size, hash), by the rules
 // of the package doc: the checkpoint stored for size if there is one and it commits to
 // hash, else a new one, stored write-once before it is returned. The caller has checked
 // that the root is consistent with the last signed checkpoint.
 func (l *Log) publish(ctx context.Context, size uint64, hash []byte) (*checkpoint, error) {
 	body := log.Checkpoint{Origin: l.origin, Size: size, Hash: hash}.Marshal()
-	name := checkpointName(size)
-	stored, err := l.readCheckpoint(ctx, name)
+	stored, err := l.readCheckpoint(ctx, size)
 	switch {
 	case err == nil:
 		return adopt(stored, body)
-	case !errors.Is(err, storage.ErrNotFound):
+	case !errors.Is(err, ledger.ErrNotFound):
 		return nil, err
 	}
 	signed, err := note.Sign(&note.Note{Text: string(body)}, l.cfg.Signer)
@@ -48,13 +42,13 @@ func (l *Log) publish(ctx context.Context, size uint64, hash []byte) (*checkpoin
 	}
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	if _, err := l.cfg.Store.Create(sctx, name, bytes.NewReader(signed)); err != nil {
-		if !errors.Is(err, storage.ErrExists) {
+	if err := l.cfg.Checkpoints.Put(sctx, size, signed); err != nil {
+		if !errors.Is(err, ledger.ErrConflict) {
 			return nil, fmt.Errorf("storing checkpoint %d: %w", size, err)
 		}
 		// Another replica stored its checkpoint for size first. Ours is discarded
 		// unpublished: only the stored one is ever used.
-		if stored, err = l.readCheckpoint(ctx, name); err != nil {
+		if stored, err = l.readCheckpoint(ctx, size); err != nil {
 			return nil, err
 		}
 		return adopt(stored, body)
@@ -74,48 +68,45 @@ func adopt(stored *checkpoint, body []byte) (*checkpoint, error) {
 	return stored, nil
 }
 
-// readCheckpoint reads and verifies the checkpoint stored under name. ErrNotFound (from
-// the store) if there is none.
-func (l *Log) readCheckpoint(ctx context.Context, name string) (*checkpoint, error) {
+// readCheckpoint reads and verifies the checkpoint stored for size. ledger.ErrNotFound
+// if there is none.
+func (l *Log) readCheckpoint(ctx context.Context, size uint64) (*checkpoint, error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	rc, _, err := l.cfg.Store.Open(ctx, name, "")
+	b, err := l.cfg.Checkpoints.Get(ctx, size)
 	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint %s: %w", name, err)
+		return nil, fmt.Errorf("reading checkpoint %d: %w", size, err)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxCheckpointSize+1))
+	cp, err := l.verify(b)
 	if err != nil {
-		return nil, fmt.Errorf("reading checkpoint %s: %w", name, err)
+		return nil, err
 	}
+	if cp.size != size {
+		return nil, fmt.Errorf("stored checkpoint %d has tree size %d", size, cp.size)
+	}
+	return cp, nil
+}
+
+// verify checks a stored checkpoint against the log's own key.
+func (l *Log) verify(b []byte) (*checkpoint, error) {
 	if len(b) > maxCheckpointSize {
-		return nil, fmt.Errorf("reading checkpoint %s: larger than %d bytes", name, maxCheckpointSize)
+		return nil, fmt.Errorf("stored checkpoint larger than %d bytes", maxCheckpointSize)
 	}
 	cp, _, _, err := log.ParseCheckpoint(b, l.origin, l.cfg.Verifier)
 	if err != nil {
-		return nil, fmt.Errorf("stored checkpoint %s: %w", name, err)
-	}
-	if checkpointName(cp.Size) != name {
-		return nil, fmt.Errorf("stored checkpoint %s has tree size %d", name, cp.Size)
+		return nil, fmt.Errorf("stored checkpoint: %w", err)
 	}
 	return &checkpoint{size: cp.Size, hash: cp.Hash, note: b}, nil
 }
 
-// loadLatest reads the highest checkpoint in the store; nil if there is none.
+// loadLatest reads the newest stored checkpoint; nil if there is none.
 func (l *Log) loadLatest(ctx context.Context) (*checkpoint, error) {
-	names, err := l.cfg.Store.List(ctx, checkpointPrefix)
+	b, err := l.cfg.Checkpoints.Latest(ctx)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("listing stored checkpoints: %w", err)
+		return nil, fmt.Errorf("reading the newest stored checkpoint: %w", err)
 	}
-	for i := len(names) - 1; i >= 0; i-- {
-		digits := strings.TrimPrefix(names[i], checkpointPrefix)
-		if len(digits) != 20 {
-			continue
-		}
-		if _, err := strconv.ParseUint(digits, 10, 64); err != nil {
-			continue
-		}
-		return l.readCheckpoint(ctx, names[i])
-	}
-	return nil, nil
+	return l.verify(b)
 }

@@ -3,10 +3,10 @@ package trillianlog_test
 import (
 	"testing"
 
-	"github.com/evidencegw/evidencegw/ledger/logtest"
+	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 )
 
 func TestConformance(t *testing.T) {
 	l, v, _ := newEnv(t).newLog(t)
-	logtest.Run(t, l, v)
+	ledgertest.RunLog(t, l, v)
 }

@@ -16,9 +16,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 	"github.com/evidencegw/evidencegw/ledger/trillianlog"
-	"github.com/evidencegw/evidencegw/storage"
-	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
 // The tests run against a real Trillian log server and signer, such as the ones
@@ -158,10 +158,10 @@ func keys(t testing.TB, origin string) (note.Signer, note.Verifier) {
 }
 
 // open opens the env's tree with the given keys and store.
-func (e *trillianEnv) open(t testing.TB, s note.Signer, v note.Verifier, st storage.Store) *trillianlog.Log {
+func (e *trillianEnv) open(t testing.TB, s note.Signer, v note.Verifier, st ledger.CheckpointStore) *trillianlog.Log {
 	t.Helper()
 	l, err := trillianlog.New(t.Context(), trillianlog.Config{
-		Address: e.addr, TreeID: e.tree, Signer: s, Verifier: v, Store: st,
+		Address: e.addr, TreeID: e.tree, Signer: s, Verifier: v, Checkpoints: st,
 	})
 	if err != nil {
 		t.Fatalf("trillianlog.New = %v", err)
@@ -175,10 +175,10 @@ func (e *trillianEnv) open(t testing.TB, s note.Signer, v note.Verifier, st stor
 }
 
 // newLog opens the env's tree with fresh keys and an in-memory store.
-func (e *trillianEnv) newLog(t testing.TB) (*trillianlog.Log, note.Verifier, *memstore.Store) {
+func (e *trillianEnv) newLog(t testing.TB) (*trillianlog.Log, note.Verifier, *ledgertest.MemCheckpoints) {
 	t.Helper()
 	s, v := keys(t, "evidencegw.test/trillian")
-	st := memstore.New()
+	st := ledgertest.NewMemCheckpoints()
 	return e.open(t, s, v, st), v, st
 }
 

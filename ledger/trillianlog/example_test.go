@@ -6,25 +6,25 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/trillianlog"
-	"github.com/evidencegw/evidencegw/storage"
 )
 
 // ExampleNew wires a Trillian-backed log (the `log: type: trillian` backend).
 func ExampleNew() {
 	var (
 		ctx      = context.Background()
-		signer   note.Signer   // the gateway's checkpoint key
-		verifier note.Verifier // its public half
-		store    storage.Store // the shared write-once object store
+		signer   note.Signer            // the gateway's checkpoint key
+		verifier note.Verifier          // its public half
+		store    ledger.CheckpointStore // the checkpoints, shared by every replica
 	)
 	l, err := trillianlog.New(ctx, trillianlog.Config{
-		Address:  "127.0.0.1:8090",
-		TreeID:   8621173130143394975,
-		Signer:   signer,
-		Verifier: verifier,
-		Store:    store,
-		Logger:   slog.Default(),
+		Address:     "127.0.0.1:8090",
+		TreeID:      8621173130143394975,
+		Signer:      signer,
+		Verifier:    verifier,
+		Checkpoints: store,
+		Logger:      slog.Default(),
 	})
 	if err != nil {
 		slog.Error("opening the transparency log", "err", err)

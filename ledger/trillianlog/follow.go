@@ -267,7 +267,7 @@ func (l *Log) releaseLocked() {
 	}
 	for w := range l.located {
 		if w.index < l.signed.size {
-			w.done <- result{index: w.index, checkpoint: l.signed.note}
+			w.done <- result{index: w.index, checkpoint: l.signed.parsed(l.origin)}
 			delete(l.located, w)
 		}
 	}

@@ -12,16 +12,16 @@ import (
 
 // Checkpoint implements ledger.Log: it signs Trillian's current root first if it is
 // newer than the last signed checkpoint, by the rules of the package doc.
-func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
+func (l *Log) Checkpoint(ctx context.Context) (ledger.Checkpoint, error) {
 	if err := l.refresh(ctx); err != nil {
-		return nil, fmt.Errorf("refreshing checkpoint of trillian tree %d: %w", l.cfg.TreeID, err)
+		return ledger.Checkpoint{}, fmt.Errorf("refreshing checkpoint of trillian tree %d: %w", l.cfg.TreeID, err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.signed == nil {
-		return nil, errors.New("trillianlog: no checkpoint signed yet")
+		return ledger.Checkpoint{}, errors.New("trillianlog: no checkpoint signed yet")
 	}
-	return l.signed.note, nil
+	return l.signed.parsed(l.origin), nil
 }
 
 // InclusionProof implements ledger.Log.

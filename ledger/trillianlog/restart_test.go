@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/google/trillian"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
@@ -142,7 +143,7 @@ func TestSignerRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 	idx := make([]uint64, n)
-	cps := make([][]byte, n)
+	cps := make([]ledger.Checkpoint, n)
 	errs := make([]error, n)
 	var done atomic.Int64
 	var wg sync.WaitGroup
@@ -187,7 +188,7 @@ func TestSignerRestart(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("Append(leaf %d) = %v", i, errs[i])
 		}
-		checkAppended(t, l, v, leaves[i], idx[i], cps[i])
+		checkAppended(t, l, v, leaves[i], idx[i], cps[i].Note)
 	}
 	checkDistinct(t, idx)
 	if got := env.size(t); got != n {

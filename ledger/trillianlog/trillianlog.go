@@ -15,7 +15,7 @@
 // # Checkpoint signing rules
 //
 //   - The gateway never signs two different roots for one tree size. Every signed
-//     checkpoint is stored write-once under checkpoints/<size, 20 digits> before it is
+//     checkpoint is stored write-once in the CheckpointStore, by tree size, before it is
 //     used; a checkpoint already stored for that size (another replica signed it) is used
 //     instead, and if it commits to another root that is a ConflictingCheckpointError.
 //
@@ -30,6 +30,9 @@
 // The errors of the first two rules match ErrSecurity with errors.Is and carry what is
 // needed to show the inconsistency offline. No checkpoint is signed while Trillian serves
 // an inconsistent root, and every waiting append fails with the error.
+//
+// It may import ledger, Trillian's gRPC API and the transparency-dev formats; it must
+// not import the application layer, the object store or anything HTTP.
 package trillianlog
 
 import (
@@ -40,6 +43,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/google/trillian"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
@@ -50,7 +54,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidencegw/evidencegw/ledger"
-	"github.com/evidencegw/evidencegw/storage"
 )
 
 // Timeouts and tuning. A custody request waits until its event is covered by a signed
@@ -66,8 +69,10 @@ const (
 	// pollInterval is how often the follower asks Trillian for a new root while
 	// appends wait.
 	pollInterval = 20 * time.Millisecond
-	// retryInterval is the pause before retrying QueueLeaf after a transient error.
-	retryInterval = 250 * time.Millisecond
+	// retryInterval is the first pause before retrying QueueLeaf after a transient
+	// error; maxRetryInterval the longest, reached while Trillian stays unavailable.
+	retryInterval    = 250 * time.Millisecond
+	maxRetryInterval = 4 * time.Second
 	// recheckInterval is how long a waiting append relies on the follower alone before
 	// asking Trillian for its leaf by hash (a safety net; the follower's scan of new
 	// leaves normally finds it first).
@@ -98,9 +103,9 @@ type Config struct {
 	// Verifier is Signer's public half. It checks the checkpoints read back from Store
 	// (this gateway's from an earlier run, or another replica's).
 	Verifier note.Verifier
-	// Store keeps every signed checkpoint write-once under checkpoints/<size>. Replicas
-	// of the gateway that share a tree must share the store.
-	Store storage.Store
+	// Checkpoints keeps every signed checkpoint write-once by tree size. Replicas of
+	// the gateway that share a tree must share it.
+	Checkpoints ledger.CheckpointStore
 	// Credentials secure the gRPC connection. Nil means plaintext, acceptable only on
 	// loopback or a private network restricted to the gateway and Trillian.
 	Credentials credentials.TransportCredentials
@@ -157,7 +162,7 @@ type waiter struct {
 
 type result struct {
 	index      uint64
-	checkpoint []byte
+	checkpoint ledger.Checkpoint
 	err        error
 }
 
@@ -209,7 +214,7 @@ func validate(cfg Config) error {
 		return fmt.Errorf("trillianlog: tree id %d: want a positive Trillian tree id", cfg.TreeID)
 	case cfg.Signer == nil || cfg.Verifier == nil:
 		return errors.New("trillianlog: a checkpoint signer and its verifier are required")
-	case cfg.Store == nil:
+	case cfg.Checkpoints == nil:
 		return errors.New("trillianlog: a checkpoint store is required")
 	case cfg.Signer.Name() != cfg.Verifier.Name() || cfg.Signer.KeyHash() != cfg.Verifier.KeyHash():
 		return fmt.Errorf("trillianlog: verifier %s+%08x is not the signer's key %s+%08x",
@@ -243,17 +248,17 @@ func (l *Log) start(ctx context.Context) error {
 
 // Append implements ledger.Log. A retry after an error does not add the leaf again:
 // Trillian keeps one copy of identical leaves and Append returns its index.
-func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, []byte, error) {
+func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, ledger.Checkpoint, error) {
 	w := l.register(rfc6962.DefaultHasher.HashLeaf(leaf))
 	defer l.forget(w)
 	dup, err := l.queue(ctx, leaf)
 	if err != nil {
-		return 0, nil, fmt.Errorf("queueing leaf in trillian tree %d: %w", l.cfg.TreeID, err)
+		return 0, ledger.Checkpoint{}, fmt.Errorf("queueing leaf in trillian tree %d: %w", l.cfg.TreeID, err)
 	}
 	if dup {
 		// Queued earlier, perhaps integrated before this append started waiting.
 		if err := l.locate(ctx, w); err != nil {
-			return 0, nil, err
+			return 0, ledger.Checkpoint{}, err
 		}
 	}
 	l.wake()
@@ -269,40 +274,46 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, []byte, error) {
 			}
 			recheck.Reset(recheckInterval)
 		case <-ctx.Done():
-			return 0, nil, fmt.Errorf("waiting for leaf %x to be integrated into trillian tree %d: %w",
+			return 0, ledger.Checkpoint{}, fmt.Errorf("waiting for leaf %x to be integrated into trillian tree %d: %w",
 				w.hash, l.cfg.TreeID, context.Cause(ctx))
 		}
 	}
 }
 
-// queue submits leaf, retrying transient failures until ctx ends. It reports whether
-// Trillian already had the leaf (a retry, or the same leaf appended twice).
+// queue submits leaf, retrying transient failures with backoff until ctx ends. It
+// reports whether Trillian already had the leaf (a retry, or the same leaf appended
+// twice).
 func (l *Log) queue(ctx context.Context, leaf []byte) (dup bool, err error) {
 	req := &trillian.QueueLeafRequest{LogId: l.cfg.TreeID, Leaf: &trillian.LogLeaf{LeafValue: leaf}}
-	for attempt := 0; ; {
+	attempt := 0
+	return backoff.Retry(ctx, func() (bool, error) {
 		rctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 		resp, err := l.client.QueueLeaf(rctx, req)
 		cancel()
-		if err == nil {
-			switch c := codes.Code(resp.GetQueuedLeaf().GetStatus().GetCode()); c {
-			case codes.OK:
-				return false, nil
-			case codes.AlreadyExists:
-				return true, nil
-			default:
-				return false, fmt.Errorf("leaf refused: %s: %s", c, resp.GetQueuedLeaf().GetStatus().GetMessage())
+		if err != nil {
+			if attempt++; !transient(err, attempt) {
+				return false, backoff.Permanent(err)
 			}
-		}
-		if attempt++; !transient(err, attempt) || ctx.Err() != nil {
+			l.cfg.Logger.DebugContext(ctx, "retrying QueueLeaf", "tree_id", l.cfg.TreeID, "err", err)
 			return false, err
 		}
-		l.cfg.Logger.DebugContext(ctx, "retrying QueueLeaf", "tree_id", l.cfg.TreeID, "err", err)
-		select {
-		case <-time.After(retryInterval):
-		case <-ctx.Done():
-			return false, context.Cause(ctx)
+		switch c := codes.Code(resp.GetQueuedLeaf().GetStatus().GetCode()); c {
+		case codes.OK:
+			return false, nil
+		case codes.AlreadyExists:
+			return true, nil
+		default:
+			return false, backoff.Permanent(fmt.Errorf("leaf refused: %s: %s", c, resp.GetQueuedLeaf().GetStatus().GetMessage()))
 		}
-	}
+	}, backoff.WithBackOff(queueBackOff()), backoff.WithMaxElapsedTime(0))
+}
+
+// queueBackOff is the pause between QueueLeaf attempts: from retryInterval, growing to
+// a few seconds while Trillian stays unavailable.
+func queueBackOff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = retryInterval, maxRetryInterval
+	return b
 }
 
 // transient reports whether QueueLeaf may succeed if tried again after failing with err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -17,8 +16,9 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 	"github.com/evidencegw/evidencegw/ledger/trillianlog"
-	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
 func logRootSize(t testing.TB, slr *trillian.SignedLogRoot) uint64 {
@@ -68,7 +68,7 @@ func appendAll(t testing.TB, l *trillianlog.Log, v note.Verifier, leaves [][]byt
 	defer cancel()
 	idx := make([]uint64, len(leaves))
 	errs := make([]error, len(leaves))
-	cps := make([][]byte, len(leaves))
+	cps := make([]ledger.Checkpoint, len(leaves))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range workers {
@@ -87,7 +87,7 @@ func appendAll(t testing.TB, l *trillianlog.Log, v note.Verifier, leaves [][]byt
 		if errs[i] != nil {
 			t.Fatalf("Append(leaf %d) = %v", i, errs[i])
 		}
-		checkAppended(t, l, v, leaves[i], idx[i], cps[i])
+		checkAppended(t, l, v, leaves[i], idx[i], cps[i].Note)
 	}
 	return idx
 }
@@ -121,11 +121,11 @@ func TestAppendConcurrent(t *testing.T) {
 	} else if got := env.size(t); got < before+n {
 		t.Errorf("tree size after %d appends = %d, want at least %d", n, got, before+n)
 	}
-	names, err := st.List(t.Context(), "checkpoints/")
-	if err != nil || len(names) == 0 {
-		t.Fatalf("stored checkpoints = %v, %v; want some", names, err)
+	sizes := st.Sizes()
+	if len(sizes) == 0 {
+		t.Fatal("no checkpoint was stored")
 	}
-	t.Logf("%d appends were covered by %d signed checkpoints", n, len(names))
+	t.Logf("%d appends were covered by %d signed checkpoints", n, len(sizes))
 }
 
 func TestAppendDuplicate(t *testing.T) {
@@ -136,12 +136,12 @@ func TestAppendDuplicate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Append = %v", err)
 	}
-	checkAppended(t, l, v, leaf, i1, cp1)
+	checkAppended(t, l, v, leaf, i1, cp1.Note)
 	i2, cp2, err := l.Append(t.Context(), leaf)
 	if err != nil {
 		t.Fatalf("second Append = %v", err)
 	}
-	checkAppended(t, l, v, leaf, i2, cp2)
+	checkAppended(t, l, v, leaf, i2, cp2.Note)
 	if i1 != i2 {
 		t.Errorf("identical leaf appended twice: indexes %d and %d, want one", i1, i2)
 	}
@@ -187,29 +187,22 @@ func TestCheckpointConsistency(t *testing.T) {
 
 	// The latest checkpoint is the highest stored one, and a new Log on the same store
 	// starts from it.
-	names, err := st.List(t.Context(), "checkpoints/")
+	stored, err := st.Latest(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names[len(names)-1], fmt.Sprintf("checkpoints/%020d", cp2.Size); got != want {
-		t.Errorf("highest stored checkpoint = %s, want %s", got, want)
+	if got := parse(t, v, stored); got.Size != cp2.Size {
+		t.Errorf("highest stored checkpoint has size %d, want %d", got.Size, cp2.Size)
 	}
-	rc, _, err := st.Open(t.Context(), names[len(names)-1], "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stored bytes.Buffer
-	stored.ReadFrom(rc)
-	rc.Close()
-	if !bytes.Equal(stored.Bytes(), raw2) {
-		t.Errorf("stored checkpoint %s differs from Checkpoint()", names[len(names)-1])
+	if !bytes.Equal(stored, raw2) {
+		t.Errorf("stored checkpoint of size %d differs from Checkpoint()", cp2.Size)
 	}
 }
 
 func TestReopenUsesStoredCheckpoint(t *testing.T) {
 	env := newEnv(t)
 	s, v := keys(t, "evidencegw.test/reopen")
-	st := memstore.New()
+	st := ledgertest.NewMemCheckpoints()
 	l1 := env.open(t, s, v, st)
 	appendAll(t, l1, v, [][]byte{randomLeaf(t), randomLeaf(t)}, 2)
 	raw1 := checkpoint(t, l1)
@@ -231,11 +224,11 @@ func TestReopenUsesStoredCheckpoint(t *testing.T) {
 func TestConflictingCheckpoint(t *testing.T) {
 	env := newEnv(t)
 	s, v := keys(t, "evidencegw.test/conflict")
-	st := memstore.New()
+	st := ledgertest.NewMemCheckpoints()
 	l := env.open(t, s, v, st)
 	size := env.size(t)
 	bogus := signCheckpoint(t, s, size+1, bytes.Repeat([]byte{0xee}, 32))
-	if _, err := st.Create(t.Context(), fmt.Sprintf("checkpoints/%020d", size+1), bytes.NewReader(bogus)); err != nil {
+	if err := st.Put(t.Context(), size+1, bogus); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := l.Append(t.Context(), randomLeaf(t))
@@ -254,9 +247,8 @@ func TestConflictingCheckpoint(t *testing.T) {
 		t.Errorf("proposed checkpoint %q (%v), want Trillian's root of size %d", ce.Proposed, err, size+1)
 	}
 	// The log may have signed the smaller trees, but nothing beyond the conflict.
-	names, _ := st.List(t.Context(), "checkpoints/")
-	if last := names[len(names)-1]; last != fmt.Sprintf("checkpoints/%020d", size+1) {
-		t.Errorf("stored checkpoints %v, want none above the planted one", names)
+	if sizes := st.Sizes(); sizes[len(sizes)-1] != size+1 {
+		t.Errorf("stored checkpoints of sizes %v, want none above the planted one", sizes)
 	}
 	if _, err := l.Checkpoint(t.Context()); !errors.Is(err, trillianlog.ErrSecurity) {
 		t.Errorf("Checkpoint = %v, want ErrSecurity", err)
@@ -272,9 +264,9 @@ func TestInconsistentRoot(t *testing.T) {
 	size := env.size(t)
 
 	s, v := keys(t, "evidencegw.test/inconsistent")
-	st := memstore.New()
+	st := ledgertest.NewMemCheckpoints()
 	bogus := signCheckpoint(t, s, size-1, bytes.Repeat([]byte{0xee}, 32))
-	if _, err := st.Create(t.Context(), fmt.Sprintf("checkpoints/%020d", size-1), bytes.NewReader(bogus)); err != nil {
+	if err := st.Put(t.Context(), size-1, bogus); err != nil {
 		t.Fatal(err)
 	}
 	l := env.open(t, s, v, st)
@@ -290,25 +282,25 @@ func TestInconsistentRoot(t *testing.T) {
 	if _, _, err := l.Append(t.Context(), randomLeaf(t)); !errors.Is(err, trillianlog.ErrSecurity) {
 		t.Errorf("Append = %v, want ErrSecurity", err)
 	}
-	if names, _ := st.List(t.Context(), "checkpoints/"); len(names) != 1 {
-		t.Errorf("stored checkpoints %v, want only the planted one", names)
+	if sizes := st.Sizes(); len(sizes) != 1 {
+		t.Errorf("stored checkpoints of sizes %v, want only the planted one", sizes)
 	}
 }
 
 func TestNewValidatesConfig(t *testing.T) {
 	s, v := keys(t, "evidencegw.test/a")
 	_, other := keys(t, "evidencegw.test/a")
-	st := memstore.New()
+	st := ledgertest.NewMemCheckpoints()
 	for _, tc := range []struct {
 		name string
 		cfg  trillianlog.Config
 		want string
 	}{
-		{"no address", trillianlog.Config{TreeID: 1, Signer: s, Verifier: v, Store: st}, "address"},
-		{"no tree", trillianlog.Config{Address: "127.0.0.1:1", Signer: s, Verifier: v, Store: st}, "tree id"},
-		{"no signer", trillianlog.Config{Address: "127.0.0.1:1", TreeID: 1, Store: st}, "signer"},
+		{"no address", trillianlog.Config{TreeID: 1, Signer: s, Verifier: v, Checkpoints: st}, "address"},
+		{"no tree", trillianlog.Config{Address: "127.0.0.1:1", Signer: s, Verifier: v, Checkpoints: st}, "tree id"},
+		{"no signer", trillianlog.Config{Address: "127.0.0.1:1", TreeID: 1, Checkpoints: st}, "signer"},
 		{"no store", trillianlog.Config{Address: "127.0.0.1:1", TreeID: 1, Signer: s, Verifier: v}, "store"},
-		{"other key", trillianlog.Config{Address: "127.0.0.1:1", TreeID: 1, Signer: s, Verifier: other, Store: st}, "not the signer's key"},
+		{"other key", trillianlog.Config{Address: "127.0.0.1:1", TreeID: 1, Signer: s, Verifier: other, Checkpoints: st}, "not the signer's key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := trillianlog.New(t.Context(), tc.cfg)
@@ -325,7 +317,7 @@ func checkpoint(t testing.TB, l *trillianlog.Log) []byte {
 	if err != nil {
 		t.Fatalf("Checkpoint = %v", err)
 	}
-	return cp
+	return cp.Note
 }
 
 func parse(t testing.TB, v note.Verifier, raw []byte) *log.Checkpoint {

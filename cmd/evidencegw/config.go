@@ -1,4 +1,4 @@
-package gateway
+package main
 
 import (
 	"bytes"
@@ -10,12 +10,14 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/evidencegw/evidencegw/exhibit"
 	"go.yaml.in/yaml/v3"
 )
 
 // Config is the gateway's configuration file (YAML, unknown keys rejected). Every
 // field is optional: the zero Config is the embedded default. docs/config.md documents
-// each field.
+// each field. Only this command reads it: each library takes a small typed config,
+// built from this one by the wiring in serve.go and backends.go.
 type Config struct {
 	// Listen is the HTTPS address, default "127.0.0.1:8443".
 	Listen string `yaml:"listen"`
@@ -131,27 +133,23 @@ const (
 	DefaultMaxUploadBytes = 1 << 40
 )
 
-// DemoAgencies are the agencies of the embedded default, each with one member whose
+// demoAgencies are the agencies of the embedded default, each with one member whose
 // identity the gateway writes under <data>/identities/<name>.
-var DemoAgencies = []AgencyConfig{
-	{ID: "agency-nl", Jurisdiction: "NL", Members: []MemberConfig{{Subject: "CN=investigator-nl,O=agency-nl,C=NL", Person: "investigator-nl", Role: RoleInvestigator}}},
-	{ID: "agency-us", Jurisdiction: "US", Members: []MemberConfig{{Subject: "CN=partner-us,O=agency-us,C=US", Person: "partner-us", Role: RoleInvestigator}}},
-	{ID: "court-nl", Jurisdiction: "NL", Members: []MemberConfig{{Subject: "CN=court-nl,O=court-nl,C=NL", Person: "court-nl", Role: RoleCourt}}},
+func demoAgencies() []AgencyConfig {
+	return []AgencyConfig{
+		{ID: "agency-nl", Jurisdiction: "NL", Members: []MemberConfig{{Subject: "CN=investigator-nl,O=agency-nl,C=NL", Person: "investigator-nl", Role: exhibit.RoleInvestigator}}},
+		{ID: "agency-us", Jurisdiction: "US", Members: []MemberConfig{{Subject: "CN=partner-us,O=agency-us,C=US", Person: "partner-us", Role: exhibit.RoleInvestigator}}},
+		{ID: "court-nl", Jurisdiction: "NL", Members: []MemberConfig{{Subject: "CN=court-nl,O=court-nl,C=NL", Person: "court-nl", Role: exhibit.RoleCourt}}},
+	}
 }
-
-// Roles of members.
-const (
-	RoleInvestigator = "investigator"
-	RoleCourt        = "court"
-)
 
 var (
 	agencyIDRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	jurisdictionRe = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
-// LoadConfig reads a YAML configuration file, rejecting unknown keys, and validates it.
-func LoadConfig(path string) (Config, error) {
+// loadConfig reads a YAML configuration file, rejecting unknown keys, and validates it.
+func loadConfig(path string) (Config, error) {
 	var c Config
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -168,8 +166,8 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
-// DefaultConfig is the embedded default configuration.
-func DefaultConfig() Config {
+// defaultConfig is the embedded default configuration.
+func defaultConfig() Config {
 	var c Config
 	if err := c.fill(); err != nil {
 		panic(err) // the defaults are valid by construction
@@ -201,7 +199,7 @@ func (c *Config) fill() error {
 		return fmt.Errorf("tls: cert and key go together")
 	}
 	if len(c.Agencies) == 0 {
-		c.Agencies = DemoAgencies
+		c.Agencies = demoAgencies()
 	}
 	if err := c.checkAgencies(); err != nil {
 		return err
@@ -295,8 +293,8 @@ func (c *Config) checkAgencies() error {
 			if m.Subject == "" || m.Person == "" {
 				return fmt.Errorf("agency %q: a member needs a subject and a person", a.ID)
 			}
-			if m.Role != RoleInvestigator && m.Role != RoleCourt {
-				return fmt.Errorf("agency %q member %q: role %q is not %q or %q", a.ID, m.Person, m.Role, RoleInvestigator, RoleCourt)
+			if m.Role != exhibit.RoleInvestigator && m.Role != exhibit.RoleCourt {
+				return fmt.Errorf("agency %q member %q: role %q is not %q or %q", a.ID, m.Person, m.Role, exhibit.RoleInvestigator, exhibit.RoleCourt)
 			}
 			key := a.ClientCA + "\x00" + m.Subject
 			if seenSubject[key] {
@@ -306,14 +304,4 @@ func (c *Config) checkAgencies() error {
 		}
 	}
 	return nil
-}
-
-// Agency returns the configured agency with the given id.
-func (c *Config) Agency(id string) (AgencyConfig, bool) {
-	for _, a := range c.Agencies {
-		if a.ID == id {
-			return a, true
-		}
-	}
-	return AgencyConfig{}, false
 }

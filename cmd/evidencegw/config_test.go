@@ -1,4 +1,4 @@
-package gateway
+package main
 
 import (
 	"os"
@@ -31,7 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "c.yaml")
 			os.WriteFile(p, []byte(tt.yaml), 0o600)
-			c, err := LoadConfig(p)
+			c, err := loadConfig(p)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("got %v, want no error", err)
@@ -52,6 +52,6 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "c.yaml")
 		os.WriteFile(p, data, 0o600)
-		LoadConfig(p)
+		loadConfig(p)
 	})
 }

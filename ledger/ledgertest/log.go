@@ -1,6 +1,7 @@
-// Package logtest is the conformance suite of ledger.Log: the embedded Tessera log and
-// the Trillian log both run it.
-package logtest
+// Package ledgertest holds the conformance suites of the ledger's ports (Log, Records,
+// CheckpointStore), which every implementation runs, and in-memory fakes of them with
+// fault hooks for fast tests of the layers above.
+package ledgertest
 
 import (
 	"crypto/rand"
@@ -15,14 +16,17 @@ import (
 	"github.com/evidencegw/evidencegw/ledger"
 )
 
-// Run checks l against the contract of ledger.Log (and ledger.LeafReader if it is one).
-// l must be a log used by nothing else during the run; v verifies its checkpoints.
-func Run(t *testing.T, l ledger.Log, v note.Verifier) {
-	open := func(t *testing.T, cp []byte) *log.Checkpoint {
+// RunLog checks l against the contract of ledger.Log (and ledger.LeafReader if it is
+// one). l must be a log used by nothing else during the run; v verifies its checkpoints.
+func RunLog(t *testing.T, l ledger.Log, v note.Verifier) {
+	open := func(t *testing.T, cp ledger.Checkpoint) *log.Checkpoint {
 		t.Helper()
-		c, _, _, err := log.ParseCheckpoint(cp, v.Name(), v)
+		c, _, _, err := log.ParseCheckpoint(cp.Note, v.Name(), v)
 		if err != nil {
-			t.Fatalf("checkpoint does not verify: %v\n%s", err, cp)
+			t.Fatalf("checkpoint does not verify: %v\n%s", err, cp.Note)
+		}
+		if c.Size != cp.Size || string(c.Hash) != string(cp.Hash) || c.Origin != cp.Origin {
+			t.Fatalf("parsed checkpoint %d/%x/%s differs from its note (%d/%x/%s)", cp.Size, cp.Hash, cp.Origin, c.Size, c.Hash, c.Origin)
 		}
 		return c
 	}
@@ -35,7 +39,7 @@ func Run(t *testing.T, l ledger.Log, v note.Verifier) {
 	const n = 24
 	leaves := make([][]byte, n)
 	idx := make([]uint64, n)
-	cps := make([][]byte, n)
+	cps := make([]ledger.Checkpoint, n)
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {

@@ -1,0 +1,172 @@
+package exhibit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/policy"
+)
+
+// chainRetries bounds how often a change re-reads a chain that another replica (or a
+// key rotation) appended to first.
+const chainRetries = 5
+
+// authorized loads an exhibit's state and asks the policy whether p may do a. Evidence
+// p may not see is ErrNotFound, exactly like evidence that does not exist; every denial
+// is audited with the deciding policies.
+func (s *Service) authorized(ctx context.Context, id string, p Principal, a policy.Action) (*state, policy.Decision, error) {
+	if !custody.ValidEvidenceID(id) {
+		return nil, policy.Decision{}, invalid("invalid evidence id: want \"ev-\" followed by 26 letters a-z or digits 2-7")
+	}
+	st, err := s.load(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		s.audit(ctx, p, a, id, policy.Decision{})
+		return nil, policy.Decision{}, ErrNotFound
+	}
+	if err != nil {
+		return nil, policy.Decision{}, err
+	}
+	d := s.cfg.Policy.Decide(p.policy(), a, st.policyEvidence(), s.cfg.Now())
+	if !d.Allow {
+		s.audit(ctx, p, a, id, d)
+		if !d.Visible {
+			return nil, d, ErrNotFound
+		}
+		return nil, d, &DeniedError{Action: string(a), Policies: d.Policies, Reason: denialReason(a, d)}
+	}
+	return st, d, nil
+}
+
+// load reads and folds an exhibit's chain.
+func (s *Service) load(ctx context.Context, id string) (*state, error) {
+	chain, err := s.ledger.Load(ctx, id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading custody chain of %s: %w", id, err)
+	}
+	return fold(chain), nil
+}
+
+// audit logs a denial with the policies that decided it.
+func (s *Service) audit(ctx context.Context, p Principal, a policy.Action, id string, d policy.Decision) {
+	s.metrics.denials.WithLabelValues(string(a)).Inc()
+	policies := d.Policies
+	if len(policies) == 0 {
+		policies = []string{"default-deny"}
+	}
+	s.cfg.Logger.WarnContext(ctx, "request denied", "audit", true, "principal", p, "action", string(a),
+		"evidence_id", id, "visible", d.Visible, "policies", policies, "policy_errors", d.Errors)
+}
+
+// denialReason explains a denial to a caller who may know the evidence exists.
+func denialReason(a policy.Action, d policy.Decision) string {
+	if len(d.Policies) == 0 {
+		return fmt.Sprintf("%s is not permitted: no policy allows it", a)
+	}
+	return fmt.Sprintf("%s is not permitted by policy %s", a, strings.Join(d.Policies, ", "))
+}
+
+// record appends ev to the state's chain and returns the custody receipt.
+func (s *Service) record(ctx context.Context, st *state, ev custody.Event) (api.CustodyReceipt, error) {
+	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
+	rec, err := s.ledger.Append(ctx, st.chain, "", ev)
+	if err != nil {
+		return api.CustodyReceipt{}, err
+	}
+	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
+	return receipt(rec), nil
+}
+
+// receipt is the API's view of a recorded event.
+func receipt(rec ledger.Record) api.CustodyReceipt {
+	cp := rec.Proof
+	if i := strings.Index(cp, "\n\n"); i >= 0 {
+		cp = cp[i+2:]
+	}
+	return api.CustodyReceipt{
+		EvidenceID: rec.Event.EvidenceID, Seq: rec.Event.Seq, Action: string(rec.Event.Action), Digest: rec.Digest,
+		Envelope: rec.Envelope, LogIndex: rec.LogIndex, Proof: rec.Proof, Checkpoint: cp,
+	}
+}
+
+// withChain runs f under the exhibit's lock, running it again (with backoff) if another
+// writer appended to the chain first: f must re-read the chain each time.
+func (s *Service) withChain(ctx context.Context, id string, f func() error) error {
+	unlock := s.locks.lock(id)
+	defer unlock()
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		err := f()
+		if err != nil && !errors.Is(err, ledger.ErrConflict) {
+			return struct{}{}, backoff.Permanent(err)
+		}
+		return struct{}{}, err
+	}, backoff.WithBackOff(conflictBackOff()), backoff.WithMaxTries(chainRetries))
+	return err
+}
+
+// change runs f like withChain and returns its result.
+func change[T any](ctx context.Context, s *Service, id string, f func() (T, error)) (T, error) {
+	var res T
+	err := s.withChain(ctx, id, func() (err error) {
+		res, err = f()
+		return err
+	})
+	return res, err
+}
+
+// conflictBackOff spaces the retries of a change that lost a race: short, since the
+// other writer has already finished.
+func conflictBackOff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = conflictRetryInterval, 20*conflictRetryInterval
+	return b
+}
+
+// conflictRetryInterval is the first pause before re-running a change that lost a race.
+const conflictRetryInterval = 5 * time.Millisecond
+
+// keyedMutex serializes work per key (per exhibit) within this process. Across
+// replicas, the write-once Records detect races (ledger.ErrConflict).
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

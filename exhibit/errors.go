@@ -1,0 +1,68 @@
+package exhibit
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/evidencegw/evidencegw/keys"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/storage"
+)
+
+// Errors of the use cases. The HTTP layer maps each to one status (gateway/errors.go).
+// Errors of the collaborators pass through wrapped; those a caller branches on are
+// named here too, so that callers need not import the collaborators.
+var (
+	// ErrDigestMismatch: uploaded content does not hash to its declared digest;
+	// nothing was stored.
+	ErrDigestMismatch = storage.ErrDigestMismatch
+	// ErrIntegrity: stored content failed its integrity check; the failure was
+	// recorded in custody.
+	ErrIntegrity = storage.ErrIntegrity
+	// ErrKeysUnavailable: the key manager cannot be reached; retry later.
+	ErrKeysUnavailable = keys.ErrUnavailable
+	// ErrConflict: the chain kept changing concurrently; retry.
+	ErrConflict = ledger.ErrConflict
+
+	// ErrNotFound hides both absent evidence and evidence the caller may not see.
+	ErrNotFound = errors.New("no such evidence")
+	// ErrGrantNotFound is a grant id the exhibit does not have.
+	ErrGrantNotFound = errors.New("no such grant")
+	// ErrNotImplemented is a read the configured log backend does not serve.
+	ErrNotImplemented = errors.New("not implemented by this log backend")
+)
+
+// InvalidError is input that breaks a rule of the use case; Msg is safe to show.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ConflictError is a request the exhibit's current state does not allow (a grant
+// already revoked, a hold already set). Kind names it for the API's problem type.
+type ConflictError struct {
+	Kind string
+	Msg  string
+}
+
+func (e *ConflictError) Error() string { return e.Msg }
+
+// Conflict kinds.
+const (
+	ConflictAlreadyRevoked     = "already-revoked"
+	ConflictGrantNotAcceptable = "grant-not-acceptable"
+	ConflictHoldState          = "hold-state"
+)
+
+// DeniedError is an authorization refusal for a caller that may know the evidence
+// exists. Policies are the ids of the policies that decided.
+type DeniedError struct {
+	Action   string
+	Policies []string
+	Reason   string
+}
+
+func (e *DeniedError) Error() string { return e.Reason }

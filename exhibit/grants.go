@@ -1,0 +1,132 @@
+package exhibit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/policy"
+)
+
+// Share grants a partner agency access to an exhibit, as a share event.
+func (s *Service) Share(ctx context.Context, p Principal, id string, req api.ShareRequest) (api.GrantResult, error) {
+	now := s.cfg.Now()
+	to, ok := s.agency(req.To)
+	switch {
+	case !ok:
+		return api.GrantResult{}, invalid("unknown agency %q", req.To)
+	case req.To == p.Agency:
+		return api.GrantResult{}, invalid("an agency cannot share with itself")
+	case !req.Expires.After(now):
+		return api.GrantResult{}, invalid("expires must be in the future")
+	case req.Expires.After(now.Add(maxGrantLifetime)):
+		return api.GrantResult{}, invalid("expires is more than %d days away", int(maxGrantLifetime.Hours()/24))
+	case req.MaxDownloads < 0:
+		return api.GrantResult{}, invalid("max_downloads must not be negative")
+	}
+	if err := checkText("legal_basis", req.LegalBasis, maxLegalBasis, true); err != nil {
+		return api.GrantResult{}, err
+	}
+	return change(ctx, s, id, func() (api.GrantResult, error) {
+		st, _, err := s.authorized(ctx, id, p, policy.ActionShare)
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		g := custody.Grant{ID: newGrantID(), To: to.ID, LegalBasis: req.LegalBasis, Expires: req.Expires.UTC(),
+			MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}
+		rc, err := s.record(ctx, st, custody.Event{Action: custody.ActionShare, Actor: p.party(),
+			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g})
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		return api.GrantResult{Grant: (&grantState{Grant: g}).view(s.cfg.Now()), Custody: rc}, nil
+	})
+}
+
+// Revoke ends a grant, as a revoke event.
+func (s *Service) Revoke(ctx context.Context, p Principal, id, grantID, reason string) (api.GrantResult, error) {
+	if err := checkText("reason", reason, maxReason, false); err != nil {
+		return api.GrantResult{}, err
+	}
+	if !custody.ValidGrantID(grantID) {
+		return api.GrantResult{}, invalid("invalid grant id")
+	}
+	return change(ctx, s, id, func() (api.GrantResult, error) {
+		st, _, err := s.authorized(ctx, id, p, policy.ActionRevoke)
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		g := st.grantByID(grantID)
+		if g == nil {
+			return api.GrantResult{}, ErrGrantNotFound
+		}
+		if g.Revoked {
+			return api.GrantResult{}, &ConflictError{Kind: ConflictAlreadyRevoked, Msg: "the grant is already revoked"}
+		}
+		to, _ := s.agency(g.To)
+		rc, err := s.record(ctx, st, custody.Event{Action: custody.ActionRevoke, Actor: p.party(),
+			Counterparty: &custody.Party{Agency: g.To, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis,
+			Grant: &g.Grant, Detail: reason})
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		g.Revoked = true
+		return api.GrantResult{Grant: g.view(s.cfg.Now()), Custody: rc}, nil
+	})
+}
+
+// Accept records a partner's acceptance of a grant with its signed receipt.
+func (s *Service) Accept(ctx context.Context, p Principal, id string, req api.AcceptRequest) (api.GrantResult, error) {
+	if !custody.ValidGrantID(req.GrantID) {
+		return api.GrantResult{}, invalid("invalid grant id")
+	}
+	return change(ctx, s, id, func() (api.GrantResult, error) {
+		st, d, err := s.authorized(ctx, id, p, policy.ActionAccept)
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		g := st.grantByID(req.GrantID)
+		if g == nil || g.To != p.Agency || d.Grant == nil || d.Grant.ID != g.ID {
+			return api.GrantResult{}, &ConflictError{Kind: ConflictGrantNotAcceptable,
+				Msg: "that grant is not an active, unaccepted grant to your agency"}
+		}
+		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256)
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		rc, err := s.record(ctx, st, custody.Event{Action: custody.ActionAccept, Actor: p.party(),
+			Counterparty: st.ownerParty(), LegalBasis: g.LegalBasis, Grant: &g.Grant, Receipt: rcpt})
+		if err != nil {
+			return api.GrantResult{}, err
+		}
+		g.Accepted = true
+		return api.GrantResult{Grant: g.view(s.cfg.Now()), Custody: rc}, nil
+	})
+}
+
+// checkReceipt verifies that the partner signed, with its client certificate's key, a
+// receipt for exactly this evidence, grant and content digest.
+func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string) (*custody.Receipt, error) {
+	if len(sr.Statement) == 0 || len(sr.Statement) > 4096 {
+		return nil, invalid("receipt statement missing or too long")
+	}
+	var st api.ReceiptStatement
+	dec := json.NewDecoder(bytes.NewReader(sr.Statement))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return nil, invalid("malformed receipt statement: %v", err)
+	}
+	if st.Type != api.ReceiptStatementType || st.EvidenceID != id || st.GrantID != grantID || st.SHA256 != sha {
+		return nil, invalid("the receipt statement does not name this evidence, grant and content digest")
+	}
+	if p.Cert == nil {
+		return nil, invalid("no client certificate to check the receipt against")
+	}
+	rc := &custody.Receipt{Statement: sr.Statement, Signature: sr.Signature, Certificate: p.Cert.Raw}
+	if err := rc.Verify(); err != nil {
+		return nil, invalid("the receipt signature does not verify with your client certificate's key")
+	}
+	return rc, nil
+}

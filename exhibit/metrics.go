@@ -1,0 +1,39 @@
+package exhibit
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the custody counters: events recorded, denials, integrity failures and
+// the evidence bytes stored and served.
+type metrics struct {
+	events        *prometheus.CounterVec
+	denials       *prometheus.CounterVec
+	integrityFail prometheus.Counter
+	bytesIn       prometheus.Counter
+	bytesOut      prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evidencegw_custody_events_total", Help: "Custody events recorded, by action.",
+		}, []string{"action"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evidencegw_denials_total", Help: "Requests refused by policy, by action.",
+		}, []string{"action"}),
+		integrityFail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evidencegw_integrity_failures_total", Help: "Stored evidence that failed its integrity check.",
+		}),
+		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evidencegw_upload_bytes_total", Help: "Plaintext evidence bytes stored.",
+		}),
+		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evidencegw_download_bytes_total", Help: "Plaintext evidence bytes served.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.bytesIn, m.bytesOut} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

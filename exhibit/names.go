@@ -1,0 +1,79 @@
+package exhibit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Every stored object is named here, and nowhere else (docs/storage.md):
+//
+//	content/<J>/<evidence id>/sealed                 the sealed content, in its owner's jurisdiction J
+//	content/<J>/<evidence id>/datakey/<n:08>.json    version n of its wrapped data key
+//	evidence/<evidence id>/events/<seq:08>.dsse      custody event seq, a DSSE envelope
+//	evidence/<evidence id>/events/<seq:08>.index     its log index, decimal
+//	checkpoints/<tree size:020>                      a checkpoint the gateway signed
+//
+// Zero-padded numbers make the bytewise order of a listing the numeric order.
+
+const (
+	contentPrefix    = "content/"
+	evidencePrefix   = "evidence/"
+	checkpointPrefix = "checkpoints/"
+)
+
+// contentName is the sealed content of an exhibit, kept in its owner's jurisdiction.
+func contentName(jurisdiction, id string) string {
+	return contentPrefix + jurisdiction + "/" + id + "/sealed"
+}
+
+// dataKeyPrefix starts the names of an exhibit's wrapped data keys.
+func dataKeyPrefix(jurisdiction, id string) string {
+	return contentPrefix + jurisdiction + "/" + id + "/datakey/"
+}
+
+// dataKeyName is version n of an exhibit's wrapped data key; a rotation writes the next
+// version, never overwriting one.
+func dataKeyName(jurisdiction, id string, n int) string {
+	return fmt.Sprintf("%s%08d.json", dataKeyPrefix(jurisdiction, id), n)
+}
+
+// parseDataKeyName returns the evidence id and version of a data-key name under the
+// content of jurisdiction.
+func parseDataKeyName(jurisdiction, name string) (id string, n int, ok bool) {
+	rest, ok := strings.CutPrefix(name, contentPrefix+jurisdiction+"/")
+	if !ok {
+		return "", 0, false
+	}
+	id, file, ok := strings.Cut(rest, "/datakey/")
+	if !ok || len(file) != 8+len(".json") || !strings.HasSuffix(file, ".json") {
+		return "", 0, false
+	}
+	if _, err := fmt.Sscanf(file, "%08d.json", &n); err != nil {
+		return "", 0, false
+	}
+	return id, n, true
+}
+
+func eventsPrefix(id string) string { return evidencePrefix + id + "/events/" }
+
+func eventName(id string, seq uint64) string {
+	return fmt.Sprintf("%s%08d.dsse", eventsPrefix(id), seq)
+}
+
+func indexName(id string, seq uint64) string {
+	return fmt.Sprintf("%s%08d.index", eventsPrefix(id), seq)
+}
+
+func checkpointName(size uint64) string { return fmt.Sprintf("%s%020d", checkpointPrefix, size) }
+
+// ContentJurisdiction returns the jurisdiction whose store keeps the named object, and
+// false for objects kept in the custody store (events, checkpoints). storage.Router
+// routes with it, so evidence content never leaves its jurisdiction by accident.
+func ContentJurisdiction(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, contentPrefix)
+	if !ok {
+		return "", false
+	}
+	j, _, _ := strings.Cut(rest, "/")
+	return j, true
+}

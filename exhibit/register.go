@@ -1,0 +1,74 @@
+package exhibit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/policy"
+	"github.com/evidencegw/evidencegw/storage"
+)
+
+// CipherName names the content encryption in custody records (docs/storage.md).
+const CipherName = "tink-aes256-gcm-hkdf-sha256-1mib-segments"
+
+// Upload is new evidence to register.
+type Upload struct {
+	CaseID      string
+	Description string
+	// SHA256 is the 32-byte digest the client declared for Content.
+	SHA256 []byte
+	// Content is read once, to its end; nothing is stored unless it hashes to SHA256.
+	Content io.Reader
+}
+
+// Register seals and stores new evidence for a case and records its register event.
+// It decides the policy before it reads a byte of content. If the content does not
+// hash to the declared digest the error wraps storage.ErrDigestMismatch and nothing
+// is stored; if reading it fails, the error wraps the reader's.
+func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.UploadResult, error) {
+	if !custody.ValidCaseID(u.CaseID) {
+		return api.UploadResult{}, invalid("case_id must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	if err := checkText("description", u.Description, maxDescription, false); err != nil {
+		return api.UploadResult{}, err
+	}
+	id := newEvidenceID()
+	// The resource of a registration is the new item, owned by the caller's agency.
+	newItem := policy.Evidence{ID: id, Owner: p.Agency, Jurisdiction: p.Jurisdiction}
+	if d := s.cfg.Policy.Decide(p.policy(), policy.ActionRegister, newItem, s.cfg.Now()); !d.Allow {
+		s.audit(ctx, p, policy.ActionRegister, id, d)
+		return api.UploadResult{}, &DeniedError{Action: string(policy.ActionRegister), Policies: d.Policies, Reason: denialReason(policy.ActionRegister, d)}
+	}
+	sealed, err := s.sealer.Seal(ctx, contentName(p.Jurisdiction, id), p.Jurisdiction, []byte(id), u.SHA256, u.Content)
+	if err != nil {
+		return api.UploadResult{}, fmt.Errorf("sealing the content of %s: %w", id, err)
+	}
+	if err := s.putDataKey(ctx, p.Jurisdiction, id, 1, dataKey{KeyRef: sealed.KeyRef, Wrapped: sealed.WrappedKey}); err != nil {
+		return api.UploadResult{}, err
+	}
+	tagKey := make([]byte, 32)
+	rand.Read(tagKey)
+	ev := custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
+		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: u.Description, TagKey: hex.EncodeToString(tagKey)},
+		Storage: storageFacts(sealed)}
+	rec, err := s.ledger.Append(ctx, nil, sealed.PlainSHA256, ev)
+	if err != nil {
+		return api.UploadResult{}, fmt.Errorf("registering %s: %w", id, err)
+	}
+	s.metrics.events.WithLabelValues(string(custody.ActionRegister)).Inc()
+	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
+	st := fold(&ledger.Chain{Records: []ledger.Record{rec}})
+	return api.UploadResult{Evidence: st.view(p, s.cfg.Now()), Custody: receipt(rec)}, nil
+}
+
+func storageFacts(sealed storage.Sealed) *custody.StorageFacts {
+	o := sealed.Object
+	return &custody.StorageFacts{Location: o.Location, Version: o.Version, ETag: o.ETag,
+		CiphertextSHA256: o.SHA256, CiphertextSize: o.Size, KeyRef: sealed.KeyRef, Cipher: CipherName}
+}

@@ -1,0 +1,139 @@
+package exhibit
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/keys"
+	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/policy"
+	"github.com/evidencegw/evidencegw/storage"
+)
+
+// Roles of members.
+const (
+	RoleInvestigator = "investigator"
+	RoleCourt        = "court"
+)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Agency       string
+	Jurisdiction string
+	Person       string
+	Role         string
+	// Cert is the caller's verified client certificate: receipts are checked against
+	// its key.
+	Cert *x509.Certificate
+}
+
+// LogValue names the caller in logs.
+func (p Principal) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("agency", p.Agency), slog.String("person", p.Person), slog.String("role", p.Role))
+}
+
+func (p Principal) party() custody.Party {
+	return custody.Party{Agency: p.Agency, Jurisdiction: p.Jurisdiction, Person: p.Person, Role: p.Role}
+}
+
+func (p Principal) policy() policy.Principal {
+	return policy.Principal{Agency: p.Agency, Jurisdiction: p.Jurisdiction, Person: p.Person, Role: p.Role}
+}
+
+// Agency is one agency or court of the exchange.
+type Agency struct {
+	ID           string
+	Jurisdiction string
+}
+
+// Authorizer decides whether a principal may do an action on an exhibit; it does no
+// I/O. *policy.Engine implements it.
+type Authorizer interface {
+	Decide(p policy.Principal, a policy.Action, ev policy.Evidence, now time.Time) policy.Decision
+}
+
+// Rotator rotates a jurisdiction's key-encryption key and rewraps data keys to its
+// latest version (Vault Transit rotate and rewrap). Safe for concurrent use.
+type Rotator interface {
+	Rotate(ctx context.Context, jurisdiction string) error
+	Rewrap(ctx context.Context, keyRef string, wrapped, aad []byte) ([]byte, error)
+}
+
+// Config wires a Service.
+type Config struct {
+	// Store keeps the sealed content, the data keys, the custody events and the
+	// signed checkpoints, under the names of names.go.
+	Store storage.Store
+	// Keys makes and unwraps the data keys of sealed content.
+	Keys keys.DataKeys
+	// Log is the transparency log; Signer signs custody events.
+	Log    ledger.Log
+	Signer ledger.Signer
+	// Policy decides every action.
+	Policy Authorizer
+	// Agencies are the agencies and courts a share may name.
+	Agencies []Agency
+	// TrustRoot returns the trust root now (event keys may rotate while the gateway
+	// runs).
+	TrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
+	// Rotator rotates key-encryption keys; nil where the key manager cannot.
+	Rotator Rotator
+	Logger  *slog.Logger
+	// Registry receives the custody metrics; none are exported if nil.
+	Registry prometheus.Registerer
+	// Now returns the current time; time.Now if nil.
+	Now func() time.Time
+}
+
+// Service runs the use cases. It keeps no state of its own but per-exhibit locks: the
+// store and the log hold everything, so several Services (gateway replicas) may share
+// them. It is safe for concurrent use.
+type Service struct {
+	cfg     Config
+	sealer  *storage.Sealer
+	ledger  *ledger.Ledger
+	metrics *metrics
+	locks   keyedMutex
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Log == nil || cfg.Policy == nil || cfg.TrustRoot == nil {
+		return nil, errors.New("exhibit: store, keys, log, policy and trust root are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	led, err := ledger.New(ledger.Config{Records: NewRecords(cfg.Store), Log: cfg.Log, Signer: cfg.Signer,
+		Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, sealer: &storage.Sealer{Store: cfg.Store, Keys: cfg.Keys}, ledger: led, metrics: m}, nil
+}
+
+// agency returns the configured agency with the given id.
+func (s *Service) agency(id string) (Agency, bool) {
+	for _, a := range s.cfg.Agencies {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return Agency{}, false
+}

@@ -1,0 +1,158 @@
+package gateway
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/exhibit"
+)
+
+// transferBuffer is the copy buffer of downloads.
+const transferBuffer = 1 << 20
+
+func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p exhibit.Principal) error {
+	writeJSON(w, http.StatusOK, custody.Party{Agency: p.Agency, Jurisdiction: p.Jurisdiction, Person: p.Person, Role: p.Role})
+	return nil
+}
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	q := r.URL.Query()
+	want, err := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
+	if err != nil {
+		return malformed("Content-Digest with a sha-256 member is required: %v", err)
+	}
+	body := r.Body
+	if s.cfg.MaxUploadBytes > 0 {
+		body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
+	}
+	res, err := s.cfg.Exhibits.Register(r.Context(), p, exhibit.Upload{CaseID: q.Get("case_id"),
+		Description: q.Get("description"), SHA256: want, Content: body})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) show(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	v, err := s.cfg.Exhibits.Show(r.Context(), p, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	h, err := s.cfg.Exhibits.History(r.Context(), p, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+func (s *Server) share(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	var req api.ShareRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	res, err := s.cfg.Exhibits.Share(r.Context(), p, mux.Vars(r)["id"], req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	var req api.RevokeRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		return err
+	}
+	res, err := s.cfg.Exhibits.Revoke(r.Context(), p, mux.Vars(r)["id"], mux.Vars(r)["grant"], req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) accept(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	var req api.AcceptRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	res, err := s.cfg.Exhibits.Accept(r.Context(), p, mux.Vars(r)["id"], req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) hold(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	return s.setHold(w, r, p, true)
+}
+
+func (s *Server) release(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	return s.setHold(w, r, p, false)
+}
+
+func (s *Server) setHold(w http.ResponseWriter, r *http.Request, p exhibit.Principal, on bool) error {
+	var req api.HoldRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		return err
+	}
+	rc, err := s.cfg.Exhibits.Hold(r.Context(), p, mux.Vars(r)["id"], on, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rc)
+	return nil
+}
+
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	from, err := querySizes(r, "consistency_from")
+	if err != nil {
+		return err
+	}
+	out, rc, err := s.cfg.Exhibits.Bundle(r.Context(), p, mux.Vars(r)["id"], from)
+	if err != nil {
+		return err
+	}
+	setCustodyHeader(w, rc)
+	w.Header().Set("Content-Type", custody.BundleMediaType)
+	_, err = w.Write(out)
+	return err
+}
+
+// download streams the plaintext. A failure once bytes flow breaks the stream (the api
+// adapter aborts the response), so the client never sees a complete, wrong file.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	c, err := s.cfg.Exhibits.Download(r.Context(), p, mux.Vars(r)["id"])
+	if err != nil {
+		return err
+	}
+	defer c.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", api.ContentMediaType)
+	h.Set("Content-Length", strconv.FormatInt(c.Size, 10))
+	h.Set(api.HeaderReprDigest, api.FormatDigest(c.SHA256))
+	setCustodyHeader(w, c.Custody)
+	buf := make([]byte, transferBuffer)
+	_, err = io.CopyBuffer(w, c.Body, buf)
+	return err
+}
+
+// setCustodyHeader carries the custody receipt of a response whose body is not JSON.
+func setCustodyHeader(w http.ResponseWriter, rc api.CustodyReceipt) {
+	if v, err := api.FormatCustodyEvent(rc); err == nil {
+		w.Header().Set(api.HeaderCustodyEvent, v)
+	}
+}
