@@ -23,7 +23,7 @@ const handshakeTimeout = 10 * time.Second
 // successful handshake the server sends one byte that the client reads, so that a
 // rejection of the client certificate, which TLS 1.3 reports after the client's side
 // of the handshake is done, reaches the client too.
-func handshake(t *testing.T, serverCfg, clientCfg *tls.Config) (serverErr, clientErr error, peer *x509.Certificate) {
+func handshake(t *testing.T, serverCfg, clientCfg *tls.Config) (peer *x509.Certificate, serverErr, clientErr error) {
 	t.Helper()
 	sconn, cconn := net.Pipe()
 	deadline := time.Now().Add(handshakeTimeout)
@@ -55,7 +55,7 @@ func handshake(t *testing.T, serverCfg, clientCfg *tls.Config) (serverErr, clien
 	}
 	cconn.Close()
 	r := <-done
-	return r.err, clientErr, r.peer
+	return r.peer, r.err, clientErr
 }
 
 // clientConfig returns the TLS configuration of an identity, for a server called
@@ -145,7 +145,7 @@ func TestHandshake(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			serverErr, clientErr, peer := handshake(t, tt.server, tt.client)
+			peer, serverErr, clientErr := handshake(t, tt.server, tt.client)
 			checkErr(t, "server", serverErr, tt.serverCheck)
 			checkErr(t, "client", clientErr, tt.clientCheck)
 			if tt.serverCheck != nil {
