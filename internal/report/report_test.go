@@ -72,6 +72,14 @@ func TestWriteHTML_Verified(t *testing.T) {
 	if strings.Contains(got, "FAILED") {
 		t.Errorf("verified report says FAILED")
 	}
+	// The partner's accept and download are transfers out of NL, like the share and the
+	// revoke: every border line reads in the direction the evidence travels.
+	if n := strings.Count(got, "crosses a border: NL → US"); n != 4 {
+		t.Errorf("report has %d border lines NL → US, want 4 (share, accept, download, revoke)", n)
+	}
+	if strings.Contains(got, "crosses a border: US → NL") {
+		t.Errorf("report has a border line US → NL: the evidence never travelled that way")
+	}
 	if n := strings.Count(got, `<th class="lane">`); n != 2 {
 		t.Errorf("got %d jurisdiction lanes, want 2 (NL, US)", n)
 	}

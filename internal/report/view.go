@@ -215,9 +215,7 @@ func newCard(i int, ve custody.VerifiedEvent) *card {
 		KeyID: ve.KeyID, Digest: ve.Digest}
 	if ev.Counterparty != nil {
 		c.Counterparty = formatParty(ev.Counterparty)
-		if cj := ev.Counterparty.Jurisdiction; cj != ev.Actor.Jurisdiction {
-			c.Crossing = ev.Actor.Jurisdiction + " → " + cj
-		}
+		c.Crossing = crossing(ev)
 	}
 	if g := ev.Grant; g != nil {
 		c.Grant = formatGrant(ev.Action, g)
@@ -262,6 +260,21 @@ func actionWords(ev custody.Event) string {
 		return "exported a court bundle"
 	}
 	return fmt.Sprintf("did %q (unknown action)", string(ev.Action))
+}
+
+// crossing is the border an event's transfer crosses, in the direction the evidence
+// travels: from the holder's jurisdiction to the grantee's. The grantee is the actor of
+// an accept or a download, the counterparty of a share or a revoke. "" if the two
+// parties are in one jurisdiction.
+func crossing(ev custody.Event) string {
+	from, to := ev.Actor.Jurisdiction, ev.Counterparty.Jurisdiction
+	if ev.Grant != nil && ev.Actor.Agency == ev.Grant.To {
+		from, to = to, from
+	}
+	if from == to {
+		return ""
+	}
+	return from + " → " + to
 }
 
 // counterpartyNote is shown in the counterparty's lane.

@@ -65,14 +65,14 @@ var (
 func Story(legalBasis string) []custody.Event {
 	grant := &custody.Grant{ID: GrantID, To: US.Agency, LegalBasis: legalBasis,
 		Expires: Start.Add(30 * 24 * time.Hour), MaxDownloads: 3}
-	us := US
+	us, nl := US, NL
 	return []custody.Event{
 		{Action: custody.ActionRegister, Actor: NL,
 			Exhibit: &custody.Exhibit{Description: "forensic image of seized laptop"},
 			Storage: &custody.StorageFacts{Location: "objects/x", KeyRef: "k", Cipher: "AES-256-GCM"}},
 		{Action: custody.ActionShare, Actor: NL, Counterparty: &us, LegalBasis: legalBasis, Grant: grant},
-		{Action: custody.ActionAccept, Actor: US, Grant: grant},
-		{Action: custody.ActionDownload, Actor: US, Grant: grant},
+		{Action: custody.ActionAccept, Actor: US, Counterparty: &nl, Grant: grant},
+		{Action: custody.ActionDownload, Actor: US, Counterparty: &nl, Grant: grant},
 		{Action: custody.ActionRevoke, Actor: NL, Counterparty: &us, Grant: grant, Detail: "investigation closed"},
 		{Action: custody.ActionBundleExport, Actor: NL},
 	}
