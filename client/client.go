@@ -2,8 +2,11 @@
 // one method per endpoint, plus the two transfers that need care: Upload streams a
 // file after hashing it, Download verifies what it received before it puts it in place.
 //
-// The JSON shapes of the API are in types.go; the gateway encodes its responses with
-// them. Error responses (RFC 9457) are returned as *api.Problem.
+// The JSON shapes of the API are package api's, which the gateway encodes its answers
+// with. Error responses (RFC 9457) are returned as *api.Problem.
+//
+// It may import api, custody and pki; it must not import the server side (gateway,
+// exhibit, ledger, storage, keys, policy).
 package client
 
 import (

@@ -21,7 +21,12 @@
 // event's digest and a per-exhibit tag that only holders of the exhibit's register
 // event can compute (see [Leaf]).
 //
-// This package is pure: it does no I/O beyond what its callers hand it, and it imports
-// no storage, key-management, log-server or RPC package, so the court's verifier
-// (cmd/custody-verify) stays small. The full format is specified in docs/bundle.md.
+// # Imports
+//
+// This package is pure: it does no I/O beyond what its callers hand it. It may import
+// the standard library, golang.org/x/mod/sumdb/note and the transparency-dev formats
+// and merkle packages; it must not import a store, a key manager, a log server, an RPC
+// or HTTP client, or any package of this module but its own subpackages, so that the
+// court's verifier (cmd/custody-verify) stays small. Recording events is the ledger's
+// job (package ledger). The full format is specified in docs/bundle.md.
 package custody

@@ -1,7 +1,11 @@
 // Package keys manages the keys that protect evidence and sign custody: data keys
 // (generated per evidence item, wrapped by a key-encryption key), the custody event
 // signer and the log checkpoint signer. The embedded default keeps them in files in the
-// data directory; real deployments keep them in Vault Transit.
+// data directory; real deployments keep them in Vault Transit (keys/vault).
+//
+// It may import custody (to describe event keys for a trust root) and the sigstore and
+// signed-note signer interfaces; it must not import the object store, the ledger, the
+// application layer or anything HTTP. The Vault client lives in keys/vault only.
 package keys
 
 import (

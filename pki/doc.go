@@ -30,4 +30,6 @@
 // The development CA is for development and tests: its key sits unencrypted on disk.
 // Production deployments issue certificates from their own PKI and only use the identity
 // and TLS configuration parts of this package.
+//
+// It imports the standard library only; every other package may import it.
 package pki

@@ -39,4 +39,10 @@
 // attribute that does not exist). That would let a broken forbid allow what it
 // should deny, so [Engine.Decide] denies any evaluation that reported an
 // error and lists the errors in [Decision.Errors].
+//
+// # Imports
+//
+// It imports cedar-go and the standard library only: no store, no custody
+// chain, no HTTP. The application layer (package exhibit) turns an exhibit's
+// state into the [Evidence] it decides on.
 package policy

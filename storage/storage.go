@@ -4,6 +4,12 @@
 //
 // Objects are never overwritten or deleted through this package. A name, once written,
 // keeps its bytes for ever; an attempt to write different bytes under it is ErrExists.
+// Names are chosen by the application layer (exhibit/names.go); this package checks
+// their syntax only and gives them no meaning.
+//
+// It may import keys (for data keys) and Tink; it must not import custody, ledger, the
+// application layer or anything HTTP. The SDK of a real store lives in its own
+// subpackage (storage/s3 with minio-go).
 package storage
 
 import (

@@ -6,4 +6,6 @@
 // The package's tests drive Debian's Chromium headless: they render the HTML report of
 // internal/report and take screenshots, and load the page, give it real bundles through
 // its file inputs, and check that it shows VERIFIED or FAILED.
+//
+// It holds no Go code but its tests; the page loads nothing but its own files.
 package web

@@ -1,6 +1,8 @@
 // Command custody-verify-wasm is the court's verifier compiled to WebAssembly for the
 // browser page in web/: it runs custody.Verify on a bundle and a trust root the user
 // picks, entirely inside the page, and returns the HTML report. Build it with web/build.
+// Like cmd/custody-verify it imports only custody, internal/report, internal/verifycmd and
+// the standard library (syscall/js): no network client.
 //
 // It registers two JavaScript functions on the global object:
 //

@@ -1,6 +1,7 @@
 // Package caseexport converts a custody bundle into a CASE/UCO JSON-LD graph, so that
 // forensic tools that speak the CASE ontology (https://caseontology.org) can read an
-// exhibit's chain of custody.
+// exhibit's chain of custody. It is pure, like custody: it imports custody and the
+// standard library only.
 //
 // # Vocabulary
 //

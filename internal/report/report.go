@@ -6,6 +6,9 @@
 // paper. Everything taken from the bundle is untrusted and escaped by html/template;
 // the page also carries a Content-Security-Policy that forbids scripts, so that a
 // mistake in escaping could not run code where the page is opened.
+//
+// It is part of the court's verifier (cmd/custody-verify, the browser verifier): it may
+// import custody and the standard library only, never a network client.
 package report
 
 import (

@@ -1,5 +1,5 @@
 // Package keystest is the conformance suite of keys.DataKeys: every implementation (the
-// local key files, Vault Transit) runs it.
+// local key files, Vault Transit) runs it. It imports keys and the testing package only.
 package keystest
 
 import (

@@ -1,7 +1,9 @@
 // Package vault keeps the gateway's keys in Vault Transit: one key-encryption key per
 // jurisdiction for data keys, an ECDSA P-256 key that signs custody events and an
 // Ed25519 key that signs log checkpoints. Key material never leaves Vault; the gateway
-// sees plaintext data keys only, and only the ones it asked for.
+// sees plaintext data keys only, and only the ones it asked for. It is the only package
+// that imports the Vault client (and sigstore's hashivault provider); it imports keys and
+// custody, nothing of the layers above.
 //
 // # Data keys
 //

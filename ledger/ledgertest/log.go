@@ -1,6 +1,7 @@
 // Package ledgertest holds the conformance suites of the ledger's ports (Log, Records,
 // CheckpointStore), which every implementation runs, and in-memory fakes of them with
-// fault hooks for fast tests of the layers above.
+// fault hooks for fast tests of the layers above. It imports ledger, custody and the
+// transparency-dev packages; it is for tests only.
 package ledgertest
 
 import (

@@ -1,5 +1,5 @@
 // Package localfs is the write-once object store of the embedded default: objects are
-// read-only files under a data directory.
+// read-only files under a data directory. It imports storage and the standard library.
 //
 // Layout under Config.Dir:
 //

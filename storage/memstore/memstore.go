@@ -1,6 +1,6 @@
 // Package memstore is an in-memory storage.Store for tests, with hooks to inject
 // faults and to tamper with stored bytes. It holds every object in memory: do not use
-// it for large content or outside tests.
+// it for large content or outside tests. It imports storage only.
 package memstore
 
 import (

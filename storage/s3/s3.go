@@ -1,5 +1,7 @@
 // Package s3 is the write-once object store of real deployments: objects live in an
-// S3 bucket with Object Lock (tested against MinIO), written through minio-go.
+// S3 bucket with Object Lock (tested against MinIO), written through minio-go. It is
+// the only package that imports minio-go; it imports storage and nothing of the layers
+// above.
 //
 // # Write-once
 //

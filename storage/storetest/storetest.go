@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every storage.Store implementation runs
-// from its own tests:
+// from its own tests (it imports storage and the testing package only):
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) storage.Store { return newTestStore(t) })

@@ -1,7 +1,8 @@
 // Package reporttest builds real, signed custody bundles for the tests of the
 // verification report and of the browser verifier: fresh event and log keys, a
 // trust root pinning them, events signed into DSSE envelopes and included in an RFC 6962
-// tree under a signed checkpoint. It is for tests only.
+// tree under a signed checkpoint. It is for tests only: it may import custody and the
+// transparency-dev formats; no test of the court's verifier may need more.
 package reporttest
 
 import (
