@@ -16,9 +16,10 @@ set -euo pipefail
 STATE=${EVIDENCEGW_STACK_DIR:-/var/lib/evidencegw-stack}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# Versions. MinIO publishes no tagged Go module versions, so "latest" is the
-# newest pseudo-version on the module proxy; pin one with MINIO_VERSION.
-MINIO_VERSION=${MINIO_VERSION:-latest}
+# Versions, pinned so that every machine runs the same servers. MinIO publishes no
+# tagged Go module versions: this is the pseudo-version of its release of 2026-02-12
+# (MINIO_VERSION overrides it).
+MINIO_VERSION=${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}
 TRILLIAN_VERSION=v1.7.3
 
 # Loopback ports. EVIDENCEGW_PORT_OFFSET (default 0) is added to each, and
