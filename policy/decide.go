@@ -81,10 +81,29 @@ type Decision struct {
 // evaluation allows; otherwise once with no grant. A denial reports the
 // evaluation of the first grant tried.
 func (e *Engine) Decide(p Principal, a Action, ev Evidence, now time.Time) Decision {
+	return e.decide(p, a, ev, grantsTo(ev.Grants, p.Agency, now), now)
+}
+
+// DecideGrant is Decide for an action under one named grant, such as accepting that
+// grant: the policies are evaluated with that grant only, if it is a grant to p's
+// agency, and with no grant otherwise. Whether p may see the evidence at all is decided
+// as by Decide, from every grant to its agency.
+func (e *Engine) DecideGrant(p Principal, a Action, ev Evidence, grantID string, now time.Time) Decision {
+	var named []Grant
+	for _, g := range ev.Grants {
+		if g.ID == grantID && g.To == p.Agency {
+			named = append(named, g)
+		}
+	}
+	d := e.decide(p, a, ev, named, now)
+	d.Visible = d.Visible || len(grantsTo(ev.Grants, p.Agency, now)) > 0
+	return d
+}
+
+func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now time.Time) Decision {
 	if p.Agency == "" || ev.Owner == "" {
 		return Decision{Errors: []string{errNoAgency.Error()}}
 	}
-	grants := grantsTo(ev.Grants, p.Agency, now)
 	visible := p.Agency == ev.Owner || len(grants) > 0
 	entities := entitiesFor(p, ev)
 	req := cedar.Request{

@@ -248,3 +248,43 @@ func TestDecideMissingAgency(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideGrant: a partner holding two active grants accepts the one it names, not
+// the first one Decide would pick.
+func TestDecideGrant(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants := []Grant{grant("g1", "fr-police", nil), grant("g2", "fr-police", nil), grant("g3", "fr-court", nil)}
+	ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE", Grants: grants}
+	tests := []struct {
+		name    string
+		p       Principal
+		grantID string
+		allow   bool
+		visible bool
+		want    string // Decision.Grant.ID
+	}{
+		{"first grant", partner, "g1", true, true, "g1"},
+		{"second grant", partner, "g2", true, true, "g2"},
+		{"another agency's grant", partner, "g3", false, true, ""},
+		{"no such grant", partner, "g9", false, true, ""},
+		{"stranger", stranger, "g1", false, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := e.DecideGrant(tt.p, ActionAccept, ev, tt.grantID, now)
+			got := ""
+			if d.Grant != nil {
+				got = d.Grant.ID
+			}
+			if d.Allow != tt.allow || d.Visible != tt.visible || got != tt.want {
+				t.Errorf("got allow %v, visible %v, grant %q; want %v, %v, %q", d.Allow, d.Visible, got, tt.allow, tt.visible, tt.want)
+			}
+		})
+	}
+	if d := e.Decide(partner, ActionAccept, ev, now); d.Grant == nil || d.Grant.ID != "g1" {
+		t.Errorf("Decide picks %+v, want g1 (the first active grant)", d.Grant)
+	}
+}

@@ -25,6 +25,8 @@
 // grants (not revoked, not expired) first, and allows the action if any
 // evaluation allows it; that grant is reported in [Decision.Grant]. When none
 // allows it, the denial reported is the one for the first grant tried.
+// [Engine.DecideGrant] evaluates one named grant instead, for an action on that
+// grant (accepting it).
 //
 // # Audit
 //
