@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/dunglas/httpsfv"
 )
 
 // FormatDigest returns an RFC 9530 Content-Digest or Repr-Digest field value for a
@@ -19,33 +21,62 @@ func FormatDigest(sum []byte) string {
 var ErrNoSHA256 = errors.New("digest field has no sha-256 member")
 
 // ParseDigest returns the SHA-256 digest of an RFC 9530 Content-Digest or Repr-Digest
-// field value, a dictionary such as "sha-512=:...:, sha-256=:...:". Other algorithms
-// are ignored; a malformed sha-256 member is an error.
-func ParseDigest(field string) ([]byte, error) {
-	for member := range strings.SplitSeq(field, ",") {
-		key, value, ok := strings.Cut(strings.TrimSpace(member), "=")
-		if !ok || strings.TrimSpace(key) != "sha-256" {
+// field, an RFC 8941 dictionary such as "sha-512=:...:, sha-256=:...:", given as the
+// values of its field lines (which are joined as RFC 9110 combines them). The field is
+// parsed with an RFC 8941 parser (github.com/dunglas/httpsfv): any syntax error is an
+// error. Members of other algorithms are ignored. A sha-256 member that is not a byte
+// sequence of 32 bytes is an error, and so is more than one sha-256 member: RFC 8941
+// would keep the last, a reader that keeps the first would see another digest, so an
+// ambiguous field is refused rather than read either way.
+func ParseDigest(fields ...string) ([]byte, error) {
+	dict, err := httpsfv.UnmarshalDictionary(fields)
+	if err != nil {
+		return nil, fmt.Errorf("digest field is not an RFC 8941 dictionary: %w", err)
+	}
+	m, ok := dict.Get("sha-256")
+	if !ok {
+		return nil, ErrNoSHA256
+	}
+	if n := countMembers(fields); n != len(dict.Names()) {
+		return nil, fmt.Errorf("digest field repeats a member (%d members, %d names): refused as ambiguous", n, len(dict.Names()))
+	}
+	item, ok := m.(httpsfv.Item)
+	if !ok {
+		return nil, errors.New("sha-256 digest is an inner list, not a byte sequence")
+	}
+	sum, ok := item.Value.([]byte)
+	if !ok {
+		return nil, fmt.Errorf("sha-256 digest is a %T, not a byte sequence (:base64:)", item.Value)
+	}
+	if len(sum) != sha256.Size {
+		return nil, fmt.Errorf("sha-256 digest of %d bytes, want %d", len(sum), sha256.Size)
+	}
+	return sum, nil
+}
+
+// countMembers counts the top-level members of fields, a dictionary the RFC 8941 parser
+// has accepted: in a valid dictionary a comma outside a string (or display string)
+// separates two members, and nowhere else can one appear.
+func countMembers(fields []string) int {
+	n := 0
+	for _, f := range fields {
+		if strings.TrimSpace(f) == "" {
 			continue
 		}
-		// Parameters (";...") may follow a dictionary value.
-		value, _, _ = strings.Cut(strings.TrimSpace(value), ";")
-		inner, ok := strings.CutPrefix(value, ":")
-		if ok {
-			inner, ok = strings.CutSuffix(inner, ":")
+		n++
+		inString := false
+		for i := 0; i < len(f); i++ {
+			switch c := f[i]; {
+			case inString && c == '\\':
+				i++
+			case c == '"':
+				inString = !inString
+			case c == ',' && !inString:
+				n++
+			}
 		}
-		if !ok {
-			return nil, fmt.Errorf("sha-256 digest %q is not a byte sequence (:base64:)", value)
-		}
-		sum, err := base64.StdEncoding.DecodeString(inner)
-		if err != nil {
-			return nil, fmt.Errorf("decoding sha-256 digest: %w", err)
-		}
-		if len(sum) != sha256.Size {
-			return nil, fmt.Errorf("sha-256 digest of %d bytes, want %d", len(sum), sha256.Size)
-		}
-		return sum, nil
 	}
-	return nil, ErrNoSHA256
+	return n
 }
 
 // maxCustodyHeader bounds a Custody-Event header value.

@@ -17,7 +17,15 @@ func TestParseDigest(t *testing.T) {
 	}{
 		{field: "sha-256=:" + b64 + ":"},
 		{field: "sha-512=:AAAA:, sha-256=:" + b64 + ":"},
-		{field: "  sha-256 = :" + b64 + ":;param=1 "},
+		{field: "  sha-256=:" + b64 + ":;param=1 "},
+		{field: "sha-512=:AAAA:;a=1, sha-256=:" + b64 + ":, x=\"a, b\""},
+		{field: "sha-256 = :" + b64 + ":", wantErr: true},
+		{field: "sha-256=:" + b64 + ":, sha-256=:" + b64 + ":", wantErr: true},
+		{field: "sha-256=:" + b64 + ":, sha-256=:AAAA:", wantErr: true},
+		{field: "sha-256=:AAAA:, sha-256=:" + b64 + ":", wantErr: true},
+		{field: "sha-256=:" + b64 + ":,", wantErr: true},
+		{field: "sha-256=(:" + b64 + ":)", wantErr: true},
+		{field: "sha-256=?1", wantErr: true},
 		{field: "", noSHA: true},
 		{field: "sha-512=:AAAA:", noSHA: true},
 		{field: "sha-256=" + b64, wantErr: true},
@@ -38,6 +46,13 @@ func TestParseDigest(t *testing.T) {
 		case err != nil || !bytes.Equal(got, sum[:]):
 			t.Errorf("ParseDigest(%q) = %x, %v; want %x", tt.field, got, err, sum)
 		}
+	}
+	// Two field lines are one field (RFC 9110 5.3): a sha-256 member in each is two.
+	if _, err := ParseDigest("sha-256=:"+b64+":", "sha-256=:"+b64+":"); err == nil {
+		t.Errorf("ParseDigest of two field lines with a sha-256 member each: no error")
+	}
+	if got, err := ParseDigest("sha-512=:AAAA:", "sha-256=:"+b64+":"); err != nil || !bytes.Equal(got, sum[:]) {
+		t.Errorf("ParseDigest of two field lines = %x, %v; want %x", got, err, sum)
 	}
 	if got := FormatDigest(sum[:]); got != "sha-256=:"+b64+":" {
 		t.Errorf("FormatDigest = %q, want sha-256=:%s:", got, b64)

@@ -47,7 +47,7 @@ func (c *Client) Content(ctx context.Context, evidenceID string) (*ContentRespon
 		return nil, err
 	}
 	cr := &ContentResponse{Body: resp.Body, Size: resp.ContentLength}
-	if cr.ReprDigest, err = api.ParseDigest(resp.Header.Get(api.HeaderReprDigest)); err != nil {
+	if cr.ReprDigest, err = api.ParseDigest(resp.Header.Values(api.HeaderReprDigest)...); err != nil {
 		resp.Body.Close()
 		return nil, fmt.Errorf("%s: Repr-Digest header: %w", op, err)
 	}

@@ -22,7 +22,7 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p exhibit.Princi
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
 	q := r.URL.Query()
-	want, err := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
+	want, err := api.ParseDigest(r.Header.Values(api.HeaderContentDigest)...)
 	if err != nil {
 		return malformed("Content-Digest with a sha-256 member is required: %v", err)
 	}
