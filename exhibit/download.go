@@ -27,11 +27,15 @@ type Content struct {
 	Custody api.CustodyReceipt
 }
 
-// Download checks the stored ciphertext whole before it returns, records the download
-// and opens the plaintext. Stored bytes that fail their digest or their authentication
-// are recorded as an integrity-failure event, and no plaintext is returned.
+// Download checks the stored ciphertext whole before it returns, opens the plaintext
+// (unwrapping its data key) and only then records the download. Stored bytes that fail
+// their digest or their authentication are recorded as an integrity-failure event, and
+// no plaintext is returned.
 func (s *Service) Download(ctx context.Context, p Principal, id string) (*Content, error) {
-	var sealed storage.Sealed
+	var (
+		sealed storage.Sealed
+		plain  io.ReadCloser
+	)
 	rc, err := change(ctx, s, id, func() (api.CustodyReceipt, error) {
 		st, d, err := s.authorized(ctx, id, p, policy.ActionDownload)
 		if err != nil {
@@ -46,18 +50,26 @@ func (s *Service) Download(ctx context.Context, p Principal, id string) (*Conten
 			}
 			return api.CustodyReceipt{}, err
 		}
+		// Unwrap the data key before the download is recorded: a key manager that
+		// cannot serve it must not cost the grant a download that sends nothing.
+		pl, err := s.sealer.Open(ctx, sealed, []byte(id))
+		if err != nil {
+			return api.CustodyReceipt{}, err
+		}
 		ev := custody.Event{Action: custody.ActionDownload, Actor: p.party(), Storage: storageFacts(sealed)}
 		if d.Grant != nil {
 			if g := st.grantByID(d.Grant.ID); g != nil {
 				ev.Grant, ev.LegalBasis, ev.Counterparty = &g.Grant, g.LegalBasis, st.ownerParty()
 			}
 		}
-		return s.record(ctx, st, ev)
+		rc, err := s.record(ctx, st, ev)
+		if err != nil {
+			pl.Close()
+			return api.CustodyReceipt{}, err
+		}
+		plain = pl
+		return rc, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	plain, err := s.sealer.Open(ctx, sealed, []byte(id))
 	if err != nil {
 		return nil, err
 	}
