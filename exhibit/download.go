@@ -52,8 +52,12 @@ func (s *Service) Download(ctx context.Context, p Principal, id string) (*Conten
 		}
 		// Unwrap the data key before the download is recorded: a key manager that
 		// cannot serve it must not cost the grant a download that sends nothing.
+		// Open reads the stream header, which may have been altered since Verify.
 		pl, err := s.sealer.Open(ctx, sealed, []byte(id))
 		if err != nil {
+			if errors.Is(err, storage.ErrIntegrity) {
+				s.integrityFailure(ctx, st, p, err)
+			}
 			return api.CustodyReceipt{}, err
 		}
 		ev := custody.Event{Action: custody.ActionDownload, Actor: p.party(), Storage: storageFacts(sealed)}
