@@ -45,7 +45,7 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 		s.audit(ctx, p, policy.ActionRegister, id, d)
 		return api.UploadResult{}, &DeniedError{Action: string(policy.ActionRegister), Policies: d.Policies, Reason: denialReason(policy.ActionRegister, d)}
 	}
-	sealed, err := s.sealer.Seal(ctx, contentName(p.Jurisdiction, id), p.Jurisdiction, []byte(id), u.SHA256, u.Content)
+	sealed, err := s.sealer.Seal(ctx, contentName(p.Jurisdiction, id), p.Jurisdiction, []byte(id), u.SHA256, endedEarly{u.Content})
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("sealing the content of %s: %w", id, err)
 	}
@@ -65,6 +65,20 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	st := fold(&ledger.Chain{Records: []ledger.Record{rec}})
 	return api.UploadResult{Evidence: st.view(p, s.cfg.Now()), Custody: receipt(rec)}, nil
+}
+
+// endedEarly wraps the content's own io.ErrUnexpectedEOF (an HTTP body shorter than
+// its Content-Length): the sealer reads with io.ReadFull, which takes that exact value
+// for the short last read of a complete stream, so the truncation would surface as a
+// digest mismatch instead of the reader's error.
+type endedEarly struct{ r io.Reader }
+
+func (e endedEarly) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.ErrUnexpectedEOF {
+		err = fmt.Errorf("content ended early: %w", err)
+	}
+	return n, err
 }
 
 func storageFacts(sealed storage.Sealed) *custody.StorageFacts {

@@ -97,6 +97,11 @@ func TestRegisterRefusals(t *testing.T) {
 		{name: "reader fails half way", upload: with(upload(content), func(u *exhibit.Upload) {
 			u.Content = io.MultiReader(bytes.NewReader(content[:5]), iotest.ErrReader(errBrokenBody))
 		}), want: isErr(errBrokenBody)},
+		// An HTTP body shorter than its Content-Length fails with io.ErrUnexpectedEOF:
+		// the content ended early, which is not a digest mismatch.
+		{name: "reader ends before its length", upload: with(upload(content), func(u *exhibit.Upload) {
+			u.Content = io.MultiReader(bytes.NewReader(content[:5]), iotest.ErrReader(io.ErrUnexpectedEOF))
+		}), want: isErr(io.ErrUnexpectedEOF)},
 		{name: "key manager unavailable", keys: unavailable, upload: upload(content), want: isErr(exhibit.ErrKeysUnavailable)},
 		{name: "court registers", court: true, upload: upload(content), want: deniedBy()},
 	}
