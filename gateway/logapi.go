@@ -3,6 +3,7 @@ package gateway
 import (
 	"net/http"
 
+	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/exhibit"
 )
 
@@ -14,7 +15,7 @@ func (s *Server) trustRoot(w http.ResponseWriter, r *http.Request, _ exhibit.Pri
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", custody.TrustRootMediaType)
 	_, err = w.Write(b)
 	return err
 }
