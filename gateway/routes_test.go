@@ -1,0 +1,324 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
+)
+
+// maxUpload is the upload cap of the fixture's gateway.
+const maxUpload = 4 << 10
+
+// fixture is a gateway whose store holds one exhibit, owned by agency-nl, shared with
+// agency-us (accepted) and with court-nl, and a second one shared with agency-us and
+// not yet accepted.
+type fixture struct {
+	*testServer
+	content    []byte
+	sealed     string // the store name of id's sealed content
+	id         string
+	sha        string
+	grant      string // agency-us's grant of id
+	courtGrant string
+	pending    string // the second exhibit
+	pendGrant  string // agency-us's grant of pending, not accepted
+}
+
+func newFixture(t *testing.T, opts serverOptions) *fixture {
+	t.Helper()
+	if opts.maxUploadBytes == 0 {
+		opts.maxUploadBytes = maxUpload
+	}
+	f := &fixture{testServer: newTestServer(t, opts), content: []byte("the seized phone image")}
+	env := f.env
+	res := env.Register(t, env.Investigator, f.content)
+	f.id, f.sha, f.sealed = res.Evidence.EvidenceID, res.Evidence.SHA256, exhibittest.SealedObject(t, res)
+	f.grant = env.Share(t, f.id, env.ShareRequest(exhibittest.AgencyUS)).GrantID
+	env.Accept(t, env.Partner, f.id, f.grant)
+	f.courtGrant = env.Share(t, f.id, env.ShareRequest(exhibittest.CourtNL)).GrantID
+	f.pending = env.Register(t, env.Investigator, []byte("pending")).Evidence.EvidenceID
+	f.pendGrant = env.Share(t, f.pending, env.ShareRequest(exhibittest.AgencyUS)).GrantID
+	return f
+}
+
+// member returns the member a test case names; nil for "none".
+func (f *fixture) member(name string) *exhibittest.Member {
+	switch name {
+	case "owner":
+		return &f.env.Investigator
+	case "partner":
+		return &f.env.Partner
+	case "court":
+		return &f.env.Court
+	case "stranger":
+		return &f.env.Stranger
+	}
+	return nil
+}
+
+// expand fills the placeholders of a path or body.
+func (f *fixture) expand(s string) string {
+	return strings.NewReplacer("{id}", f.id, "{grant}", f.grant, "{courtGrant}", f.courtGrant,
+		"{pending}", f.pending, "{pendGrant}", f.pendGrant, "{missing}", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"{missingGrant}", "gr-aaaaaaaaaaaaaaaa", "{expires}", f.env.Clock.Now().Add(7*24*time.Hour).Format(time.RFC3339),
+	).Replace(s)
+}
+
+// acceptBody is the partner's signed acceptance of its pending grant, as JSON.
+func (f *fixture) acceptBody(t *testing.T) string {
+	t.Helper()
+	sha := f.env.Show(t, f.env.Investigator, f.pending).SHA256
+	b, err := json.Marshal(exhibittest.AcceptRequest(t, f.env.Partner, f.pending, f.pendGrant, sha))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// routeCase is one request and the answer it must get.
+type routeCase struct {
+	name         string
+	who          string // owner, partner, court, stranger or none
+	method, path string
+	body         string // with placeholders; "{accept}" is the partner's acceptance
+	// reader, if set, is the body instead (an upload).
+	reader func(f *fixture) io.Reader
+	digest string // Content-Digest of an upload; "{true}" for the body's
+	setup  func(t *testing.T, f *fixture)
+	status int
+	// ctype is the Content-Type of a success (its start, with ctypePrefix); errors
+	// are problems of kind.
+	ctype       string
+	ctypePrefix bool
+	kind        string
+	// answer, if set, returns a value the JSON answer must decode into, with no
+	// unknown field.
+	answer func() any
+}
+
+const (
+	shareBody  = `{"to":"agency-de","legal_basis":"EIO 2026/3","expires":"{expires}"}`
+	uploadPath = "/v1/evidence?case_id=" + exhibittest.CaseID
+)
+
+// content is an upload body of the fixture's content.
+func content(f *fixture) io.Reader { return strings.NewReader(string(f.content)) }
+
+// routeCases covers every route of routes(): its success and its typical refusals.
+var routeCases = []routeCase{
+	{name: "healthz", who: "owner", method: "GET", path: "/healthz", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(map[string]string) }},
+	{name: "readyz", who: "owner", method: "GET", path: "/readyz", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(map[string]string) }},
+	{name: "metrics", who: "owner", method: "GET", path: "/metrics", status: 200, ctype: "text/plain; version=0.0.4", ctypePrefix: true},
+	{name: "whoami", who: "court", method: "GET", path: "/v1/whoami", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(custody.Party) }},
+	{name: "trust root", who: "stranger", method: "GET", path: "/v1/trust-root", status: 200, ctype: custody.TrustRootMediaType},
+	{name: "checkpoint", who: "stranger", method: "GET", path: "/v1/log/checkpoint", status: 200, ctype: "text/plain; charset=utf-8"},
+
+	{name: "consistency", who: "stranger", method: "GET", path: "/v1/log/consistency?from=1&to=3", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.ConsistencyProof) }},
+	{name: "consistency without to", who: "owner", method: "GET", path: "/v1/log/consistency?from=1", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "consistency from -1", who: "owner", method: "GET", path: "/v1/log/consistency?from=-1&to=1", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "consistency backwards", who: "owner", method: "GET", path: "/v1/log/consistency?from=3&to=1", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "consistency beyond the log", who: "owner", method: "GET", path: "/v1/log/consistency?from=1&to=1000", status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "leaves", who: "stranger", method: "GET", path: "/v1/log/leaves?start=0&count=2&size=3", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.LeafPage) }},
+	{name: "leaves without size", who: "owner", method: "GET", path: "/v1/log/leaves?start=0&count=2", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "leaves count 0", who: "owner", method: "GET", path: "/v1/log/leaves?start=0&count=0&size=3", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "leaves beyond the log", who: "owner", method: "GET", path: "/v1/log/leaves?start=0&count=1&size=1000", status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "upload", who: "owner", method: "POST", path: uploadPath + "&description=phone", reader: content, digest: "{true}", status: 201, ctype: api.JSONMediaType, answer: func() any { return new(api.UploadResult) }},
+	{name: "upload without Content-Digest", who: "owner", method: "POST", path: uploadPath, reader: content, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload with a sha-512 digest only", who: "owner", method: "POST", path: uploadPath, reader: content,
+		digest: "sha-512=:" + strings.Repeat("A", 86) + "==:", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload with a short digest", who: "owner", method: "POST", path: uploadPath, reader: content, digest: "sha-256=:AAAA:", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload of other bytes", who: "owner", method: "POST", path: uploadPath, reader: func(*fixture) io.Reader { return strings.NewReader("tampered") },
+		digest: "{true}", status: 422, kind: api.ProblemDigestMismatch},
+	{name: "upload shorter than its Content-Length", who: "owner", method: "POST", path: uploadPath, reader: func(f *fixture) io.Reader {
+		return io.MultiReader(strings.NewReader(string(f.content[:5])), iotest.ErrReader(io.ErrUnexpectedEOF))
+	}, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload over the limit", who: "owner", method: "POST", path: uploadPath, reader: func(*fixture) io.Reader {
+		return strings.NewReader(strings.Repeat("x", maxUpload+1))
+	}, digest: "{true}", status: 413, kind: api.ProblemTooLarge},
+	{name: "upload without a case", who: "owner", method: "POST", path: "/v1/evidence", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload by a court", who: "court", method: "POST", path: uploadPath, reader: content, digest: "{true}", status: 403, kind: api.ProblemForbidden},
+
+	{name: "show", who: "partner", method: "GET", path: "/v1/evidence/{id}", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.EvidenceView) }},
+	{name: "show a malformed id", who: "owner", method: "GET", path: "/v1/evidence/ev-1", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "show to a stranger", who: "stranger", method: "GET", path: "/v1/evidence/{id}", status: 404, kind: api.ProblemNotFound},
+	{name: "events", who: "court", method: "GET", path: "/v1/evidence/{id}/events", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.History) }},
+	{name: "events of missing evidence", who: "owner", method: "GET", path: "/v1/evidence/{missing}/events", status: 404, kind: api.ProblemNotFound},
+
+	{name: "share", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants", body: shareBody, status: 201, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantResult) }},
+	{name: "share without a body", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "share malformed JSON", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants", body: `{"to":`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "share with an unknown field", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants",
+		body: `{"to":"agency-de","legal_basis":"EIO","expires":"{expires}","copies":2}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "share with trailing data", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants", body: shareBody + `{}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "share of 64 KiB and more", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants",
+		body: `{"to":"agency-de","legal_basis":"` + strings.Repeat("x", 64<<10) + `","expires":"{expires}"}`, status: 413, kind: api.ProblemTooLarge},
+	{name: "share with no legal basis", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants", body: `{"to":"agency-de","expires":"{expires}"}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "share by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/grants", body: shareBody, status: 403, kind: api.ProblemForbidden},
+
+	{name: "revoke with an empty body", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants/{grant}/revoke", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantResult) }},
+	{name: "revoke with a reason", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants/{grant}/revoke", body: `{"reason":"case closed"}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantResult) }},
+	{name: "revoke with an unknown field", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants/{grant}/revoke", body: `{"why":"x"}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "revoke twice", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants/{grant}/revoke", setup: revokeFirst, status: 409, kind: api.ProblemAlreadyRevoked},
+	{name: "revoke an unknown grant", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants/{missingGrant}/revoke", status: 404, kind: api.ProblemNotFound},
+	{name: "revoke a malformed grant id", who: "owner", method: "POST", path: "/v1/evidence/{id}/grants/gr-x/revoke", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "revoke by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/grants/{grant}/revoke", status: 403, kind: api.ProblemForbidden},
+
+	{name: "accept", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept", body: "{accept}", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantResult) }},
+	{name: "accept without a body", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "accept with a receipt of other evidence", who: "partner", method: "POST", path: "/v1/evidence/{id}/accept", body: "{accept}", status: 403, kind: api.ProblemForbidden},
+	{name: "accept a grant to another agency", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept",
+		body: `{"grant_id":"{missingGrant}","receipt":{"statement":"e30=","signature":"AA=="}}`, status: 409, kind: api.ProblemGrantNotAcceptable},
+	{name: "accept with a bad signature", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept",
+		body: `{"grant_id":"{pendGrant}","receipt":{"statement":"e30=","signature":"AA=="}}`, status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "content", who: "partner", method: "GET", path: "/v1/evidence/{id}/content", status: 200, ctype: api.ContentMediaType},
+	{name: "content before accepting", who: "partner", method: "GET", path: "/v1/evidence/{pending}/content", status: 403, kind: api.ProblemForbidden},
+	{name: "content altered in the store", who: "owner", method: "GET", path: "/v1/evidence/{id}/content", setup: corrupt, status: 500, kind: api.ProblemIntegrityFailure},
+
+	{name: "bundle", who: "court", method: "POST", path: "/v1/evidence/{id}/bundle", status: 200, ctype: custody.BundleMediaType},
+	{name: "bundle with consistency proofs", who: "owner", method: "POST", path: "/v1/evidence/{id}/bundle?consistency_from=1,2", status: 200, ctype: custody.BundleMediaType},
+	{name: "bundle consistency_from not a number", who: "owner", method: "POST", path: "/v1/evidence/{id}/bundle?consistency_from=1,x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "bundle consistency_from beyond the log", who: "owner", method: "POST", path: "/v1/evidence/{id}/bundle?consistency_from=1000", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "bundle by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/bundle", status: 403, kind: api.ProblemForbidden},
+
+	{name: "hold with an empty body", who: "owner", method: "POST", path: "/v1/evidence/{id}/hold", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CustodyReceipt) }},
+	{name: "hold with a reason", who: "owner", method: "POST", path: "/v1/evidence/{id}/hold", body: `{"reason":"appeal"}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CustodyReceipt) }},
+	{name: "hold twice", who: "owner", method: "POST", path: "/v1/evidence/{id}/hold", setup: holdFirst, status: 409, kind: api.ProblemHoldState},
+	{name: "hold with malformed JSON", who: "owner", method: "POST", path: "/v1/evidence/{id}/hold", body: `{`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "release with an empty body", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", setup: holdFirst, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CustodyReceipt) }},
+	{name: "release without a hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", status: 409, kind: api.ProblemHoldState},
+	{name: "release by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/release", body: `{"reason":"x"}`, status: 403, kind: api.ProblemForbidden},
+}
+
+func revokeFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	if _, err := f.env.Service.Revoke(t.Context(), f.env.Investigator.Principal, f.id, f.grant, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func holdFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	if _, err := f.env.Service.Hold(t.Context(), f.env.Investigator.Principal, f.id, true, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func corrupt(t *testing.T, f *fixture) {
+	t.Helper()
+	if err := f.env.Store.Corrupt(f.sealed, 50); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// build turns a case into its request.
+func (c routeCase) build(t *testing.T, f *fixture) *http.Request {
+	t.Helper()
+	var body io.Reader
+	switch {
+	case c.reader != nil:
+		body = c.reader(f)
+	case c.body == "{accept}":
+		body = strings.NewReader(f.acceptBody(t))
+	case c.body != "":
+		body = strings.NewReader(f.expand(c.body))
+	}
+	r := request(t, f.member(c.who), c.method, f.expand(c.path), body)
+	switch c.digest {
+	case "":
+	case "{true}":
+		r.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(f.content)))
+	default:
+		r.Header.Set(api.HeaderContentDigest, c.digest)
+	}
+	return r
+}
+
+func TestRoutes(t *testing.T) {
+	t.Parallel()
+	for _, c := range routeCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, serverOptions{})
+			if c.setup != nil {
+				c.setup(t, f)
+			}
+			rec := f.serve(c.build(t, f))
+			if c.kind != "" {
+				checkProblem(t, c.name, rec, c.status, c.kind)
+				return
+			}
+			if rec.Code != c.status {
+				t.Fatalf("got status %d (%s), want %d", rec.Code, rec.Body, c.status)
+			}
+			if ct := rec.Header().Get("Content-Type"); ct != c.ctype && !(c.ctypePrefix && strings.HasPrefix(ct, c.ctype)) {
+				t.Errorf("got Content-Type %q, want %q", ct, c.ctype)
+			}
+			if c.answer != nil {
+				decode(t, c.name, rec, c.status, c.answer())
+			}
+		})
+	}
+}
+
+// TestRoutesAllCovered keeps routeCases in step with routes(): every route is
+// requested by at least one case.
+func TestRoutesAllCovered(t *testing.T) {
+	f := newFixture(t, serverOptions{})
+	covered := map[string]bool{}
+	for _, c := range routeCases {
+		var m mux.RouteMatch
+		if f.srv.router.Match(c.build(t, f), &m) && m.Route != nil {
+			tmpl, _ := m.Route.GetPathTemplate()
+			covered[c.method+" "+tmpl] = true
+		}
+	}
+	err := f.srv.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tmpl, err := route.GetPathTemplate()
+		methods, merr := route.GetMethods()
+		if err != nil || merr != nil {
+			return nil // the /v1 prefix itself
+		}
+		for _, m := range methods {
+			if !covered[m+" "+tmpl] {
+				t.Errorf("no case requests %s %s", m, tmpl)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(covered) < 18 {
+		t.Errorf("the cases cover %d routes, want all 18", len(covered))
+	}
+}
+
+var errReadyDown = errors.New("vault: connection refused")
+
+func TestReadyzUnavailable(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverOptions{ready: func(ctx context.Context) error { return errReadyDown }})
+	rec := ts.do(t, &ts.env.Investigator, "GET", "/readyz", "")
+	p := checkProblem(t, "readyz with a backend down", rec, http.StatusServiceUnavailable, api.ProblemUnavailable)
+	if strings.Contains(p.Detail, "vault") {
+		t.Errorf("the 503 detail %q shows the backend's error", p.Detail)
+	}
+	if !strings.Contains(ts.logs.String(), errReadyDown.Error()) {
+		t.Error("the backend's error is not in the log")
+	}
+}
