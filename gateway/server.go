@@ -106,9 +106,11 @@ func (s *Server) routes() *mux.Router {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
-	v1 := r.PathPrefix("/v1").Subrouter()
-	v1.NotFoundHandler = r.NotFoundHandler
-	v1.MethodNotAllowedHandler = r.MethodNotAllowedHandler
+	// The /v1 routes hang on r itself, not on a PathPrefix subrouter: a subrouter's
+	// routes share its prefix matcher, and when a later route matches that prefix
+	// gorilla/mux forgets the method mismatch of an earlier one and answers 404
+	// where 405 is due.
+	v1 := prefixed{r, "/v1"}
 	v1.HandleFunc("/whoami", s.api(s.whoami)).Methods(http.MethodGet)
 	v1.HandleFunc("/trust-root", s.api(s.trustRoot)).Methods(http.MethodGet)
 	v1.HandleFunc("/log/checkpoint", s.api(s.logCheckpoint)).Methods(http.MethodGet)
@@ -125,6 +127,16 @@ func (s *Server) routes() *mux.Router {
 	v1.HandleFunc("/evidence/{id}/hold", s.api(s.hold)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/release", s.api(s.release)).Methods(http.MethodPost)
 	return r
+}
+
+// prefixed registers routes on a router under a path prefix.
+type prefixed struct {
+	r      *mux.Router
+	prefix string
+}
+
+func (p prefixed) HandleFunc(path string, f http.HandlerFunc) *mux.Route {
+	return p.r.HandleFunc(p.prefix+path, f)
 }
 
 type principalKey struct{}
