@@ -13,13 +13,12 @@ import (
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/ledgertest"
-	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 )
 
 const origin = "test.evidencegw.local/custody"
 
 type fixture struct {
-	tlog    *tesseralog.Log
+	tlog    *ledgertest.MemLog
 	led     *ledger.Ledger
 	tr      *custody.TrustRoot
 	records *ledgertest.MemRecords
@@ -31,11 +30,7 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlog, err := tesseralog.New(t.Context(), tesseralog.Config{Dir: t.TempDir(), Signer: km.CheckpointSigner()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tlog.Close(t.Context()) })
+	tlog := ledgertest.NewMemLog(km.CheckpointSigner())
 	tk, err := custody.NewTrustedKey(km.EventPublicKey(), time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)

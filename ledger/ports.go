@@ -18,6 +18,10 @@ var (
 	ErrNotFound = errors.New("no custody record")
 	// ErrBadSize is returned for a tree size the log does not have.
 	ErrBadSize = errors.New("no such tree size")
+	// ErrSecurity is matched (errors.Is) by every error that shows the log rolled
+	// back, forked or damaged. Nothing was signed over it. Such an error is never
+	// retried away: report it with the data it carries, which proves it offline.
+	ErrSecurity = errors.New("custody log security error")
 )
 
 // Log is an append-only transparency log (RFC 6962 tree, C2SP signed checkpoints).

@@ -147,7 +147,12 @@ func openLog(ctx context.Context, cfg Config, dataDir string, store storage.Stor
 	if cfg.Backends.Log.Type == "trillian" {
 		return openTrillian(ctx, cfg.Backends.Log, store, ks, logger, be)
 	}
-	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: ks.checkpointSigner, Logger: logger})
+	v, err := note.NewVerifier(ks.checkpointVerifierKey)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint verifier key: %w", err)
+	}
+	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: ks.checkpointSigner, Verifier: v,
+		Checkpoints: exhibit.NewCheckpointStore(store), Logger: logger})
 	if err != nil {
 		return nil, err
 	}

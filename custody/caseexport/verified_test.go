@@ -12,7 +12,6 @@ import (
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/ledgertest"
-	"github.com/evidencegw/evidencegw/ledger/tesseralog"
 )
 
 // TestExportOfVerifiedBundle records a chain with the real ledger, signer and log,
@@ -24,11 +23,7 @@ func TestExportOfVerifiedBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tlog, err := tesseralog.New(t.Context(), tesseralog.Config{Dir: t.TempDir(), Signer: km.CheckpointSigner()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tlog.Close(t.Context()) })
+	tlog := ledgertest.NewMemLog(km.CheckpointSigner())
 	tk, err := custody.NewTrustedKey(km.EventPublicKey(), time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)

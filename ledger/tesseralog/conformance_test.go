@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 	}
 	s, _ := note.NewSigner(skey)
 	v, _ := note.NewVerifier(vkey)
-	l, err := tesseralog.New(t.Context(), tesseralog.Config{Dir: t.TempDir(), Signer: s})
+	l, err := tesseralog.New(t.Context(), tesseralog.Config{Dir: t.TempDir(), Signer: s, Verifier: v, Checkpoints: ledgertest.NewMemCheckpoints()})
 	if err != nil {
 		t.Fatal(err)
 	}

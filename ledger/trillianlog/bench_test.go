@@ -29,8 +29,8 @@ func BenchmarkAppend(b *testing.B) {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
 	b.Run("tessera", func(b *testing.B) {
-		s, _ := keys(b, "evidencegw.test/bench-tessera")
-		l, err := tesseralog.New(b.Context(), tesseralog.Config{Dir: b.TempDir(), Signer: s})
+		s, v := keys(b, "evidencegw.test/bench-tessera")
+		l, err := tesseralog.New(b.Context(), tesseralog.Config{Dir: b.TempDir(), Signer: s, Verifier: v, Checkpoints: ledgertest.NewMemCheckpoints()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,14 +1,16 @@
 package trillianlog
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // ErrSecurity is matched (errors.Is) by every error that shows the log forking: a
 // Trillian root that does not extend the last signed checkpoint, or two roots for one
-// tree size. Such an error is never retried away; report it with its data.
-var ErrSecurity = errors.New("trillianlog: security error: log inconsistency")
+// tree size. Such an error is never retried away; report it with its data. It is the
+// ledger's ErrSecurity, which the embedded log's errors match too.
+var ErrSecurity = ledger.ErrSecurity
 
 // InconsistentRootError reports a Trillian root that is not an append-only extension of
 // the last checkpoint the gateway signed. Nothing was signed for the new root.
