@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	tlog "github.com/transparency-dev/formats/log"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
@@ -52,13 +52,13 @@ func runLogCheckpoint(ctx context.Context, inv *invocation, args []string) error
 	return err
 }
 
-// checkpointSize reads the tree size of a checkpoint note (its second line).
-func checkpointSize(cp []byte) (uint64, error) {
-	lines := strings.SplitN(string(cp), "\n", 3)
-	if len(lines) < 3 {
-		return 0, errors.New("malformed checkpoint")
+// checkpointSize reads the tree size of a checkpoint note.
+func checkpointSize(raw []byte) (uint64, error) {
+	var cp tlog.Checkpoint
+	if _, err := cp.Unmarshal(raw); err != nil {
+		return 0, fmt.Errorf("reading the log checkpoint: %w", err)
 	}
-	return strconv.ParseUint(lines[1], 10, 64)
+	return cp.Size, nil
 }
 
 func runLogSnapshot(ctx context.Context, inv *invocation, args []string) error {
