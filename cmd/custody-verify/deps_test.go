@@ -15,6 +15,7 @@ var allowedDeps = []string{
 	"github.com/evidencegw/evidencegw/custody",
 	"github.com/evidencegw/evidencegw/internal/report",
 	"github.com/evidencegw/evidencegw/internal/verifycmd",
+	"github.com/spf13/pflag",
 	"github.com/transparency-dev/formats/log",
 	"github.com/transparency-dev/formats/proof",
 	"github.com/transparency-dev/merkle",

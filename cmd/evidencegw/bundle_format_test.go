@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,9 +45,9 @@ func TestBundleCaseFormat(t *testing.T) {
 	pki.WriteIdentity(dir, pki.Identity{CertPEM: cert, KeyPEM: key, CAPEM: ca.CertPEM(), GatewayURL: srv.URL})
 
 	out := filepath.Join(t.TempDir(), "chain.jsonld")
-	stdout, stderr, err := runTest(t, testEnv(dir), "bundle", "ev-abcdefghijklmnopqrstuvwxyz", "--format", "case-jsonld", "-o", out)
-	if err != nil {
-		t.Fatalf("%v %s", err, stderr)
+	stdout, stderr, code := runCLI(t, testEnv(dir), "bundle", "ev-abcdefghijklmnopqrstuvwxyz", "--format", "case-jsonld", "-o", out)
+	if code != exitOK {
+		t.Fatalf("exit code %d: %s", code, stderr)
 	}
 	t.Log(stdout)
 	data, _ := os.ReadFile(out)
@@ -57,21 +56,18 @@ func TestBundleCaseFormat(t *testing.T) {
 		t.Fatalf("not JSON-LD: %v\n%s", err, data)
 	}
 	out2 := filepath.Join(t.TempDir(), "b.json")
-	stdout, _, err = runTest(t, testEnv(dir), "bundle", "ev-abcdefghijklmnopqrstuvwxyz", "-o", out2, "--json")
-	if err != nil {
-		t.Fatal(err)
+	stdout, stderr, code = runCLI(t, testEnv(dir), "bundle", "ev-abcdefghijklmnopqrstuvwxyz", "-o", out2, "--json")
+	if code != exitOK {
+		t.Fatalf("exit code %d: %s", code, stderr)
 	}
 	t.Log(stdout)
 	got, _ := os.ReadFile(out2)
 	if string(got) != string(raw) {
 		t.Error("default format changed")
 	}
-	_, _, err = runTest(t, testEnv(dir), "bundle", "ev-abcdefghijklmnopqrstuvwxyz", "-o", out2+"x", "--format", "xml")
-	var ue usageError
-	if !errors.As(err, &ue) {
-		t.Errorf("bad format: %v", err)
+	_, stderr, code = runCLI(t, testEnv(dir), "bundle", "ev-abcdefghijklmnopqrstuvwxyz", "-o", out2+"x", "--format", "xml")
+	if code != exitUsage {
+		t.Errorf("bad format: exit code %d, want %d: %s", code, exitUsage, stderr)
 	}
-	t.Log(err)
-	_, stderr, _ = runTest(t, testEnv(dir), "bundle", "-h")
 	t.Log(stderr)
 }

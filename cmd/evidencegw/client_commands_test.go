@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,22 +18,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/internal/verifycmd"
 	"github.com/evidencegw/evidencegw/pki"
 )
 
 var testNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-// runTest runs a client command with env and returns its output and error.
-func runTest(t *testing.T, env clientEnv, name string, args ...string) (stdout, stderr string, err error) {
+// runCLI runs the command line args in env, with its output captured, and returns the
+// output and the exit status.
+func runCLI(t *testing.T, env clientEnv, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd, ok := clientCommands[name]
-	if !ok {
-		t.Fatalf("no client command %q", name)
-	}
 	var out, errb bytes.Buffer
-	err = cmd.run(t.Context(), newInvocation(name, cmd.synopsis, &out, &errb, env), args)
-	return out.String(), errb.String(), err
+	env.stdout, env.stderr = &out, &errb
+	code = execute(t.Context(), newRootCmd(env), args)
+	return out.String(), errb.String(), code
 }
 
 func testEnv(identity string) clientEnv {
@@ -73,53 +78,135 @@ func TestParseExpires(t *testing.T) {
 	}
 }
 
-func TestClientUsageErrors(t *testing.T) {
+func TestUsageErrors(t *testing.T) {
 	env := testEnv("")
 	withID := testEnv(t.TempDir())
 	tests := []struct {
 		name string
 		env  clientEnv
-		cmd  string
 		args []string
 		want string
 	}{
-		{"upload without file", withID, "upload", []string{"--case", "C1"}, "missing FILE"},
-		{"upload two files", withID, "upload", []string{"a", "--case", "C1", "b"}, `unexpected argument "b"`},
-		{"upload without case", withID, "upload", []string{"a"}, "--case is required"},
-		{"upload flag without value", withID, "upload", []string{"a", "--case"}, "flag needs an argument"},
-		{"upload without identity", env, "upload", []string{"a", "--case", "C1"}, "no identity"},
-		{"share without expiry", withID, "share", []string{"ev-x", "--to", "us", "--legal-basis", "MLAT"}, "--expires is required"},
-		{"share expired", withID, "share", []string{"ev-x", "--to", "us", "--legal-basis", "MLAT", "--expires", "2020-01-01"}, "not in the future"},
-		{"share bad date", withID, "share", []string{"ev-x", "--expires", "tomorrow", "--to", "us", "--legal-basis", "MLAT"}, "neither a date"},
-		{"share unknown flag", withID, "share", []string{"ev-x", "--too", "us"}, "flag provided but not defined"},
-		{"download without -o", withID, "download", []string{"ev-x"}, "-o FILE is required"},
-		{"revoke without grant", withID, "revoke", []string{"ev-x"}, "--grant is required"},
-		{"whoami with argument", withID, "whoami", []string{"me"}, `unexpected argument "me"`},
-		{"show without id", withID, "show", nil, "missing EVIDENCE-ID"},
-		{"trust-root without -o", withID, "trust-root", nil, "-o FILE is required"},
-		{"verify without trust root", env, "verify", []string{"bundle.json"}, "--trust-root is required"},
-		{"verify without bundle", env, "verify", []string{"--trust-root", "tr.json"}, "missing BUNDLE"},
+		{"no command", env, nil, "missing command"},
+		{"unknown command", env, []string{"uplod", "--case", "C1"}, `unknown command "uplod" for "evidencegw"; did you mean "upload"?`},
+		{"unknown flag", env, []string{"--bogus"}, "unknown flag: --bogus"},
+		{"upload without file", withID, []string{"upload", "--case", "C1"}, "missing FILE"},
+		{"upload two files", withID, []string{"upload", "a", "--case", "C1", "b"}, `unexpected argument "b"`},
+		{"upload without case", withID, []string{"upload", "a"}, `required flag(s) "case" not set`},
+		{"upload flag without value", withID, []string{"upload", "a", "--case"}, "flag needs an argument: --case"},
+		{"upload without identity", env, []string{"upload", "client_commands_test.go", "--case", "C1"}, "no identity"},
+		{"share without expiry", withID, []string{"share", "ev-x", "--to", "us", "--legal-basis", "MLAT"}, `required flag(s) "expires" not set`},
+		{"share expired", withID, []string{"share", "ev-x", "--to", "us", "--legal-basis", "MLAT", "--expires", "2020-01-01"}, "not in the future"},
+		{"share bad date", withID, []string{"share", "ev-x", "--expires", "tomorrow", "--to", "us", "--legal-basis", "MLAT"}, `invalid argument "tomorrow" for "--expires" flag: neither a date`},
+		{"share negative limit", withID, []string{"share", "ev-x", "--expires", "2026-12-31", "--to", "us", "--legal-basis", "MLAT", "--max-downloads", "-1"}, "must not be negative"},
+		{"share bad limit", withID, []string{"share", "ev-x", "--expires", "2026-12-31", "--to", "us", "--legal-basis", "MLAT", "--max-downloads", "many"}, `invalid argument "many" for "--max-downloads" flag`},
+		{"share unknown flag", withID, []string{"share", "ev-x", "--too", "us"}, "unknown flag: --too"},
+		{"download without -o", withID, []string{"download", "ev-x"}, `required flag(s) "output" not set`},
+		{"revoke without grant", withID, []string{"revoke", "ev-x"}, `required flag(s) "grant" not set`},
+		{"whoami with argument", withID, []string{"whoami", "me"}, `unexpected argument "me"`},
+		{"show without id", withID, []string{"show"}, "missing EVIDENCE-ID"},
+		{"trust-root without -o", withID, []string{"trust-root"}, `required flag(s) "output" not set`},
+		{"bundle bad format", withID, []string{"bundle", "ev-x", "-o", "b.json", "--format", "xml"}, `invalid argument "xml" for "--format" flag`},
+		{"log alone", withID, []string{"log"}, "missing subcommand: checkpoint, monitor, snapshot"},
+		{"log unknown", withID, []string{"log", "chekpoint"}, `did you mean "checkpoint"?`},
+		{"log monitor without state", withID, []string{"log", "monitor", "--trust-root", "tr.json"}, `required flag(s) "state" not set`},
+		{"keys alone", env, []string{"keys"}, "missing subcommand: rotate"},
+		{"keys rotate without config", env, []string{"keys", "rotate"}, `required flag(s) "config" not set`},
+		{"serve with argument", env, []string{"serve", "now"}, `unexpected argument "now"`},
+		{"verify without trust root", env, []string{"verify", "bundle.json"}, `required flag(s) "trust-root" not set`},
+		{"verify without bundle", env, []string{"verify", "--trust-root", "tr.json"}, "missing BUNDLE"},
+		{"verify takes no identity", env, []string{"verify", "b.json", "--trust-root", "tr.json", "--identity", "x"}, "unknown flag: --identity"},
+		{"version with argument", env, []string{"version", "x"}, `unexpected argument "x"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := runTest(t, tt.env, tt.cmd, tt.args...)
-			var ue usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("error %v (%T), want a usageError", err, err)
+			stdout, stderr, code := runCLI(t, tt.env, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit code %d, want %d", code, exitUsage)
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error %q, want it to contain %q", err, tt.want)
+			if stdout != "" {
+				t.Errorf("stdout %q, want none", stdout)
+			}
+			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "evidencegw: ") || !strings.Contains(lines[0], tt.want) ||
+				!strings.HasPrefix(lines[1], "Run 'evidencegw") || !strings.HasSuffix(lines[1], " --help' for usage.") {
+				t.Errorf("stderr %q, want the error with %q then the hint", stderr, tt.want)
 			}
 		})
 	}
 }
 
-func TestVerifyReadFailureIsNotUsage(t *testing.T) {
+func TestHelpExitsZero(t *testing.T) {
+	root := newRootCmd(testEnv(""))
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+		if cmd.Short == "" {
+			t.Errorf("%s has no Short description", cmd.CommandPath())
+		}
+		// cobra's own completion and help commands have no examples.
+		if cmd.Example == "" && !strings.Contains(cmd.CommandPath(), " completion") && cmd.Name() != "help" {
+			t.Errorf("%s has no examples", cmd.CommandPath())
+		}
+		for _, flag := range []string{"--help", "-h"} {
+			args := append(strings.Fields(cmd.CommandPath())[1:], flag)
+			stdout, stderr, code := runCLI(t, testEnv(""), args...)
+			if code != exitOK || stderr != "" || !strings.Contains(stdout, cmd.Short) {
+				t.Errorf("evidencegw %q: exit code %d, stderr %q, stdout without %q", args, code, stderr, cmd.Short)
+			}
+		}
+	}
+	walk(root)
+}
+
+func TestClientFlagsOnlyOnClientCommands(t *testing.T) {
+	root := newRootCmd(testEnv(""))
+	for _, cmd := range root.Commands() {
+		client := cmd.GroupID == groupClient
+		for _, flag := range []string{"identity", "json"} {
+			got := cmd.Flags().Lookup(flag) != nil || cmd.PersistentFlags().Lookup(flag) != nil
+			want := client || (cmd.Name() == "verify" && flag == "json")
+			if got != want {
+				t.Errorf("%s has --%s: %v, want %v", cmd.Name(), flag, got, want)
+			}
+		}
+	}
+}
+
+func TestVerifyExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	_, _, err := runTest(t, testEnv(""), "verify", filepath.Join(dir, "missing.json"), "--trust-root", filepath.Join(dir, "tr.json"))
-	var ue usageError
-	if err == nil || errors.As(err, &ue) {
-		t.Fatalf("verify of missing files: error %v, want a plain error", err)
+	_, stderr, code := runCLI(t, testEnv(""), "verify", filepath.Join(dir, "missing.json"), "--trust-root", filepath.Join(dir, "tr.json"))
+	if code != exitFailed || !strings.HasPrefix(stderr, "evidencegw: could not verify: ") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("verify of missing files: exit code %d, stderr %q; want %d and one line saying it could not verify", code, stderr, exitFailed)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	run := func(err error) error { return &runError{err} }
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, exitOK},
+		{"cobra's own error", errors.New(`required flag(s) "case" not set`), exitUsage},
+		{"command's usage error", run(usagef("no identity")), exitUsage},
+		{"verify's usage error", run(verifycmd.Usagef("--trust-root is required")), exitUsage},
+		{"gateway unreachable", run(fmt.Errorf("uploading x: %w", errors.New("connection refused"))), exitFailed},
+		{"gateway refused", run(fmt.Errorf("showing x: %w", &api.Problem{Type: api.ProblemBase + api.ProblemNotFound, Status: 404})), exitFailed},
+		{"could not verify", run(&verifycmd.CannotVerifyError{Err: errors.New("reading bundle")}), exitFailed},
+		{"bundle does not verify", run(fmt.Errorf("verifying b.json: %w", custody.ErrVerification)), exitVerificationFailed},
+		{"log inconsistent", run(&custody.InconsistencyError{Reason: "fork"}), exitVerificationFailed},
+		{"download fails its digest", run(&client.IntegrityError{EvidenceID: "ev-x"}), exitVerificationFailed},
+		{"upload digest mismatch", run(fmt.Errorf("uploading x: %w", &api.Problem{Type: api.ProblemBase + api.ProblemDigestMismatch, Status: 422})), exitVerificationFailed},
+		{"stored evidence corrupt", run(fmt.Errorf("downloading x: %w", &api.Problem{Type: api.ProblemBase + api.ProblemIntegrityFailure, Status: 500})), exitVerificationFailed},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("%s: exitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
 	}
 }
 
@@ -128,6 +215,8 @@ type cliGateway struct {
 	mu    sync.Mutex
 	query string
 	share api.ShareRequest
+	// uploadProblem, if set, is the answer to uploads.
+	uploadProblem *api.Problem
 }
 
 func (g *cliGateway) handler() http.Handler {
@@ -136,7 +225,15 @@ func (g *cliGateway) handler() http.Handler {
 		sum, _ := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
 		g.mu.Lock()
 		g.query = r.URL.RawQuery
+		problem := g.uploadProblem
 		g.mu.Unlock()
+		if problem != nil {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", api.ProblemMediaType)
+			w.WriteHeader(problem.Status)
+			json.NewEncoder(w).Encode(problem)
+			return
+		}
 		writeTestJSON(w, http.StatusCreated, api.UploadResult{
 			Evidence: api.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: r.URL.Query().Get("case_id"), SHA256: hex.EncodeToString(sum)},
 			Custody:  api.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
@@ -208,9 +305,9 @@ func TestUploadFlagOrder(t *testing.T) {
 		{"--case=CASE-7", file, "--identity", idDir, "--json"},
 	}
 	for _, args := range orders {
-		stdout, _, err := runTest(t, testEnv(""), "upload", args...)
-		if err != nil {
-			t.Fatalf("upload %q: %v", args, err)
+		stdout, stderr, code := runCLI(t, testEnv(""), append([]string{"upload"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("upload %q: exit code %d, %s", args, code, stderr)
 		}
 		var out struct {
 			EvidenceID string             `json:"evidence_id"`
@@ -232,10 +329,10 @@ func TestUploadFlagOrder(t *testing.T) {
 
 func TestShareCommand(t *testing.T) {
 	g, idDir := startCLIGateway(t)
-	stdout, _, err := runTest(t, testEnv(idDir), "share", "--to", "agency-us", "ev-abcdefghijklmnopqrstuvwxyz",
+	stdout, stderr, code := runCLI(t, testEnv(idDir), "share", "--to", "agency-us", "ev-abcdefghijklmnopqrstuvwxyz",
 		"--legal-basis", "MLAT 2026/17", "--expires", "2026-12-31", "--max-downloads", "3", "--json")
-	if err != nil {
-		t.Fatalf("share: %v", err)
+	if code != exitOK {
+		t.Fatalf("share: exit code %d, %s", code, stderr)
 	}
 	want := api.ShareRequest{To: "agency-us", LegalBasis: "MLAT 2026/17", Expires: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), MaxDownloads: 3}
 	if g.share != want {
@@ -249,14 +346,90 @@ func TestShareCommand(t *testing.T) {
 		t.Errorf("output %s (%v), want an object with grant_id and evidence_id", stdout, err)
 	}
 
-	stdout, _, err = runTest(t, testEnv(idDir), "share", "ev-abcdefghijklmnopqrstuvwxyz", "--to", "agency-us",
+	stdout, stderr, code = runCLI(t, testEnv(idDir), "share", "ev-abcdefghijklmnopqrstuvwxyz", "--to", "agency-us",
 		"--legal-basis", "EIO 12", "--expires", "2026-12-31T10:00:00Z", "--view-only")
-	if err != nil {
-		t.Fatalf("share: %v", err)
+	if code != exitOK {
+		t.Fatalf("share: exit code %d, %s", code, stderr)
 	}
 	for _, w := range []string{"granted grant gr-abcdefghijklmnop", "agency-us", `"EIO 12"`, "custody: event 1 (share)"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("output lacks %q:\n%s", w, stdout)
 		}
+	}
+
+}
+
+func TestGatewayErrors(t *testing.T) {
+	g, idDir := startCLIGateway(t)
+	file := filepath.Join(t.TempDir(), "phone.bin")
+	if err := os.WriteFile(file, []byte("phone extraction"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		problem  api.Problem
+		wantCode int
+	}{
+		{"digest mismatch", api.NewProblem(api.ProblemDigestMismatch, http.StatusUnprocessableEntity, "the bytes do not match their Content-Digest"), exitVerificationFailed},
+		{"forbidden", api.NewProblem(api.ProblemForbidden, http.StatusForbidden, "not allowed"), exitFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g.mu.Lock()
+			g.uploadProblem = &tt.problem
+			g.mu.Unlock()
+
+			stdout, stderr, code := runCLI(t, testEnv(idDir), "upload", "--case", "CASE-7", file)
+			if code != tt.wantCode || stdout != "" || !strings.HasPrefix(stderr, "evidencegw: uploading "+file+": ") ||
+				!strings.HasSuffix(stderr, tt.problem.Error()+"\n") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("upload: exit code %d, stdout %q, stderr %q; want %d and one line with the problem", code, stdout, stderr, tt.wantCode)
+			}
+
+			stdout, stderr, code = runCLI(t, testEnv(idDir), "upload", "--case", "CASE-7", file, "--json")
+			var got struct {
+				Error struct {
+					Message  string       `json:"message"`
+					ExitCode int          `json:"exit_code"`
+					Problem  *api.Problem `json:"problem"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(stderr), &got); err != nil || strings.Count(stderr, "\n") != 1 {
+				t.Fatalf("upload --json: stderr %q is not one line of JSON: %v", stderr, err)
+			}
+			if code != tt.wantCode || stdout != "" || got.Error.ExitCode != tt.wantCode || got.Error.Problem == nil ||
+				*got.Error.Problem != tt.problem || !strings.Contains(got.Error.Message, tt.problem.Detail) {
+				t.Errorf("upload --json: exit code %d, stdout %q, error %+v; want %d and the problem %+v", code, stdout, got.Error, tt.wantCode, tt.problem)
+			}
+		})
+	}
+}
+
+func TestJSONUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"uplod", "--json"}, `unknown command \"uplod\" for \"evidencegw\"; did you mean \"upload\"?`},
+		{[]string{"upload", "--json", "--cas", "C", "f"}, "unknown flag: --cas"},
+		{[]string{"verify", "--json", "b.json"}, `required flag(s) \"trust-root\" not set`},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := runCLI(t, testEnv(""), tt.args...)
+		want := `{"error":{"message":"` + tt.want + `","exit_code":2}}` + "\n"
+		if code != exitUsage || stdout != "" || stderr != want {
+			t.Errorf("evidencegw %q: exit code %d, stdout %q, stderr %q; want %d and %q", tt.args, code, stdout, stderr, exitUsage, want)
+		}
+	}
+}
+
+func TestJSONErrorWithoutProblem(t *testing.T) {
+	_, stderr, code := runCLI(t, testEnv(""), "upload", "--json", "--case", "C", filepath.Join(t.TempDir(), "missing.bin"))
+	var got map[string]map[string]any
+	if err := json.Unmarshal([]byte(stderr), &got); err != nil {
+		t.Fatalf("stderr %q is not JSON: %v", stderr, err)
+	}
+	if code != exitFailed || got["error"]["exit_code"] != float64(exitFailed) || got["error"]["problem"] != nil ||
+		!strings.Contains(got["error"]["message"].(string), "no such file") {
+		t.Errorf("upload of a missing file: exit code %d, stderr %s; want %d, the message and no problem", code, stderr, exitFailed)
 	}
 }

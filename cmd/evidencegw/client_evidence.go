@@ -7,26 +7,37 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
 )
 
-func runUpload(ctx context.Context, inv *invocation, args []string) error {
-	caseID := inv.fs.String("case", "", "case `ID` the evidence belongs to (required)")
-	description := inv.fs.String("description", "", "what the evidence is, in a few words")
-	pos, err := inv.parse(args, 1, "FILE")
-	if err != nil {
-		return err
-	}
-	if *caseID == "" {
-		return inv.usagef("--case is required")
-	}
-	c, err := inv.client()
-	if err != nil {
-		return err
-	}
-	path := pos[0]
+func (a *app) newUploadCmd() *cobra.Command {
+	var caseID, description string
+	cmd := a.clientCommand(&cobra.Command{
+		Use:   "upload --case CASE-ID [--description TEXT] FILE",
+		Short: "Register a file as evidence of a case, stored encrypted",
+		Long: `Register a file as evidence of a case. The file is hashed (SHA-256) and uploaded; the
+gateway checks the digest, stores the bytes encrypted and records a signed register
+event in the custody log. The evidence id it prints names the evidence in every other
+command.`,
+		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img`,
+		Args:    positional("FILE"),
+		// FILE: no completions of our own, so the shell completes file names.
+		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.upload(cmd.Context(), args[0], caseID, description)
+		},
+	})
+	cmd.Flags().StringVar(&caseID, "case", "", "case `ID` the evidence belongs to (required)")
+	cmd.Flags().StringVar(&description, "description", "", "what the evidence is, in a few words")
+	must(cmd.MarkFlagRequired("case"))
+	return cmd
+}
+
+func (a *app) upload(ctx context.Context, path, caseID, description string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("uploading: %w", err)
@@ -37,42 +48,56 @@ func runUpload(ctx context.Context, inv *invocation, args []string) error {
 	} else if !fi.Mode().IsRegular() {
 		return fmt.Errorf("uploading %s: not a regular file", path)
 	}
-	r, err := c.Upload(ctx, client.UploadRequest{CaseID: *caseID, Description: *description, Content: f, Progress: inv.progress()})
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f, Progress: a.progress()})
 	if err != nil {
 		return fmt.Errorf("uploading %s: %w", path, err)
 	}
-	if inv.json {
-		return inv.printJSON(struct {
+	if a.json {
+		return a.printJSON(struct {
 			api.EvidenceView
 			Custody api.CustodyReceipt `json:"custody"`
 		}{r.Evidence, r.Custody})
 	}
-	inv.printf("registered %s for case %s: %d bytes, SHA-256 %s\n", r.Evidence.EvidenceID, r.Evidence.CaseID, r.Evidence.Size, r.Evidence.SHA256)
-	inv.printCustody(&r.Custody)
+	a.printf("registered %s for case %s: %d bytes, SHA-256 %s\n", r.Evidence.EvidenceID, r.Evidence.CaseID, r.Evidence.Size, r.Evidence.SHA256)
+	a.printCustody(&r.Custody)
 	return nil
 }
 
-func runDownload(ctx context.Context, inv *invocation, args []string) error {
+func (a *app) newDownloadCmd() *cobra.Command {
 	var out string
-	inv.fs.StringVar(&out, "o", "", "write the evidence to `FILE`, which must not exist (required)")
-	inv.fs.StringVar(&out, "output", "", "same as -o")
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
+	cmd := a.clientCommand(&cobra.Command{
+		Use:   "download EVIDENCE-ID -o FILE",
+		Short: "Download evidence, checking its bytes against the registered SHA-256",
+		Long: `Download the content of evidence shared with your agency (or your own) to a new file.
+The bytes are hashed as they arrive and must match both the digest the gateway announces
+and the one the evidence was registered with: on a mismatch nothing is kept and the
+command exits with status 3. Each download is a custody event and counts against the
+grant's download limit.`,
+		Example: "  evidencegw download $ID -o received.img",
+		Args:    positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.download(cmd.Context(), args[0], out)
+		},
+	})
+	outputFlag(cmd, &out, "the evidence")
+	return cmd
+}
+
+func (a *app) download(ctx context.Context, id, out string) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	if out == "" {
-		return inv.usagef("-o FILE is required")
-	}
-	c, err := inv.client()
+	r, err := c.Download(ctx, id, out, a.progress())
 	if err != nil {
 		return err
 	}
-	r, err := c.Download(ctx, pos[0], out, inv.progress())
-	if err != nil {
-		return err
-	}
-	if inv.json {
-		return inv.printJSON(struct {
+	if a.json {
+		return a.printJSON(struct {
 			EvidenceID string              `json:"evidence_id"`
 			Path       string              `json:"path"`
 			SHA256     string              `json:"sha256"`
@@ -81,28 +106,37 @@ func runDownload(ctx context.Context, inv *invocation, args []string) error {
 			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
 		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Custody})
 	}
-	inv.printf("downloaded %s to %s: %d bytes, SHA-256 %s matches the registered digest\n", r.Evidence.EvidenceID, r.Path, r.Size, r.SHA256)
-	inv.printCustody(r.Custody)
+	a.printf("downloaded %s to %s: %d bytes, SHA-256 %s matches the registered digest\n", r.Evidence.EvidenceID, r.Path, r.Size, r.SHA256)
+	a.printCustody(r.Custody)
 	return nil
 }
 
-func runShow(ctx context.Context, inv *invocation, args []string) error {
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
+func (a *app) newShowCmd() *cobra.Command {
+	return a.clientCommand(&cobra.Command{
+		Use:     "show EVIDENCE-ID",
+		Short:   "Show an evidence record and its grants",
+		Long:    "Show an evidence record: case, description, SHA-256, size, owner, registration time, number of custody events, and the grants that share it.",
+		Example: "  evidencegw show $ID\n  evidencegw show $ID --json | jq .grants",
+		Args:    positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.show(cmd.Context(), args[0])
+		},
+	})
+}
+
+func (a *app) show(ctx context.Context, id string) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	c, err := inv.client()
+	ev, err := c.Evidence(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("showing %s: %w", id, err)
 	}
-	ev, err := c.Evidence(ctx, pos[0])
-	if err != nil {
-		return fmt.Errorf("showing %s: %w", pos[0], err)
+	if a.json {
+		return a.printJSON(ev)
 	}
-	if inv.json {
-		return inv.printJSON(ev)
-	}
-	tw := tabwriter.NewWriter(inv.stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(a.env.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Evidence\t%s\n", ev.EvidenceID)
 	fmt.Fprintf(tw, "Case\t%s\n", ev.CaseID)
 	if ev.Description != "" {
@@ -115,10 +149,10 @@ func runShow(ctx context.Context, inv *invocation, args []string) error {
 	fmt.Fprintf(tw, "Events\t%d\n", ev.EventCount)
 	tw.Flush()
 	if len(ev.Grants) == 0 {
-		inv.printf("\nno grants\n")
+		a.printf("\nno grants\n")
 		return nil
 	}
-	inv.printf("\n")
+	a.printf("\n")
 	fmt.Fprintln(tw, "GRANT\tTO\tLEGAL BASIS\tEXPIRES\tDOWNLOADS\tACCEPTED\tSTATE")
 	for _, g := range ev.Grants {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.GrantID, g.To, g.LegalBasis,
@@ -148,26 +182,38 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func runHistory(ctx context.Context, inv *invocation, args []string) error {
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
+func (a *app) newHistoryCmd() *cobra.Command {
+	return a.clientCommand(&cobra.Command{
+		Use:   "history EVIDENCE-ID",
+		Short: "Show the custody history of evidence",
+		Long: `Show the custody history of evidence: every event (register, share, accept, download,
+revoke, hold, release, export...) with its time, actor, counterparty, legal basis and
+log index. A partner agency sees its own part of the history; the owner and courts see
+all of it.`,
+		Example: "  evidencegw history $ID",
+		Args:    positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.history(cmd.Context(), args[0])
+		},
+	})
+}
+
+func (a *app) history(ctx context.Context, id string) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	c, err := inv.client()
+	h, err := c.History(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading history of %s: %w", id, err)
 	}
-	h, err := c.History(ctx, pos[0])
-	if err != nil {
-		return fmt.Errorf("reading history of %s: %w", pos[0], err)
-	}
-	if inv.json {
-		return inv.printJSON(h)
+	if a.json {
+		return a.printJSON(h)
 	}
 	if h.Partial {
-		inv.printf("your agency's part of the custody history of %s (the owner and courts see all of it)\n", h.EvidenceID)
+		a.printf("your agency's part of the custody history of %s (the owner and courts see all of it)\n", h.EvidenceID)
 	}
-	tw := tabwriter.NewWriter(inv.stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(a.env.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tDETAIL")
 	for _, e := range h.Events {
 		basis := e.LegalBasis
@@ -187,21 +233,31 @@ func dash(s string) string {
 	return s
 }
 
-func runWhoami(ctx context.Context, inv *invocation, args []string) error {
-	if _, err := inv.parse(args, 0, ""); err != nil {
-		return err
-	}
-	c, err := inv.client()
+func (a *app) newWhoamiCmd() *cobra.Command {
+	return a.clientCommand(&cobra.Command{
+		Use:     "whoami",
+		Short:   "Show who the gateway takes your identity for",
+		Long:    "Show the agency, jurisdiction, person and role the gateway maps your identity's client certificate to.",
+		Example: "  evidencegw whoami --identity evidencegw-data/identities/court-nl",
+		Args:    positional(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.whoami(cmd.Context())
+		},
+	})
+}
+
+func (a *app) whoami(ctx context.Context) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
 	p, err := c.Whoami(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("asking the gateway who you are: %w", err)
 	}
-	if inv.json {
-		return inv.printJSON(p)
+	if a.json {
+		return a.printJSON(p)
 	}
-	inv.printf("%s\n", verifycmd.FormatParty(p))
+	a.printf("%s\n", verifycmd.FormatParty(p))
 	return nil
 }

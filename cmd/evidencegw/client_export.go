@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/spf13/cobra"
+	tlog "github.com/transparency-dev/formats/log"
 	tproof "github.com/transparency-dev/formats/proof"
 
 	"github.com/evidencegw/evidencegw/api"
-	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/custody/caseexport"
-	"github.com/evidencegw/evidencegw/internal/verifycmd"
 )
 
 // Output formats of the bundle command.
@@ -27,67 +25,86 @@ const (
 	formatCASE = "case-jsonld"
 )
 
-func runBundle(ctx context.Context, inv *invocation, args []string) error {
-	var out string
-	inv.fs.StringVar(&out, "o", "", "write the bundle to `FILE`, which must not exist (required)")
-	inv.fs.StringVar(&out, "output", "", "same as -o")
-	format := formatBundle
-	inv.fs.StringVar(&format, "format", formatBundle, "output `FORMAT`: "+formatBundle+" (the signed custody bundle) or "+
+func (a *app) newBundleCmd() *cobra.Command {
+	var out, format string
+	var consistentWith []string
+	cmd := a.clientCommand(&cobra.Command{
+		Use:   "bundle EVIDENCE-ID -o FILE [--format bundle|case-jsonld] [--consistent-with BUNDLE[,BUNDLE...]]",
+		Short: "Export the custody bundle of evidence, for offline verification",
+		Long: `Export the custody bundle of evidence: every signed custody event with its inclusion
+proof in the transparency log, which 'evidencegw verify' (or custody-verify) checks
+offline against the trust root. The export is itself a custody event.
+
+--format case-jsonld writes the custody chain as CASE/UCO JSON-LD for forensic tools
+instead; it is not signed and cannot be verified on its own.
+
+--consistent-with names bundles already held: the new bundle then carries consistency
+proofs from their checkpoints, so that verify can check all of them together offline.`,
+		Example: `  evidencegw bundle $ID -o bundle.json
+  evidencegw bundle $ID -o bundle-2.json --consistent-with bundle.json
+  evidencegw bundle $ID --format case-jsonld -o custody.jsonld`,
+		Args: positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != formatBundle && format != formatCASE {
+				return usagef("invalid argument %q for \"--format\" flag: want %s or %s", format, formatBundle, formatCASE)
+			}
+			return a.bundle(cmd.Context(), args[0], out, format, consistentWith)
+		},
+	})
+	outputFlag(cmd, &out, "the bundle")
+	cmd.Flags().StringVar(&format, "format", formatBundle, "output `FORMAT`: "+formatBundle+" (the signed custody bundle) or "+
 		formatCASE+" (the custody chain as CASE/UCO JSON-LD, not verifiable on its own)")
-	var consistentWith string
-	inv.fs.StringVar(&consistentWith, "consistent-with", "", "comma-separated `BUNDLES` already held: include consistency proofs from their checkpoints, so verify can check all of them together offline")
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
-	if err != nil {
-		return err
-	}
-	if out == "" {
-		return inv.usagef("-o FILE is required")
-	}
+	cmd.Flags().StringSliceVar(&consistentWith, "consistent-with", nil, "`BUNDLES` already held (comma-separated, or the flag repeated): include consistency proofs from their checkpoints, so verify can check all of them together offline")
+	must(cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{
+		formatBundle + "\tthe signed custody bundle",
+		formatCASE + "\tthe custody chain as CASE/UCO JSON-LD",
+	}, cobra.ShellCompDirectiveNoFileComp)))
+	return cmd
+}
+
+func (a *app) bundle(ctx context.Context, id, out, format string, consistentWith []string) error {
 	from, err := checkpointSizesOf(consistentWith)
 	if err != nil {
-		return err
-	}
-	if format != formatBundle && format != formatCASE {
-		return inv.usagef("--format must be %s or %s", formatBundle, formatCASE)
+		return fmt.Errorf("exporting bundle of %s: %w", id, err)
 	}
 	if err := checkAbsent(out); err != nil {
-		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
+		return fmt.Errorf("exporting bundle of %s: %w", id, err)
 	}
-	c, err := inv.client()
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	r, err := c.Bundle(ctx, pos[0], from...)
+	r, err := c.Bundle(ctx, id, from...)
 	if err != nil {
-		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
+		return fmt.Errorf("exporting bundle of %s: %w", id, err)
 	}
 	data := r.Raw
 	if format == formatCASE {
 		if data, err = caseJSONLD(r.Bundle); err != nil {
-			return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
+			return fmt.Errorf("exporting bundle of %s: %w", id, err)
 		}
 	}
 	if err := writeNewFile(out, data); err != nil {
-		return fmt.Errorf("exporting bundle of %s: %w", pos[0], err)
+		return fmt.Errorf("exporting bundle of %s: %w", id, err)
 	}
-	if inv.json {
-		return inv.printJSON(struct {
+	if a.json {
+		return a.printJSON(struct {
 			EvidenceID string              `json:"evidence_id"`
 			Path       string              `json:"path"`
 			Format     string              `json:"format"`
 			Events     int                 `json:"events"`
 			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
-		}{pos[0], out, format, len(r.Bundle.Events), r.Custody})
+		}{id, out, format, len(r.Bundle.Events), r.Custody})
 	}
 	if format == formatCASE {
-		inv.printf("wrote the custody chain of %s (%d events) as CASE JSON-LD to %s\n", pos[0], len(r.Bundle.Events), out)
-		inv.printCustody(r.Custody)
-		inv.printf("the JSON-LD is not signed and was not verified: export the bundle (--format %s) to verify the chain offline\n", formatBundle)
+		a.printf("wrote the custody chain of %s (%d events) as CASE JSON-LD to %s\n", id, len(r.Bundle.Events), out)
+		a.printCustody(r.Custody)
+		a.printf("the JSON-LD is not signed and was not verified: export the bundle (--format %s) to verify the chain offline\n", formatBundle)
 		return nil
 	}
-	inv.printf("wrote the custody bundle of %s (%d events) to %s\n", pos[0], len(r.Bundle.Events), out)
-	inv.printCustody(r.Custody)
-	inv.printf("verify it offline with: evidencegw verify %s --trust-root TRUST-ROOT-FILE [--evidence FILE]\n", out)
+	a.printf("wrote the custody bundle of %s (%d events) to %s\n", id, len(r.Bundle.Events), out)
+	a.printCustody(r.Custody)
+	a.printf("verify it offline with: evidencegw verify %s --trust-root TRUST-ROOT-FILE [--evidence FILE]\n", out)
 	return nil
 }
 
@@ -100,20 +117,29 @@ func caseJSONLD(b *custody.Bundle) ([]byte, error) {
 	return doc.Marshal()
 }
 
-func runTrustRoot(ctx context.Context, inv *invocation, args []string) error {
+func (a *app) newTrustRootCmd() *cobra.Command {
 	var out string
-	inv.fs.StringVar(&out, "o", "", "write the trust root to `FILE`, which must not exist (required)")
-	inv.fs.StringVar(&out, "output", "", "same as -o")
-	if _, err := inv.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if out == "" {
-		return inv.usagef("-o FILE is required")
-	}
+	cmd := a.clientCommand(&cobra.Command{
+		Use:   "trust-root -o FILE",
+		Short: "Fetch the gateway's trust root, for offline verification",
+		Long: `Fetch the trust root: the public keys that sign custody events and the transparency
+log's origin and verifier key. Verification pins it, so check it against the copy the
+operator publishes out of band before relying on it.`,
+		Example: "  evidencegw trust-root -o trust-root.json",
+		Args:    positional(),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.trustRoot(cmd.Context(), out)
+		},
+	})
+	outputFlag(cmd, &out, "the trust root")
+	return cmd
+}
+
+func (a *app) trustRoot(ctx context.Context, out string) error {
 	if err := checkAbsent(out); err != nil {
 		return fmt.Errorf("fetching trust root: %w", err)
 	}
-	c, err := inv.client()
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
@@ -124,55 +150,16 @@ func runTrustRoot(ctx context.Context, inv *invocation, args []string) error {
 	if err := writeNewFile(out, raw); err != nil {
 		return fmt.Errorf("fetching trust root: %w", err)
 	}
-	if inv.json {
-		return inv.printJSON(struct {
+	if a.json {
+		return a.printJSON(struct {
 			Path      string `json:"path"`
 			LogOrigin string `json:"log_origin"`
 			EventKeys int    `json:"event_keys"`
 		}{out, tr.Log.Origin, len(tr.EventKeys)})
 	}
-	inv.printf("wrote the trust root of log %s (%d event key(s)) to %s\n", tr.Log.Origin, len(tr.EventKeys), out)
-	inv.printf("check it against the operator's published copy before relying on it\n")
+	a.printf("wrote the trust root of log %s (%d event key(s)) to %s\n", tr.Log.Origin, len(tr.EventKeys), out)
+	a.printf("check it against the operator's published copy before relying on it\n")
 	return nil
-}
-
-// runVerify verifies a bundle offline; it needs no identity (--identity is accepted
-// and ignored, like every client command takes it).
-func runVerify(ctx context.Context, inv *invocation, args []string) error {
-	var o verifycmd.Options
-	o.Register(inv.fs)
-	pos, err := verifycmd.ParseArgs(inv.fs, args)
-	if err != nil {
-		return usageFrom(err)
-	}
-	if len(pos) == 0 {
-		return inv.usagef("missing BUNDLE")
-	}
-	o.BundlePath, o.OtherBundles, o.JSON = pos[0], pos[1:], inv.json
-	if o.TrustRootPath == "" {
-		return inv.usagef("--trust-root is required")
-	}
-	if progress := inv.progress(); progress != nil {
-		o.WrapContent = func(r io.Reader, size int64) io.Reader {
-			return &progressReader{r: r, total: size, progress: progress}
-		}
-	}
-	return usageFrom(verifycmd.Run(o, inv.stdout))
-}
-
-// progressReader reports the bytes read from r as the hashing phase.
-type progressReader struct {
-	r        io.Reader
-	done     int64
-	total    int64
-	progress client.ProgressFunc
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	p.progress(client.PhaseHashing, p.done, p.total)
-	return n, err
 }
 
 // checkAbsent fails if path exists: exports never replace a file.
@@ -212,35 +199,32 @@ func writeNewFile(path string, data []byte) (err error) {
 	return nil
 }
 
-// checkpointSizesOf reads the tree sizes of the checkpoints in the given bundle files
-// (comma-separated). It only reads them: verify checks the proofs against them.
-func checkpointSizesOf(paths string) ([]uint64, error) {
-	if paths == "" {
-		return nil, nil
-	}
+// checkpointSizesOf reads the tree sizes of the checkpoints in the given bundle files.
+// It only reads them: verify checks the proofs against them.
+func checkpointSizesOf(paths []string) ([]uint64, error) {
 	seen := map[uint64]bool{}
 	var sizes []uint64
-	for _, path := range strings.Split(paths, ",") {
+	for _, path := range paths {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("reading bundle: %w", err)
 		}
 		b, err := custody.ParseBundle(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("reading bundle %s: %w", path, err)
 		}
 		for _, e := range b.Events {
 			var p tproof.TLogProof
 			if err := p.Unmarshal([]byte(e.Proof)); err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return nil, fmt.Errorf("reading bundle %s: %w", path, err)
 			}
-			size, err := checkpointSize(p.Checkpoint)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+			var cp tlog.Checkpoint
+			if _, err := cp.Unmarshal(p.Checkpoint); err != nil {
+				return nil, fmt.Errorf("reading bundle %s: %w", path, err)
 			}
-			if !seen[size] {
-				seen[size] = true
-				sizes = append(sizes, size)
+			if !seen[cp.Size] {
+				seen[cp.Size] = true
+				sizes = append(sizes, cp.Size)
 			}
 		}
 	}

@@ -3,44 +3,67 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/evidencegw/evidencegw/api"
 )
 
-func runShare(ctx context.Context, inv *invocation, args []string) error {
-	to := inv.fs.String("to", "", "partner `AGENCY` to share with (required)")
-	basis := inv.fs.String("legal-basis", "", "legal basis of the transfer, such as an MLAT or EIO reference (required)")
-	expires := inv.fs.String("expires", "", "`DATE` the grant ends: YYYY-MM-DD (end of that day, UTC) or RFC 3339 (required)")
-	maxDownloads := inv.fs.Int("max-downloads", 0, "number of downloads allowed (0: no limit)")
-	viewOnly := inv.fs.Bool("view-only", false, "allow viewing the record only, no download")
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
+func (a *app) newShareCmd() *cobra.Command {
+	var req api.ShareRequest
+	var expires string
+	cmd := a.clientCommand(&cobra.Command{
+		Use:   "share EVIDENCE-ID --to AGENCY --legal-basis TEXT --expires DATE [--max-downloads N] [--view-only]",
+		Short: "Share evidence with a partner agency under a legal basis",
+		Long: `Grant a partner agency access to evidence your agency owns, under a legal basis (an MLAT
+or EIO reference, a court order), until an expiry, with an optional download limit or
+view-only access. The partner accepts the grant before downloading. The grant is a
+signed custody event.
+
+--expires takes a date, YYYY-MM-DD (the end of that day, UTC), or an RFC 3339 time
+(2026-12-31T18:00:00+01:00).`,
+		Example: `  evidencegw share $ID --to agency-us --legal-basis "MLAT request 2026/117" --expires 2026-12-31 --max-downloads 3
+  evidencegw share $ID --to court-nl --legal-basis "court order 2026-113" --expires 2026-12-31 --view-only`,
+		Args: positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if req.MaxDownloads < 0 {
+				return usagef("invalid argument %q for \"--max-downloads\" flag: must not be negative", strconv.Itoa(req.MaxDownloads))
+			}
+			exp, err := parseExpires(expires, a.env.now())
+			if err != nil {
+				return usagef("invalid argument %q for \"--expires\" flag: %v", expires, err)
+			}
+			req.Expires = exp
+			return a.share(cmd.Context(), args[0], req)
+		},
+	})
+	fs := cmd.Flags()
+	fs.StringVar(&req.To, "to", "", "partner `AGENCY` to share with (required)")
+	fs.StringVar(&req.LegalBasis, "legal-basis", "", "legal basis of the transfer, such as an MLAT or EIO reference (required)")
+	fs.StringVar(&expires, "expires", "", "`DATE` the grant ends: YYYY-MM-DD (end of that day, UTC) or RFC 3339 (required)")
+	fs.IntVar(&req.MaxDownloads, "max-downloads", 0, "number of downloads allowed (0: no limit)")
+	fs.BoolVar(&req.ViewOnly, "view-only", false, "allow viewing the record only, no download")
+	for _, f := range []string{"to", "legal-basis", "expires"} {
+		must(cmd.MarkFlagRequired(f))
+	}
+	for _, f := range []string{"to", "legal-basis", "expires", "max-downloads"} {
+		must(cmd.RegisterFlagCompletionFunc(f, cobra.NoFileCompletions))
+	}
+	return cmd
+}
+
+func (a *app) share(ctx context.Context, id string, req api.ShareRequest) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	switch {
-	case *to == "":
-		return inv.usagef("--to is required")
-	case *basis == "":
-		return inv.usagef("--legal-basis is required")
-	case *expires == "":
-		return inv.usagef("--expires is required")
-	case *maxDownloads < 0:
-		return inv.usagef("--max-downloads must not be negative")
-	}
-	exp, err := parseExpires(*expires, inv.env.now())
+	r, err := c.Share(ctx, id, req)
 	if err != nil {
-		return inv.usagef("--expires: %v", err)
+		return fmt.Errorf("sharing %s with %s: %w", id, req.To, err)
 	}
-	c, err := inv.client()
-	if err != nil {
-		return err
-	}
-	r, err := c.Share(ctx, pos[0], api.ShareRequest{To: *to, LegalBasis: *basis, Expires: exp, MaxDownloads: *maxDownloads, ViewOnly: *viewOnly})
-	if err != nil {
-		return fmt.Errorf("sharing %s with %s: %w", pos[0], *to, err)
-	}
-	return inv.printGrant(pos[0], "granted", r)
+	return a.printGrant(id, "granted", r)
 }
 
 // dateOnly is the layout of a bare --expires date.
@@ -53,7 +76,7 @@ func parseExpires(s string, now time.Time) (time.Time, error) {
 	if err == nil {
 		t = t.Add(24*time.Hour - time.Second)
 	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-12-31T23:59:59Z)", s)
+		return time.Time{}, fmt.Errorf("neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-12-31T23:59:59Z)")
 	}
 	t = t.UTC()
 	if !t.After(now) {
@@ -62,48 +85,73 @@ func parseExpires(s string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-func runAccept(ctx context.Context, inv *invocation, args []string) error {
-	grant := inv.fs.String("grant", "", "`GRANT-ID` to accept, needed when several grants await acceptance")
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
-	if err != nil {
-		return err
-	}
-	c, err := inv.client()
-	if err != nil {
-		return err
-	}
-	r, err := c.AcceptGrant(ctx, pos[0], *grant)
-	if err != nil {
-		return err
-	}
-	return inv.printGrant(pos[0], "accepted", r)
+func (a *app) newAcceptCmd() *cobra.Command {
+	var grant string
+	cmd := a.clientCommand(&cobra.Command{
+		Use:   "accept EVIDENCE-ID [--grant GRANT-ID]",
+		Short: "Accept a grant of evidence shared with your agency",
+		Long: `Accept a grant of evidence shared with your agency, before downloading it. The acceptance
+is a custody event, with a receipt signed with your agency's own key. Give --grant
+when several grants of the evidence await acceptance.`,
+		Example: "  evidencegw accept $ID\n  evidencegw accept $ID --grant gr-abcdefghijklmnop",
+		Args:    positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.accept(cmd.Context(), args[0], grant)
+		},
+	})
+	cmd.Flags().StringVar(&grant, "grant", "", "`GRANT-ID` to accept, needed when several grants await acceptance")
+	must(cmd.RegisterFlagCompletionFunc("grant", cobra.NoFileCompletions))
+	return cmd
 }
 
-func runRevoke(ctx context.Context, inv *invocation, args []string) error {
-	grant := inv.fs.String("grant", "", "`GRANT-ID` to revoke (required)")
-	reason := inv.fs.String("reason", "", "why the grant is revoked, for the custody record")
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
+func (a *app) accept(ctx context.Context, id, grant string) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	if *grant == "" {
-		return inv.usagef("--grant is required")
+	r, err := c.AcceptGrant(ctx, id, grant)
+	if err != nil {
+		return fmt.Errorf("accepting the grant of %s: %w", id, err)
 	}
-	c, err := inv.client()
+	return a.printGrant(id, "accepted", r)
+}
+
+func (a *app) newRevokeCmd() *cobra.Command {
+	var grant string
+	var req api.RevokeRequest
+	cmd := a.clientCommand(&cobra.Command{
+		Use:     "revoke EVIDENCE-ID --grant GRANT-ID [--reason TEXT]",
+		Short:   "Revoke a grant of your agency's evidence",
+		Long:    "Revoke a grant of evidence your agency owns: the partner can no longer view or download it. The revocation, with its reason, is a custody event.",
+		Example: `  evidencegw revoke $ID --grant gr-abcdefghijklmnop --reason "request withdrawn"`,
+		Args:    positional("EVIDENCE-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.revoke(cmd.Context(), args[0], grant, req)
+		},
+	})
+	cmd.Flags().StringVar(&grant, "grant", "", "`GRANT-ID` to revoke (required)")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "why the grant is revoked, for the custody record")
+	must(cmd.MarkFlagRequired("grant"))
+	must(cmd.RegisterFlagCompletionFunc("grant", cobra.NoFileCompletions))
+	return cmd
+}
+
+func (a *app) revoke(ctx context.Context, id, grant string, req api.RevokeRequest) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	r, err := c.Revoke(ctx, pos[0], *grant, api.RevokeRequest{Reason: *reason})
+	r, err := c.Revoke(ctx, id, grant, req)
 	if err != nil {
-		return fmt.Errorf("revoking grant %s of %s: %w", *grant, pos[0], err)
+		return fmt.Errorf("revoking grant %s of %s: %w", grant, id, err)
 	}
-	return inv.printGrant(pos[0], "revoked", r)
+	return a.printGrant(id, "revoked", r)
 }
 
 // printGrant writes the outcome of a share, accept or revoke.
-func (inv *invocation) printGrant(evidenceID, verb string, r *api.GrantResult) error {
-	if inv.json {
-		return inv.printJSON(struct {
+func (a *app) printGrant(evidenceID, verb string, r *api.GrantResult) error {
+	if a.json {
+		return a.printJSON(struct {
 			EvidenceID string `json:"evidence_id"`
 			api.GrantView
 			Custody api.CustodyReceipt `json:"custody"`
@@ -117,8 +165,8 @@ func (inv *invocation) printGrant(evidenceID, verb string, r *api.GrantResult) e
 	if g.ViewOnly {
 		limit = "view only"
 	}
-	inv.printf("%s grant %s of %s to %s under %q, expires %s (%s), state %s\n", verb, g.GrantID, evidenceID, g.To,
+	a.printf("%s grant %s of %s to %s under %q, expires %s (%s), state %s\n", verb, g.GrantID, evidenceID, g.To,
 		g.LegalBasis, g.Expires.UTC().Format(time.RFC3339), limit, g.State)
-	inv.printCustody(&r.Custody)
+	a.printCustody(&r.Custody)
 	return nil
 }

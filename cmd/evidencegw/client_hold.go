@@ -1,39 +1,64 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
 
-// runHold and runRelease put evidence under legal hold and release it.
-func runHold(ctx context.Context, inv *invocation, args []string) error {
-	return holdCommand(ctx, inv, args, true)
+	"github.com/spf13/cobra"
+)
+
+func (a *app) newHoldCmd() *cobra.Command {
+	return a.newHoldCommand(true, &cobra.Command{
+		Use:   "hold EVIDENCE-ID [--reason TEXT]",
+		Short: "Put evidence under legal hold",
+		Long: `Put evidence your agency owns under legal hold: the stored content cannot be deleted
+until the hold is released (S3 Object Lock legal hold where the store supports it; the
+local store never deletes). The hold, with its reason, is a custody event.`,
+		Example: `  evidencegw hold $ID --reason "appeal pending"`,
+	})
 }
 
-func runRelease(ctx context.Context, inv *invocation, args []string) error {
-	return holdCommand(ctx, inv, args, false)
+func (a *app) newReleaseCmd() *cobra.Command {
+	return a.newHoldCommand(false, &cobra.Command{
+		Use:     "release EVIDENCE-ID [--reason TEXT]",
+		Short:   "Release the legal hold on evidence",
+		Long:    "Release the legal hold on evidence your agency owns. The release, with its reason, is a custody event.",
+		Example: `  evidencegw release $ID --reason "appeal decided"`,
+	})
 }
 
-func holdCommand(ctx context.Context, inv *invocation, args []string, on bool) error {
+// newHoldCommand completes cmd as the command that puts evidence under legal hold (on)
+// or releases it.
+func (a *app) newHoldCommand(on bool, cmd *cobra.Command) *cobra.Command {
 	var reason string
-	inv.fs.StringVar(&reason, "reason", "", "why, recorded in the custody event")
-	pos, err := inv.parse(args, 1, "EVIDENCE-ID")
+	cmd.Args = positional("EVIDENCE-ID")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.hold(cmd.Context(), args[0], on, reason)
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded in the custody event")
+	return a.clientCommand(cmd)
+}
+
+func (a *app) hold(ctx context.Context, id string, on bool, reason string) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	c, err := inv.client()
+	rc, err := c.Hold(ctx, id, on, reason)
 	if err != nil {
-		return err
+		if on {
+			return fmt.Errorf("putting %s under legal hold: %w", id, err)
+		}
+		return fmt.Errorf("releasing the legal hold on %s: %w", id, err)
 	}
-	rc, err := c.Hold(ctx, pos[0], on, reason)
-	if err != nil {
-		return err
-	}
-	if inv.json {
-		return inv.printJSON(rc)
+	if a.json {
+		return a.printJSON(rc)
 	}
 	if on {
-		inv.printf("%s is under legal hold\n", pos[0])
+		a.printf("%s is under legal hold\n", id)
 	} else {
-		inv.printf("the legal hold on %s is released\n", pos[0])
+		a.printf("the legal hold on %s is released\n", id)
 	}
-	inv.printCustody(rc)
+	a.printCustody(rc)
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
 	tlog "github.com/transparency-dev/formats/log"
 
 	"github.com/evidencegw/evidencegw/api"
@@ -15,78 +16,84 @@ import (
 	"github.com/evidencegw/evidencegw/custody"
 )
 
-const logSynopsis = "log checkpoint | log snapshot -o FILE | log monitor --trust-root FILE --state FILE [--interval DURATION] [--evidence-out FILE]"
-
-// runLog runs the log subcommands: the custody log's checkpoint, a snapshot of its
-// leaves for a court's completeness check, and a monitor that verifies the log only
-// ever grows.
-func runLog(ctx context.Context, inv *invocation, args []string) error {
-	if len(args) == 0 {
-		return inv.usagef("missing log subcommand")
-	}
-	sub := newInvocation("log "+args[0], logSynopsis, inv.stdout, inv.stderr, inv.env)
-	switch args[0] {
-	case "checkpoint":
-		return runLogCheckpoint(ctx, sub, args[1:])
-	case "snapshot":
-		return runLogSnapshot(ctx, sub, args[1:])
-	case "monitor":
-		return runLogMonitor(ctx, sub, args[1:])
-	}
-	return inv.usagef("unknown log subcommand %q", args[0])
+func (a *app) newLogCmd() *cobra.Command {
+	return a.clientCommand(newGroupCmd(&cobra.Command{
+		Use:   "log",
+		Short: "Read and monitor the custody transparency log",
+		Long: `Read the custody transparency log: its latest signed checkpoint, a snapshot of all its
+leaves for a court's completeness check, and a monitor that checks that the log only
+ever grows (no event rewritten or removed, no fork shown to different readers).`,
+		Example: `  evidencegw log checkpoint
+  evidencegw log snapshot -o log.json
+  evidencegw log monitor --trust-root trust-root.json --state monitor.json --interval 1m`,
+	}, a.newLogCheckpointCmd(), a.newLogSnapshotCmd(), a.newLogMonitorCmd()))
 }
 
-func runLogCheckpoint(ctx context.Context, inv *invocation, args []string) error {
-	if _, err := inv.parse(args, 0, ""); err != nil {
-		return err
+func (a *app) newLogCheckpointCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:               "checkpoint",
+		Short:             "Print the custody log's latest signed checkpoint",
+		Long:              "Print the custody log's latest checkpoint, a C2SP signed note: the log's origin, size and root hash, signed by the log (and cosigned by its witnesses, if any). It is printed as the gateway sent it, not verified: 'log monitor' verifies checkpoints.",
+		Example:           "  evidencegw log checkpoint",
+		Args:              positional(),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.logCheckpoint(cmd.Context())
+		},
 	}
-	c, err := inv.client()
+}
+
+func (a *app) logCheckpoint(ctx context.Context) error {
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
 	cp, err := c.LogCheckpoint(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("fetching the log checkpoint: %w", err)
 	}
-	_, err = inv.stdout.Write(cp)
+	_, err = a.env.stdout.Write(cp)
 	return err
 }
 
-// checkpointSize reads the tree size of a checkpoint note.
-func checkpointSize(raw []byte) (uint64, error) {
-	var cp tlog.Checkpoint
-	if _, err := cp.Unmarshal(raw); err != nil {
-		return 0, fmt.Errorf("reading the log checkpoint: %w", err)
+func (a *app) newLogSnapshotCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "snapshot -o FILE",
+		Short: "Save every leaf of the custody log up to a signed checkpoint",
+		Long: `Save a snapshot of the custody log: its latest signed checkpoint and every leaf up to it.
+'evidencegw verify --log-snapshot FILE' checks against it that a bundle lists every
+event of its exhibit, and that the bundle's checkpoints are prefixes of the log.`,
+		Example:           "  evidencegw log snapshot -o log.json",
+		Args:              positional(),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.logSnapshot(cmd.Context(), out)
+		},
 	}
-	return cp.Size, nil
+	outputFlag(cmd, &out, "the snapshot")
+	return cmd
 }
 
-func runLogSnapshot(ctx context.Context, inv *invocation, args []string) error {
-	var out string
-	inv.fs.StringVar(&out, "o", "", "write the snapshot to `FILE`, which must not exist (required)")
-	if _, err := inv.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if out == "" {
-		return inv.usagef("-o FILE is required")
-	}
+func (a *app) logSnapshot(ctx context.Context, out string) error {
 	if err := checkAbsent(out); err != nil {
-		return err
+		return fmt.Errorf("saving a log snapshot: %w", err)
 	}
-	c, err := inv.client()
+	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	cp, err := c.LogCheckpoint(ctx)
+	raw, err := c.LogCheckpoint(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("fetching the log checkpoint: %w", err)
 	}
-	size, err := checkpointSize(cp)
-	if err != nil {
-		return err
+	var cp tlog.Checkpoint
+	if _, err := cp.Unmarshal(raw); err != nil {
+		return fmt.Errorf("reading the log checkpoint: %w", err)
 	}
-	snap := custody.LogSnapshot{MediaType: custody.LogSnapshotMediaType, Checkpoint: string(cp), Leaves: make([][]byte, 0, size)}
-	progress := inv.progress()
+	size := cp.Size
+	snap := custody.LogSnapshot{MediaType: custody.LogSnapshotMediaType, Checkpoint: string(raw), Leaves: make([][]byte, 0, size)}
+	progress := a.progress()
 	for start := uint64(0); start < size; {
 		leaves, err := c.LogLeaves(ctx, start, min(api.MaxLeafPage, size-start), size)
 		if err != nil {
@@ -103,13 +110,75 @@ func runLogSnapshot(ctx context.Context, inv *invocation, args []string) error {
 		return err
 	}
 	if err := writeNewFile(out, b); err != nil {
+		return fmt.Errorf("saving a log snapshot: %w", err)
+	}
+	if a.json {
+		return a.printJSON(map[string]any{"path": out, "size": size})
+	}
+	a.printf("wrote a snapshot of the custody log (%d leaves, signed checkpoint of size %d) to %s\n", size, size, out)
+	return nil
+}
+
+func (a *app) newLogMonitorCmd() *cobra.Command {
+	var m monitor
+	cmd := &cobra.Command{
+		Use:   "monitor --trust-root FILE --state FILE [--interval DURATION] [--evidence-out FILE]",
+		Short: "Check that the custody log only ever grows",
+		Long: `Check that the custody log's latest checkpoint, verified against the pinned trust root,
+extends the last one verified (kept in the --state file) by a consistency proof: no
+event rewritten or removed, no fork. The first run trusts the checkpoint it sees. With
+--interval, check again at that interval until interrupted.
+
+An inconsistency is a security event: the command writes the proof (both signed
+checkpoints and the proof) to --evidence-out and exits with status 3.`,
+		Example: `  evidencegw log monitor --trust-root trust-root.json --state monitor.json
+  evidencegw log monitor --trust-root trust-root.json --state monitor.json --interval 1m`,
+		Args:              positional(),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.logMonitor(cmd.Context(), m)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&m.trustPath, "trust-root", "", "pinned trust root `FILE` (required)")
+	fs.StringVar(&m.statePath, "state", "", "`FILE` keeping the last verified checkpoint (required)")
+	fs.DurationVar(&m.interval, "interval", 0, "check again every `DURATION` (such as 1m or 1h) until interrupted (0: once)")
+	fs.StringVar(&m.evidenceOut, "evidence-out", "", "where to write the proof of an inconsistency (default log-inconsistency-<time>.json)")
+	must(cmd.MarkFlagRequired("trust-root"))
+	must(cmd.MarkFlagRequired("state"))
+	must(cmd.RegisterFlagCompletionFunc("interval", cobra.NoFileCompletions))
+	return cmd
+}
+
+// monitor is the configuration of log monitor.
+type monitor struct {
+	trustPath, statePath, evidenceOut string
+	interval                          time.Duration
+}
+
+func (a *app) logMonitor(ctx context.Context, m monitor) error {
+	raw, err := os.ReadFile(m.trustPath)
+	if err != nil {
+		return fmt.Errorf("reading trust root: %w", err)
+	}
+	tr, err := custody.ParseTrustRoot(raw)
+	if err != nil {
+		return fmt.Errorf("reading trust root %s: %w", m.trustPath, err)
+	}
+	c, err := a.client()
+	if err != nil {
 		return err
 	}
-	if inv.json {
-		return inv.printJSON(map[string]any{"path": out, "size": size})
+	for {
+		if err := a.monitorOnce(ctx, c, tr, m.statePath, m.evidenceOut); err != nil || m.interval == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(m.interval):
+		}
 	}
-	inv.printf("wrote a snapshot of the custody log (%d leaves, signed checkpoint of size %d) to %s\n", size, size, out)
-	return nil
 }
 
 // monitorState is the monitor's state file: the last checkpoint it verified.
@@ -117,53 +186,16 @@ type monitorState struct {
 	Checkpoint string `json:"checkpoint"`
 }
 
-func runLogMonitor(ctx context.Context, inv *invocation, args []string) error {
-	var trustPath, statePath, evidenceOut string
-	var interval time.Duration
-	inv.fs.StringVar(&trustPath, "trust-root", "", "pinned trust root `FILE` (required)")
-	inv.fs.StringVar(&statePath, "state", "", "`FILE` keeping the last verified checkpoint (required)")
-	inv.fs.DurationVar(&interval, "interval", 0, "check again every `DURATION` until interrupted (0: once)")
-	inv.fs.StringVar(&evidenceOut, "evidence-out", "", "where to write the proof of an inconsistency (default log-inconsistency-<time>.json)")
-	if _, err := inv.parse(args, 0, ""); err != nil {
-		return err
-	}
-	if trustPath == "" || statePath == "" {
-		return inv.usagef("--trust-root and --state are required")
-	}
-	raw, err := os.ReadFile(trustPath)
-	if err != nil {
-		return err
-	}
-	tr, err := custody.ParseTrustRoot(raw)
-	if err != nil {
-		return err
-	}
-	c, err := inv.client()
-	if err != nil {
-		return err
-	}
-	for {
-		if err := monitorOnce(ctx, inv, c, tr, statePath, evidenceOut); err != nil || interval == 0 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(interval):
-		}
-	}
-}
-
 // monitorOnce fetches the latest checkpoint and checks that it extends the last one
 // verified; an inconsistency is written out as evidence and returned.
-func monitorOnce(ctx context.Context, inv *invocation, c *client.Client, tr *custody.TrustRoot, statePath, evidenceOut string) error {
+func (a *app) monitorOnce(ctx context.Context, c *client.Client, tr *custody.TrustRoot, statePath, evidenceOut string) error {
 	latest, err := c.LogCheckpoint(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("fetching the log checkpoint: %w", err)
 	}
 	newCP, err := tr.ParseCheckpoint(latest)
 	if err != nil {
-		return err
+		return fmt.Errorf("verifying the log checkpoint: %w", err)
 	}
 	var st monitorState
 	if b, err := os.ReadFile(statePath); err == nil {
@@ -171,10 +203,10 @@ func monitorOnce(ctx context.Context, inv *invocation, c *client.Client, tr *cus
 			return fmt.Errorf("reading monitor state %s: %w", statePath, err)
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return err
+		return fmt.Errorf("reading monitor state: %w", err)
 	}
 	if st.Checkpoint == "" {
-		inv.printf("first checkpoint: size %d; trusted from now on\n", newCP.Size)
+		a.printf("first checkpoint: size %d; trusted from now on\n", newCP.Size)
 		return saveMonitorState(statePath, latest)
 	}
 	old, err := tr.ParseCheckpoint([]byte(st.Checkpoint))
@@ -184,18 +216,18 @@ func monitorOnce(ctx context.Context, inv *invocation, c *client.Client, tr *cus
 	var proof [][]byte
 	if newCP.Size > old.Size && old.Size > 0 {
 		if proof, err = c.LogConsistency(ctx, old.Size, newCP.Size); err != nil {
-			return err
+			return fmt.Errorf("fetching the consistency proof from size %d to %d: %w", old.Size, newCP.Size, err)
 		}
 	}
 	err = custody.CheckConsistency(tr, []byte(st.Checkpoint), latest, proof)
 	var incons *custody.InconsistencyError
 	if errors.As(err, &incons) {
 		if evidenceOut == "" {
-			evidenceOut = "log-inconsistency-" + inv.env.now().UTC().Format("20060102T150405Z") + ".json"
+			evidenceOut = "log-inconsistency-" + a.env.now().UTC().Format("20060102T150405Z") + ".json"
 		}
 		if b, jerr := incons.Evidence(); jerr == nil {
 			if werr := writeNewFile(evidenceOut, b); werr == nil {
-				fmt.Fprintf(inv.stderr, "the proof of the inconsistency (both signed checkpoints and the proof) is in %s\n", evidenceOut)
+				fmt.Fprintf(a.env.stderr, "the proof of the inconsistency (both signed checkpoints and the proof) is in %s\n", evidenceOut)
 			}
 		}
 		return err
@@ -203,7 +235,7 @@ func monitorOnce(ctx context.Context, inv *invocation, c *client.Client, tr *cus
 	if err != nil {
 		return err
 	}
-	inv.printf("log consistent: size %d -> %d\n", old.Size, newCP.Size)
+	a.printf("log consistent: size %d -> %d\n", old.Size, newCP.Size)
 	return saveMonitorState(statePath, latest)
 }
 

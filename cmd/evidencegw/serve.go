@@ -7,7 +7,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
 	"github.com/evidencegw/evidencegw/gateway"
@@ -32,28 +32,44 @@ const (
 	certValidity = 365 * 24 * time.Hour
 )
 
-func runServe(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "./evidencegw-data", "data directory (objects, keys, log, CA, identities)")
-	configPath := fs.String("config", "", "YAML configuration file (default: the embedded default)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+func newServeCmd(env clientEnv) *cobra.Command {
+	var dataDir, configPath string
+	cmd := &cobra.Command{
+		Use:   "serve [--data DIR] [--config FILE]",
+		Short: "Run the gateway",
+		Long: `Run the gateway: the HTTPS API under mutual TLS, with the storage, key management and
+custody log backends of the configuration (docs/config.md). Without --config, the
+embedded default serves on 127.0.0.1:8443 with everything kept under --data, a
+development CA, and an identity for each member of the demo agencies under
+DIR/identities. It logs JSON to stderr and stops gracefully on SIGINT or SIGTERM.`,
+		Example: `  evidencegw serve
+  evidencegw serve --config gateway.yaml --data /var/lib/evidencegw`,
+		GroupID:           groupServer,
+		Args:              positional(),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runServe(cmd.Context(), configPath, dataDir, env.stderr)
+		},
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
-	}
+	cmd.Flags().StringVar(&dataDir, "data", "./evidencegw-data", "data `DIR`ectory (objects, keys, log, CA, identities)")
+	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration `FILE` (default: the embedded default)")
+	must(cmd.MarkFlagDirname("data"))
+	return cmd
+}
+
+// runServe loads the configuration and serves until ctx is done.
+func runServe(ctx context.Context, configPath, dataDir string, stderr io.Writer) error {
 	cfg := defaultConfig()
-	if *configPath != "" {
+	if configPath != "" {
 		var err error
-		if cfg, err = loadConfig(*configPath); err != nil {
+		if cfg, err = loadConfig(configPath); err != nil {
 			return err
 		}
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	// Tessera and Trillian's client log through klog: send it to the same JSON log.
 	klog.SetSlogLogger(logger.With("component", "log-backend"))
-	return serve(ctx, cfg, *dataDir, logger)
+	return serve(ctx, cfg, dataDir, logger)
 }
 
 func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) error {

@@ -89,11 +89,14 @@ func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
 	return lc, nil
 }
 
+// writeText writes the log checks as lines of tab-separated columns.
 func (lc *LogCheck) writeText(w io.Writer) {
 	for _, b := range lc.OtherBundles {
 		fmt.Fprintf(w, "Also verified\t%s: %s, %d events\n", b.Path, b.EvidenceID, b.Events)
 	}
-	fmt.Fprintf(w, "Checkpoints\ttree sizes %v agree\n", lc.CheckpointSizes)
+	if len(lc.CheckpointSizes) > 0 {
+		fmt.Fprintf(w, "Checkpoints\ttree sizes %v agree\n", lc.CheckpointSizes)
+	}
 	for _, c := range lc.Completeness {
 		fmt.Fprintf(w, "Complete\t%s lists every event of %s up to tree size %d (log snapshot of size %d; %d later events, %d re-published)\n",
 			c.Path, c.EvidenceID, c.BundleSize, c.LogSize, c.LaterEvents, c.Republished)

@@ -6,13 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/internal/report"
@@ -42,48 +43,100 @@ type Options struct {
 	WrapContent func(r io.Reader, size int64) io.Reader
 }
 
-// Register declares the input flags (--trust-root, --evidence) and --html on fs. The
-// output flag --json is left to the caller, whose other commands may share it.
-func (o *Options) Register(fs *flag.FlagSet) {
+// Register declares the input flags (--trust-root, --evidence, --log-snapshot) and
+// --html on fs. The output flag --json is left to the caller, whose other commands may
+// share it.
+func (o *Options) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TrustRootPath, "trust-root", "", "pinned trust root `FILE` (required)")
 	fs.StringVar(&o.EvidencePath, "evidence", "", "evidence `FILE` to check against the exhibit's SHA-256")
 	fs.StringVar(&o.HTMLPath, "html", "", "also write a self-contained HTML report for the court to `FILE`")
 	fs.StringVar(&o.LogSnapshotPath, "log-snapshot", "", "check completeness and log consistency against the log snapshot `FILE` (evidencegw log snapshot)")
 }
 
-// Usage is the synopsis of the verify command.
-const Usage = "verify BUNDLE [BUNDLE...] --trust-root FILE [--evidence FILE] [--log-snapshot FILE] [--json] [--html FILE]"
+// Synopsis is the command line of the verify command after its name.
+const Synopsis = "BUNDLE [BUNDLE...] --trust-root FILE [--evidence FILE] [--log-snapshot FILE] [--html FILE] [--json]"
 
-// Main runs the verify command line args (everything after the command name) for
-// cmd/custody-verify: it parses the flags, verifies and prints the report to stdout.
+// Description says what verify does, for its help.
+const Description = `Verify custody bundles offline against a pinned trust root: every event's signature,
+the hash chain linking the events, and each event's inclusion in the transparency log
+under a signed checkpoint. With --evidence, the file's SHA-256 must be the exhibit's.
+Further bundles of the same log are verified too, and all their checkpoints must agree;
+with --log-snapshot, each bundle must list every event of its exhibit.
+
+No identity and no network are needed: everything is checked against the trust root.`
+
+// ExitStatus documents the exit statuses of verify, for its help.
+const ExitStatus = `Exit status:
+  0  verified
+  1  could not verify: an input is missing, unreadable or cannot be parsed
+  2  usage error: unknown flag, missing argument, invalid flag value
+  3  verification failed: the custody or the evidence is proven bad`
+
+// program is the name custody-verify reports itself under.
+const program = "custody-verify"
+
+// Main runs the command line args (everything after the program name) of
+// custody-verify: it parses the flags, verifies and prints the report to stdout. It
+// returns nil when everything verified or help was asked for (printed to stdout),
+// otherwise an error for ExitCode.
 func Main(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	_, err := parseAndRun(args, stdout)
+	return err
+}
+
+// Command runs the command line args of custody-verify like Main, prints its error on
+// stderr and returns the exit status: the error as one line "custody-verify: message"
+// (with a hint to --help after a usage error) or, under --json, as an ErrorJSON.
+func Command(args []string, stdout, stderr io.Writer) int {
+	jsonOut, err := parseAndRun(args, stdout)
+	code := ExitCode(err)
+	if code == ExitOK {
+		return code
+	}
+	if jsonOut {
+		ErrorJSON{Error: ErrorDetail{Message: err.Error(), ExitCode: code}}.Write(stderr)
+		return code
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", program, OneLine(err.Error()))
+	if code == ExitUsage {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", program)
+	}
+	return code
+}
+
+// parseAndRun parses args and verifies. It returns whether --json was given, as far as
+// the command line was parsed.
+func parseAndRun(args []string, stdout io.Writer) (jsonOut bool, err error) {
+	fs := pflag.NewFlagSet(program, pflag.ContinueOnError)
 	var o Options
 	o.Register(fs)
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	fs.SortFlags = false
+	// pflag calls Usage only for -h or --help: the help goes to stdout.
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: %s\n\nVerify a custody bundle offline against a pinned trust root.\n\n", Usage)
-		fs.PrintDefaults()
+		fmt.Fprintf(stdout, "Usage: %s %s\n\n%s\n\nFlags:\n%s\n%s\n", program, Synopsis, Description, fs.FlagUsages(), ExitStatus)
 	}
-	pos, err := ParseArgs(fs, args)
-	if err != nil {
-		return err
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return false, nil
+		}
+		return o.JSON, &UsageError{Msg: err.Error()}
 	}
-	if len(pos) == 0 {
-		return Usagef("usage: %s: want at least one BUNDLE argument", Usage)
+	if fs.NArg() == 0 {
+		return o.JSON, Usagef("missing BUNDLE")
 	}
-	o.BundlePath, o.OtherBundles = pos[0], pos[1:]
-	return Run(o, stdout)
+	o.BundlePath, o.OtherBundles = fs.Arg(0), fs.Args()[1:]
+	return o.JSON, Run(o, stdout)
 }
 
 // Run verifies the bundle of o and writes the report to stdout, and with o.HTMLPath
 // the HTML report to that file. It returns a non-nil error, after writing the reports,
-// if anything fails to verify: the error then wraps custody.ErrVerification, or says
-// which input could not be read.
+// if anything fails to verify: the error then wraps custody.ErrVerification. An input
+// that cannot be read or parsed is a *CannotVerifyError; the text report is then
+// written only if a bundle was verified before (the error says why, once).
 func Run(o Options, stdout io.Writer) error {
 	if o.TrustRootPath == "" {
-		return Usagef("usage: %s: --trust-root is required", Usage)
+		return Usagef("--trust-root is required")
 	}
 	meta := report.Meta{Generated: time.Now(), Tool: report.ToolVersion(), EvidenceName: o.EvidencePath}
 	r, verr := verify(o, &meta)
@@ -92,14 +145,15 @@ func Run(o Options, stdout io.Writer) error {
 		lc, verr = checkLog(o, r)
 		meta.LogChecks, meta.LogCheckStatus = lc.sentences(verr)
 	}
+	if verr != nil && !IsVerificationFailure(verr) {
+		verr = &CannotVerifyError{Err: verr}
+	}
 	var werr error
-	if o.JSON {
+	switch {
+	case o.JSON:
 		werr = WriteJSON(stdout, r, verr, lc)
-	} else {
-		werr = WriteText(stdout, r, verr)
-		if lc != nil {
-			lc.writeText(stdout)
-		}
+	case r != nil:
+		werr = WriteText(stdout, r, verr, lc)
 	}
 	if o.HTMLPath != "" {
 		werr = errors.Join(werr, writeHTMLFile(o.HTMLPath, r, verr, meta))
@@ -281,8 +335,10 @@ func WriteJSON(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 }
 
 // WriteText writes the readable report of a verification that returned r and err.
-// It lists every event, marked verified or FAILED with the reason, then the result.
-func WriteText(w io.Writer, r *custody.Report, err error) error {
+// It lists every event, marked verified or FAILED with the reason, then the result:
+// VERIFIED, FAILED (custody proven bad) or COULD NOT VERIFY (a *CannotVerifyError);
+// then the log checks lc, if any.
+func WriteText(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r != nil && r.EvidenceID != "" {
 		fmt.Fprintf(tw, "Exhibit\t%s\n", r.EvidenceID)
@@ -297,7 +353,7 @@ func WriteText(w io.Writer, r *custody.Report, err error) error {
 			ev := ve.Event
 			check := "verified"
 			if !ve.Verified() {
-				check = "FAILED: " + ve.Failure
+				check = "FAILED: " + OneLine(ve.Failure)
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", ev.Seq, ev.Time.UTC().Format(time.RFC3339),
 				ev.Action, FormatParty(&ev.Actor), FormatParty(ev.Counterparty), orDash(legalBasis(ev)), ve.LogIndex, check)
@@ -305,9 +361,12 @@ func WriteText(w io.Writer, r *custody.Report, err error) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	var cv *CannotVerifyError
 	switch {
+	case errors.As(err, &cv):
+		fmt.Fprintf(tw, "RESULT\tCOULD NOT VERIFY: %s\n", OneLine(cv.Err.Error()))
 	case err != nil:
-		fmt.Fprintf(tw, "RESULT\tFAILED: %v\n", err)
+		fmt.Fprintf(tw, "RESULT\tFAILED: %s\n", OneLine(err.Error()))
 	case r.ContentChecked:
 		fmt.Fprintf(tw, "Content\tthe evidence file matches the exhibit's SHA-256\n")
 	default:
@@ -315,6 +374,9 @@ func WriteText(w io.Writer, r *custody.Report, err error) error {
 	}
 	if err == nil {
 		fmt.Fprintf(tw, "RESULT\tVERIFIED: %d events; signatures, hash chain and log inclusion check out\n", len(r.Events))
+	}
+	if lc != nil {
+		lc.writeText(tw)
 	}
 	if ferr := tw.Flush(); ferr != nil {
 		return fmt.Errorf("writing report: %w", ferr)

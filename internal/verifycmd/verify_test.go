@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"path/filepath"
 	"slices"
@@ -26,6 +25,7 @@ func TestMain_Text(t *testing.T) {
 		tamper   func(b *custody.Bundle)
 		wantCode int
 		want     []string
+		wantNot  []string
 	}{
 		{
 			name: "good bundle",
@@ -42,7 +42,7 @@ func TestMain_Text(t *testing.T) {
 		{
 			name:     "wrong evidence",
 			args:     []string{x.bundlePath, "--trust-root", x.trustRootPath, "--evidence", otherEvidence},
-			wantCode: 1,
+			wantCode: ExitVerificationFailed,
 			want:     []string{"FAILED:", "evidence content has SHA-256"},
 		},
 		{
@@ -53,20 +53,20 @@ func TestMain_Text(t *testing.T) {
 				p = bytes.ReplaceAll(p, []byte("MLAT 2026/17"), []byte("MLAT 2026/99"))
 				b.Events[1].Envelope.Payload = base64.StdEncoding.EncodeToString(p)
 			},
-			wantCode: 1,
+			wantCode: ExitVerificationFailed,
 			want:     []string{"register", "FAILED: verifying", "event 1", "no trusted signature"},
 		},
 		{
 			name:     "event removed",
 			args:     []string{x.bundlePath, "--trust-root", x.trustRootPath},
 			tamper:   func(b *custody.Bundle) { b.Events = slices.Delete(b.Events, 1, 2) },
-			wantCode: 1,
+			wantCode: ExitVerificationFailed,
 			want:     []string{"FAILED:", "missing or out of order"},
 		},
 		{
 			name:     "no bundle argument",
 			args:     []string{"--trust-root", x.trustRootPath},
-			wantCode: 2,
+			wantCode: ExitUsage,
 		},
 		{
 			name: "two bundles of one log",
@@ -76,7 +76,26 @@ func TestMain_Text(t *testing.T) {
 		{
 			name:     "no trust root",
 			args:     []string{x.bundlePath},
-			wantCode: 2,
+			wantCode: ExitUsage,
+		},
+		{
+			name:     "missing bundle file",
+			args:     []string{filepath.Join(x.dir, "missing.json"), "--trust-root", x.trustRootPath},
+			wantCode: ExitFailed,
+			wantNot:  []string{"RESULT"},
+		},
+		{
+			name:     "second bundle missing",
+			args:     []string{x.bundlePath, filepath.Join(x.dir, "missing.json"), "--trust-root", x.trustRootPath},
+			wantCode: ExitFailed,
+			want:     []string{"accept", "verified", "RESULT  COULD NOT VERIFY: reading bundle"},
+			wantNot:  []string{"RESULT  FAILED", "agree"},
+		},
+		{
+			name:     "trust root not parsable",
+			args:     []string{x.bundlePath, "--trust-root", x.bundlePath},
+			wantCode: ExitFailed,
+			wantNot:  []string{"RESULT"},
 		},
 	}
 	for _, tt := range tests {
@@ -91,12 +110,21 @@ func TestMain_Text(t *testing.T) {
 			if got := ExitCode(err); got != tt.wantCode {
 				t.Fatalf("exit code %d (error %v), want %d\n%s", got, err, tt.wantCode, stdout.String())
 			}
-			if tt.wantCode == 1 && !IsVerificationFailure(err) {
+			if tt.wantCode == ExitVerificationFailed && !IsVerificationFailure(err) {
 				t.Errorf("error %v does not wrap custody.ErrVerification", err)
+			}
+			var cv *CannotVerifyError
+			if tt.wantCode == ExitFailed && !errors.As(err, &cv) {
+				t.Errorf("error %v is not a *CannotVerifyError", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(stdout.String(), w) {
 					t.Errorf("output lacks %q:\n%s", w, stdout.String())
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(stdout.String(), w) {
+					t.Errorf("output contains %q:\n%s", w, stdout.String())
 				}
 			}
 		})
@@ -159,41 +187,47 @@ func cloneBundle(t *testing.T, b *custody.Bundle) *custody.Bundle {
 	return c
 }
 
-func TestParseArgs(t *testing.T) {
+func TestCommand(t *testing.T) {
+	x := newTestExhibit(t)
+	missing := filepath.Join(x.dir, "missing.json")
 	tests := []struct {
-		args      []string
-		wantPos   []string
-		wantJSON  bool
-		wantTo    string
-		wantUsage bool
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
 	}{
-		{args: []string{"ev-1", "--to", "us", "--json"}, wantPos: []string{"ev-1"}, wantJSON: true, wantTo: "us"},
-		{args: []string{"--to", "us", "ev-1"}, wantPos: []string{"ev-1"}, wantTo: "us"},
-		{args: []string{"--to=us", "ev-1", "--json", "ev-2"}, wantPos: []string{"ev-1", "ev-2"}, wantJSON: true, wantTo: "us"},
-		{args: []string{"--json", "--", "-odd", "--to"}, wantPos: []string{"-odd", "--to"}, wantJSON: true},
-		{args: []string{}, wantPos: nil},
-		{args: []string{"ev-1", "--unknown"}, wantUsage: true},
-		{args: []string{"ev-1", "--to"}, wantUsage: true},
+		{"help", []string{"--help"}, ExitOK, "Usage: custody-verify BUNDLE", ""},
+		{"short help", []string{"-h"}, ExitOK, "Exit status:", ""},
+		{"flags between arguments", []string{"--trust-root=" + x.trustRootPath, x.bundlePath, "--evidence", x.evidencePath},
+			ExitOK, "VERIFIED: 3 events", ""},
+		{"end of flags", []string{"--trust-root", x.trustRootPath, "--", x.bundlePath}, ExitOK, "VERIFIED", ""},
+		{"unknown flag", []string{x.bundlePath, "--trust-rot", x.trustRootPath}, ExitUsage, "",
+			"custody-verify: unknown flag: --trust-rot\nRun 'custody-verify --help' for usage.\n"},
+		{"flag without value", []string{x.bundlePath, "--trust-root"}, ExitUsage, "", "flag needs an argument"},
+		{"missing bundle", []string{missing, "--trust-root", x.trustRootPath}, ExitFailed, "",
+			"custody-verify: could not verify: reading bundle: open " + missing + ": no such file or directory\n"},
+		{"JSON error", []string{"--json", missing, "--trust-root", x.trustRootPath}, ExitFailed, `"verified": false`,
+			`{"error":{"message":"could not verify: reading bundle: open ` + missing + `: no such file or directory","exit_code":1}}` + "\n"},
+		{"JSON usage error", []string{"--json", "--trust-root", x.trustRootPath}, ExitUsage, "",
+			`{"error":{"message":"missing BUNDLE","exit_code":2}}` + "\n"},
 	}
 	for _, tt := range tests {
-		fs := flag.NewFlagSet("test", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		jsonOut := fs.Bool("json", false, "")
-		to := fs.String("to", "", "")
-		pos, err := ParseArgs(fs, tt.args)
-		if tt.wantUsage {
-			var ue *UsageError
-			if !errors.As(err, &ue) {
-				t.Errorf("ParseArgs(%q) error %v, want a usage error", tt.args, err)
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Command(tt.args, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d\nstderr: %s", code, tt.wantCode, stderr.String())
 			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("ParseArgs(%q): %v", tt.args, err)
-			continue
-		}
-		if !slices.Equal(pos, tt.wantPos) || *jsonOut != tt.wantJSON || *to != tt.wantTo {
-			t.Errorf("ParseArgs(%q) = %q, json %v, to %q; want %q, %v, %q", tt.args, pos, *jsonOut, *to, tt.wantPos, tt.wantJSON, tt.wantTo)
-		}
+			if !strings.Contains(stdout.String(), tt.wantStdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantStdout, stdout.String())
+			}
+			if tt.wantStderr == "" && stderr.Len() > 0 {
+				t.Errorf("stderr %q, want none", stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("stderr %q, want it to contain %q", stderr.String(), tt.wantStderr)
+			}
+		})
 	}
 }
