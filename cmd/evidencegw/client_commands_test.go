@@ -61,6 +61,21 @@ func TestParseExpires(t *testing.T) {
 		{in: "2026-06-01", want: time.Date(2026, 6, 1, 23, 59, 59, 0, time.UTC)},
 		{in: "2026-12-31T18:00:00+02:00", want: time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC)},
 		{in: "2026-07-01T00:00:00Z", want: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)},
+		{in: "30d", want: testNow.Add(30 * 24 * time.Hour)},
+		{in: "12h", want: testNow.Add(12 * time.Hour)},
+		{in: "2w", want: testNow.Add(14 * 24 * time.Hour)},
+		{in: "1d", want: time.Date(2026, 6, 2, 12, 0, 0, 0, time.UTC)},
+		{in: "0d", wantErr: true},
+		{in: "-3d", wantErr: true},
+		{in: "+3d", wantErr: true},
+		{in: "1.5d", wantErr: true},
+		{in: "d", wantErr: true},
+		{in: "tomorrow", wantErr: true},
+		{in: "3 d", wantErr: true},
+		{in: "30m", wantErr: true}, // minutes are no unit of --expires
+		{in: "3y", wantErr: true},
+		{in: "1h30m", wantErr: true},
+		{in: "99999w", wantErr: true},
 		{in: "2026-05-31", wantErr: true},           // past
 		{in: "2026-06-01T12:00:00Z", wantErr: true}, // now
 		{in: "31/12/2026", wantErr: true},
@@ -98,8 +113,8 @@ func TestUsageErrors(t *testing.T) {
 		{"share without expiry", withID, []string{"share", "ev-x", "--to", "us", "--legal-basis", "MLAT"}, `required flag(s) "expires" not set`},
 		{"share expired", withID, []string{"share", "ev-x", "--to", "us", "--legal-basis", "MLAT", "--expires", "2020-01-01"}, "not in the future"},
 		{"share bad date", withID, []string{"share", "ev-x", "--expires", "tomorrow", "--to", "us", "--legal-basis", "MLAT"}, `invalid argument "tomorrow" for "--expires" flag: neither a date`},
-		{"share negative limit", withID, []string{"share", "ev-x", "--expires", "2026-12-31", "--to", "us", "--legal-basis", "MLAT", "--max-downloads", "-1"}, "must not be negative"},
-		{"share bad limit", withID, []string{"share", "ev-x", "--expires", "2026-12-31", "--to", "us", "--legal-basis", "MLAT", "--max-downloads", "many"}, `invalid argument "many" for "--max-downloads" flag`},
+		{"share negative limit", withID, []string{"share", "ev-x", "--expires", "3d", "--to", "us", "--legal-basis", "MLAT", "--max-downloads", "-1"}, "must not be negative"},
+		{"share bad limit", withID, []string{"share", "ev-x", "--expires", "3d", "--to", "us", "--legal-basis", "MLAT", "--max-downloads", "many"}, `invalid argument "many" for "--max-downloads" flag`},
 		{"share unknown flag", withID, []string{"share", "ev-x", "--too", "us"}, "unknown flag: --too"},
 		{"download without -o", withID, []string{"download", "ev-x"}, `required flag(s) "output" not set`},
 		{"revoke without grant", withID, []string{"revoke", "ev-x"}, `required flag(s) "grant" not set`},
@@ -357,6 +372,25 @@ func TestShareCommand(t *testing.T) {
 		}
 	}
 
+	_, stderr, code = runCLI(t, testEnv(idDir), "share", "ev-abcdefghijklmnopqrstuvwxyz", "--to", "agency-us",
+		"--legal-basis", "EIO 12", "--expires", "30d")
+	if want := testNow.Add(30 * 24 * time.Hour); code != exitOK || !g.share.Expires.Equal(want) {
+		t.Errorf("share --expires 30d: exit code %d (%s), gateway got expiry %v, want %v", code, stderr, g.share.Expires, want)
+	}
+}
+
+func TestUploadQuiet(t *testing.T) {
+	_, idDir := startCLIGateway(t)
+	file := filepath.Join(t.TempDir(), "phone.bin")
+	if err := os.WriteFile(file, []byte("phone extraction"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := testEnv(idDir)
+	env.terminal = true // no progress bar all the same
+	stdout, stderr, code := runCLI(t, env, "upload", "-q", "--case", "CASE-7", file)
+	if code != exitOK || stdout != "ev-abcdefghijklmnopqrstuvwxyz\n" || stderr != "" {
+		t.Errorf("upload -q: exit code %d, stdout %q, stderr %q; want 0, only the evidence id and nothing on stderr", code, stdout, stderr)
+	}
 }
 
 func TestGatewayErrors(t *testing.T) {
@@ -409,6 +443,7 @@ func TestJSONUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
+		{[]string{"upload", "-q", "--json", "--case", "C", "f"}, "if any flags in the group [quiet json] are set none of the others can be; [json quiet] were all set"},
 		{[]string{"uplod", "--json"}, `unknown command \"uplod\" for \"evidencegw\"; did you mean \"upload\"?`},
 		{[]string{"upload", "--json", "--cas", "C", "f"}, "unknown flag: --cas"},
 		{[]string{"verify", "--json", "b.json"}, `required flag(s) \"trust-root\" not set`},

@@ -16,28 +16,34 @@ import (
 
 func (a *app) newUploadCmd() *cobra.Command {
 	var caseID, description string
+	var quiet bool
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "upload --case CASE-ID [--description TEXT] FILE",
+		Use:   "upload --case CASE-ID [--description TEXT] [-q] FILE",
 		Short: "Register a file as evidence of a case, stored encrypted",
 		Long: `Register a file as evidence of a case. The file is hashed (SHA-256) and uploaded; the
 gateway checks the digest, stores the bytes encrypted and records a signed register
 event in the custody log. The evidence id it prints names the evidence in every other
-command.`,
-		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img`,
-		Args:    positional("FILE"),
+command.
+
+With --quiet, only the evidence id is printed, for a shell to capture.`,
+		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img
+  ID=$(evidencegw upload -q --case CASE-2026-0042 laptop.img)`,
+		Args: positional("FILE"),
 		// FILE: no completions of our own, so the shell completes file names.
 		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.upload(cmd.Context(), args[0], caseID, description)
+			return a.upload(cmd.Context(), args[0], caseID, description, quiet)
 		},
 	})
 	cmd.Flags().StringVar(&caseID, "case", "", "case `ID` the evidence belongs to (required)")
 	cmd.Flags().StringVar(&description, "description", "", "what the evidence is, in a few words")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the evidence id")
 	must(cmd.MarkFlagRequired("case"))
+	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 	return cmd
 }
 
-func (a *app) upload(ctx context.Context, path, caseID, description string) error {
+func (a *app) upload(ctx context.Context, path, caseID, description string, quiet bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("uploading: %w", err)
@@ -52,11 +58,19 @@ func (a *app) upload(ctx context.Context, path, caseID, description string) erro
 	if err != nil {
 		return err
 	}
-	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f, Progress: a.progress()})
+	var progress client.ProgressFunc
+	if !quiet {
+		progress = a.progress()
+	}
+	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f, Progress: progress})
 	if err != nil {
 		return fmt.Errorf("uploading %s: %w", path, err)
 	}
-	if a.json {
+	switch {
+	case quiet:
+		a.printf("%s\n", r.Evidence.EvidenceID)
+		return nil
+	case a.json:
 		return a.printJSON(struct {
 			api.EvidenceView
 			Custody api.CustodyReceipt `json:"custody"`

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -15,16 +16,17 @@ func (a *app) newShareCmd() *cobra.Command {
 	var req api.ShareRequest
 	var expires string
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "share EVIDENCE-ID --to AGENCY --legal-basis TEXT --expires DATE [--max-downloads N] [--view-only]",
+		Use:   "share EVIDENCE-ID --to AGENCY --legal-basis TEXT --expires WHEN [--max-downloads N] [--view-only]",
 		Short: "Share evidence with a partner agency under a legal basis",
 		Long: `Grant a partner agency access to evidence your agency owns, under a legal basis (an MLAT
 or EIO reference, a court order), until an expiry, with an optional download limit or
 view-only access. The partner accepts the grant before downloading. The grant is a
 signed custody event.
 
---expires takes a date, YYYY-MM-DD (the end of that day, UTC), or an RFC 3339 time
-(2026-12-31T18:00:00+01:00).`,
-		Example: `  evidencegw share $ID --to agency-us --legal-basis "MLAT request 2026/117" --expires 2026-12-31 --max-downloads 3
+--expires takes a date, YYYY-MM-DD (the end of that day, UTC); an RFC 3339 time
+(2026-12-31T18:00:00+01:00); or a duration from now: a whole number of hours, days or
+weeks, such as 12h, 30d or 2w.`,
+		Example: `  evidencegw share $ID --to agency-us --legal-basis "MLAT request 2026/117" --expires 30d --max-downloads 3
   evidencegw share $ID --to court-nl --legal-basis "court order 2026-113" --expires 2026-12-31 --view-only`,
 		Args: positional("EVIDENCE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,13 +44,14 @@ signed custody event.
 	fs := cmd.Flags()
 	fs.StringVar(&req.To, "to", "", "partner `AGENCY` to share with (required)")
 	fs.StringVar(&req.LegalBasis, "legal-basis", "", "legal basis of the transfer, such as an MLAT or EIO reference (required)")
-	fs.StringVar(&expires, "expires", "", "`DATE` the grant ends: YYYY-MM-DD (end of that day, UTC) or RFC 3339 (required)")
+	fs.StringVar(&expires, "expires", "", "`WHEN` the grant ends: YYYY-MM-DD (end of that day, UTC), RFC 3339, or a duration from now such as 12h, 30d, 2w (required)")
 	fs.IntVar(&req.MaxDownloads, "max-downloads", 0, "number of downloads allowed (0: no limit)")
 	fs.BoolVar(&req.ViewOnly, "view-only", false, "allow viewing the record only, no download")
 	for _, f := range []string{"to", "legal-basis", "expires"} {
 		must(cmd.MarkFlagRequired(f))
 	}
-	for _, f := range []string{"to", "legal-basis", "expires", "max-downloads"} {
+	must(cmd.RegisterFlagCompletionFunc("expires", cobra.FixedCompletions([]string{"30d", "2w", "12h"}, cobra.ShellCompDirectiveNoFileComp)))
+	for _, f := range []string{"to", "legal-basis", "max-downloads"} {
 		must(cmd.RegisterFlagCompletionFunc(f, cobra.NoFileCompletions))
 	}
 	return cmd
@@ -69,14 +72,27 @@ func (a *app) share(ctx context.Context, id string, req api.ShareRequest) error 
 // dateOnly is the layout of a bare --expires date.
 const dateOnly = "2006-01-02"
 
+// expiryDuration matches an --expires duration: a whole number of hours, days or weeks.
+var expiryDuration = regexp.MustCompile(`^([0-9]+)([hdw])$`)
+
+// expiryUnits are the units of an --expires duration.
+var expiryUnits = map[string]time.Duration{"h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
+
 // parseExpires parses an expiry: a date (YYYY-MM-DD) means the last second of that day
-// in UTC; otherwise an RFC 3339 time. It must be after now.
+// in UTC; a duration (12h, 30d, 2w) that long after now; otherwise an RFC 3339 time. It
+// must be after now.
 func parseExpires(s string, now time.Time) (time.Time, error) {
 	t, err := time.Parse(dateOnly, s)
 	if err == nil {
 		t = t.Add(24*time.Hour - time.Second)
+	} else if m := expiryDuration.FindStringSubmatch(s); m != nil {
+		n, err := strconv.ParseUint(m[1], 10, 16)
+		if err != nil || n == 0 {
+			return time.Time{}, fmt.Errorf("a duration is a whole number of hours, days or weeks, from 1 to 65535")
+		}
+		t = now.Add(time.Duration(n) * expiryUnits[m[2]])
 	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
-		return time.Time{}, fmt.Errorf("neither a date (YYYY-MM-DD) nor an RFC 3339 time (2026-12-31T23:59:59Z)")
+		return time.Time{}, fmt.Errorf("neither a date (YYYY-MM-DD), an RFC 3339 time (2026-12-31T23:59:59Z) nor a duration (12h, 30d, 2w)")
 	}
 	t = t.UTC()
 	if !t.After(now) {
