@@ -68,3 +68,22 @@ func querySizes(r *http.Request, name string) ([]uint64, error) {
 	}
 	return sizes, nil
 }
+
+// bodyError is a failure to read a request body, the client's doing (a body shorter
+// than its Content-Length): the mapping tells it apart from the same error of a
+// backend read, which is the gateway's.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// requestBody marks the read errors of a request body as *bodyError.
+type requestBody struct{ r io.Reader }
+
+func (b requestBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
+}

@@ -46,6 +46,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		conflict *exhibit.ConflictError
 		denied   *exhibit.DeniedError
 		tooBig   *http.MaxBytesError
+		body     *bodyError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -74,7 +75,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.As(err, &tooBig):
 		return api.NewProblem(api.ProblemTooLarge, http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body exceeds the limit of %d bytes", tooBig.Limit))
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.As(err, &body) && errors.Is(body, io.ErrUnexpectedEOF):
 		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest,
 			"the body ended before its Content-Length: nothing was stored")
 	case errors.Is(err, exhibit.ErrNotImplemented):

@@ -31,7 +31,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 		body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	}
 	res, err := s.cfg.Exhibits.Register(r.Context(), p, exhibit.Upload{CaseID: q.Get("case_id"),
-		Description: q.Get("description"), SHA256: want, Content: body})
+		Description: q.Get("description"), SHA256: want, Content: requestBody{body}})
 	if err != nil {
 		return err
 	}
