@@ -2,14 +2,12 @@ package exhibit_test
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
-	"github.com/evidencegw/evidencegw/storage"
 )
 
 // errInjected is the fault the hooks inject.
@@ -219,7 +217,7 @@ func TestConflictRetriesEnd(t *testing.T) {
 	env.FailCreate(func(name string) error {
 		if isEvent(name) {
 			tries.Add(1)
-			return fmt.Errorf("another writer: %w", storage.ErrExists)
+			return exhibittest.ErrLostRace
 		}
 		return nil
 	})

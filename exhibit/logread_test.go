@@ -12,7 +12,6 @@ import (
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
 	"github.com/evidencegw/evidencegw/ledger"
-	"github.com/evidencegw/evidencegw/ledger/ledgertest"
 )
 
 // checkpoint returns the service's latest checkpoint, its signature checked with the
@@ -120,12 +119,9 @@ func TestLeaves(t *testing.T) {
 	}
 }
 
-// hiddenLeaves is a log that cannot serve its leaves.
-type hiddenLeaves struct{ ledger.Log }
-
 func TestLeavesNotImplemented(t *testing.T) {
 	t.Parallel()
-	env := exhibittest.New(t, exhibittest.Options{WrapLog: func(l *ledgertest.MemLog) ledger.Log { return hiddenLeaves{l} }})
+	env := exhibittest.New(t, exhibittest.Options{WrapLog: exhibittest.HideLeaves})
 	env.Register(t, env.Investigator, []byte("content"))
 	_, err := env.Service.Leaves(t.Context(), 0, 1, 1)
 	checkErr(t, "Leaves of a log without a LeafReader", err, isErr(exhibit.ErrNotImplemented))

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/exhibit"
+	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
 )
 
 // TestProblemFor feeds the one error mapping every error the use cases and the HTTP
@@ -121,5 +123,62 @@ func TestServiceErrorsOverHTTP(t *testing.T) {
 	for _, path := range []string{"/v1/evidence/" + f.id, "/v1/evidence/" + f.id + "/content"} {
 		rec = f.do(t, &f.env.Investigator, http.MethodGet, path, "")
 		checkProblem(t, "GET "+path+" with store reads cut short", rec, http.StatusInternalServerError, api.ProblemInternal)
+	}
+}
+
+// TestBackendProblemsOverHTTP: the statuses that only a backend's state produces.
+func TestBackendProblemsOverHTTP(t *testing.T) {
+	t.Parallel()
+	unavailable := exhibittest.NewKeyManager()
+	tests := []struct {
+		name         string
+		opts         serverOptions
+		setup        func(f *fixture)
+		method, path string
+		ctx          func(context.Context) context.Context
+		status       int
+		kind         string
+	}{
+		{name: "a log that does not serve its leaves", method: "GET", path: "/v1/log/leaves?start=0&count=1&size=1",
+			opts:   serverOptions{env: exhibittest.Options{WrapLog: exhibittest.HideLeaves}},
+			status: http.StatusNotImplemented, kind: api.ProblemNotImplemented},
+		{name: "a key manager that is down", method: "GET", path: "/v1/evidence/{id}/content",
+			opts:   serverOptions{env: exhibittest.Options{DataKeys: unavailable}},
+			setup:  func(*fixture) { unavailable.SetFail(func(string) error { return exhibit.ErrKeysUnavailable }) },
+			status: http.StatusServiceUnavailable, kind: api.ProblemUnavailable},
+		{name: "a chain that keeps changing", method: "POST", path: "/v1/evidence/{id}/hold",
+			setup: func(f *fixture) {
+				f.env.FailCreate(func(string) error { return exhibittest.ErrLostRace })
+			},
+			status: http.StatusConflict, kind: api.ProblemConflict},
+		{name: "a client that went away", method: "GET", path: "/v1/evidence/{id}/events",
+			ctx: func(ctx context.Context) context.Context {
+				ctx, cancel := context.WithCancel(ctx)
+				cancel()
+				return ctx
+			},
+			status: 499, kind: api.ProblemCancelled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			r := request(t, &f.env.Investigator, tt.method, f.expand(tt.path), nil)
+			if tt.ctx != nil {
+				r = r.WithContext(tt.ctx(r.Context()))
+			}
+			rec := f.serve(r)
+			if tt.status == 499 {
+				// http.StatusText has no title for 499: check the rest by hand.
+				var p api.Problem
+				if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != 499 || p.Kind() != tt.kind {
+					t.Errorf("got %d %s (%v), want 499 %s", rec.Code, rec.Body, err, tt.kind)
+				}
+				return
+			}
+			checkProblem(t, tt.name, rec, tt.status, tt.kind)
+		})
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -293,3 +294,11 @@ func Digest(content []byte) []byte {
 	sum := sha256.Sum256(content)
 	return sum[:]
 }
+
+// ErrLostRace, returned by a FailCreate hook, makes the store answer as if another
+// writer had stored that name first with other bytes (storage.ErrExists).
+var ErrLostRace = fmt.Errorf("another writer stored it first: %w", storage.ErrExists)
+
+// HideLeaves is a WrapLog for a log that cannot serve its leaves (no
+// ledger.LeafReader), as some log backends cannot.
+func HideLeaves(l *ledgertest.MemLog) ledger.Log { return struct{ ledger.Log }{l} }
