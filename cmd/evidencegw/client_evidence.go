@@ -36,7 +36,7 @@ With --quiet, only the evidence id is printed, for a shell to capture.`,
 		},
 	})
 	cmd.Flags().StringVar(&caseID, "case", "", "case `ID` the evidence belongs to (required)")
-	cmd.Flags().StringVar(&description, "description", "", "what the evidence is, in a few words")
+	cmd.Flags().StringVar(&description, "description", "", "`TEXT` saying what the evidence is, in a few words")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the evidence id")
 	must(cmd.MarkFlagRequired("case"))
 	cmd.MarkFlagsMutuallyExclusive("quiet", "json")

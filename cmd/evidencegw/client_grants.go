@@ -43,9 +43,9 @@ weeks, such as 12h, 30d or 2w.`,
 	})
 	fs := cmd.Flags()
 	fs.StringVar(&req.To, "to", "", "partner `AGENCY` to share with (required)")
-	fs.StringVar(&req.LegalBasis, "legal-basis", "", "legal basis of the transfer, such as an MLAT or EIO reference (required)")
+	fs.StringVar(&req.LegalBasis, "legal-basis", "", "the legal basis of the transfer, such as an MLAT or EIO reference, as `TEXT` (required)")
 	fs.StringVar(&expires, "expires", "", "`WHEN` the grant ends: YYYY-MM-DD (end of that day, UTC), RFC 3339, or a duration from now such as 12h, 30d, 2w (required)")
-	fs.IntVar(&req.MaxDownloads, "max-downloads", 0, "number of downloads allowed (0: no limit)")
+	fs.IntVar(&req.MaxDownloads, "max-downloads", 0, "allow `N` downloads (0: no limit)")
 	fs.BoolVar(&req.ViewOnly, "view-only", false, "allow viewing the record only, no download")
 	for _, f := range []string{"to", "legal-basis", "expires"} {
 		must(cmd.MarkFlagRequired(f))
@@ -146,7 +146,7 @@ func (a *app) newRevokeCmd() *cobra.Command {
 		},
 	})
 	cmd.Flags().StringVar(&grant, "grant", "", "`GRANT-ID` to revoke (required)")
-	cmd.Flags().StringVar(&req.Reason, "reason", "", "why the grant is revoked, for the custody record")
+	cmd.Flags().StringVar(&req.Reason, "reason", "", "`TEXT` saying why the grant is revoked, for the custody record")
 	must(cmd.MarkFlagRequired("grant"))
 	must(cmd.RegisterFlagCompletionFunc("grant", cobra.NoFileCompletions))
 	return cmd

@@ -35,7 +35,7 @@ func (a *app) newHoldCommand(on bool, cmd *cobra.Command) *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return a.hold(cmd.Context(), args[0], on, reason)
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why, recorded in the custody event")
+	cmd.Flags().StringVar(&reason, "reason", "", "`TEXT` saying why, recorded in the custody event")
 	return a.clientCommand(cmd)
 }
 

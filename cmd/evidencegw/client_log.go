@@ -143,7 +143,7 @@ checkpoints and the proof) to --evidence-out and exits with status 3.`,
 	fs.StringVar(&m.trustPath, "trust-root", "", "pinned trust root `FILE` (required)")
 	fs.StringVar(&m.statePath, "state", "", "`FILE` keeping the last verified checkpoint (required)")
 	fs.DurationVar(&m.interval, "interval", 0, "check again every `DURATION` (such as 1m or 1h) until interrupted (0: once)")
-	fs.StringVar(&m.evidenceOut, "evidence-out", "", "where to write the proof of an inconsistency (default log-inconsistency-<time>.json)")
+	fs.StringVar(&m.evidenceOut, "evidence-out", "", "`FILE` to write the proof of an inconsistency to (default log-inconsistency-<time>.json)")
 	must(cmd.MarkFlagRequired("trust-root"))
 	must(cmd.MarkFlagRequired("state"))
 	must(cmd.RegisterFlagCompletionFunc("interval", cobra.NoFileCompletions))

@@ -53,9 +53,9 @@ be published again. Both need the Vault key manager (backends.keys type vault).`
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&kr.configPath, "config", "", "the gateway's YAML configuration `FILE` (required)")
-	fs.StringVar(&kr.dataDir, "data", "./evidencegw-data", "the gateway's data `DIR`ectory")
-	fs.StringVar(&kr.only, "jurisdiction", "", "rotate only these jurisdictions (comma-separated; default all)")
-	fs.StringVar(&kr.operator, "operator", "operator", "who rotates, recorded in each key-rewrap custody event")
+	fs.StringVar(&kr.dataDir, "data", "./evidencegw-data", "the gateway's data `DIR`")
+	fs.StringVar(&kr.only, "jurisdiction", "", "rotate only these `JURISDICTIONS`, comma-separated (default: all)")
+	fs.StringVar(&kr.operator, "operator", "operator", "`NAME` of who rotates, recorded in each key-rewrap custody event")
 	fs.BoolVar(&kr.eventKey, "event-key", false, "rotate the custody event signing key instead of the key-encryption keys")
 	must(cmd.MarkFlagRequired("config"))
 	must(cmd.MarkFlagDirname("data"))

@@ -51,7 +51,7 @@ DIR/identities. It logs JSON to stderr and stops gracefully on SIGINT or SIGTERM
 			return runServe(cmd.Context(), configPath, dataDir, env.stderr)
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "./evidencegw-data", "data `DIR`ectory (objects, keys, log, CA, identities)")
+	cmd.Flags().StringVar(&dataDir, "data", "./evidencegw-data", "data `DIR` (objects, keys, log, CA, identities)")
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration `FILE` (default: the embedded default)")
 	must(cmd.MarkFlagDirname("data"))
 	return cmd
