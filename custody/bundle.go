@@ -1,7 +1,6 @@
 package custody
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -55,13 +54,8 @@ func ParseBundle(data []byte) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle of %d bytes exceeds %d", len(data), MaxBundleSize)
 	}
 	var b Bundle
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
+	if err := decodeStrict(data, &b); err != nil {
 		return nil, fmt.Errorf("decoding bundle: %w", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("decoding bundle: trailing data")
 	}
 	if b.MediaType != BundleMediaType {
 		return nil, fmt.Errorf("bundle media type %q, want %q", b.MediaType, BundleMediaType)

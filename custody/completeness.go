@@ -3,7 +3,6 @@ package custody
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -36,9 +35,7 @@ func ParseLogSnapshot(data []byte) (*LogSnapshot, error) {
 		return nil, fmt.Errorf("log snapshot of %d bytes exceeds %d", len(data), MaxLogSnapshotSize)
 	}
 	var s LogSnapshot
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := decodeStrict(data, &s); err != nil {
 		return nil, fmt.Errorf("decoding log snapshot: %w", err)
 	}
 	if s.MediaType != LogSnapshotMediaType {

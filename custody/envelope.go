@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -51,9 +50,7 @@ func ParseEnvelope(b []byte) (Envelope, error) {
 	if len(b) > MaxEnvelopeSize {
 		return e, fmt.Errorf("envelope of %d bytes exceeds %d", len(b), MaxEnvelopeSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	if err := decodeStrict(b, &e); err != nil {
 		return e, fmt.Errorf("decoding envelope: %w", err)
 	}
 	if e.PayloadType != PayloadType {

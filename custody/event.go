@@ -1,7 +1,6 @@
 package custody
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -174,13 +173,8 @@ func ParseStatement(b []byte) (Statement, error) {
 	if len(b) > MaxStatementSize {
 		return s, fmt.Errorf("statement of %d bytes exceeds %d", len(b), MaxStatementSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := decodeStrict(b, &s); err != nil {
 		return s, fmt.Errorf("decoding statement: %w", err)
-	}
-	if dec.More() {
-		return s, fmt.Errorf("decoding statement: trailing data")
 	}
 	if err := s.check(); err != nil {
 		return s, fmt.Errorf("checking statement: %w", err)

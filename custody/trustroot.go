@@ -1,7 +1,6 @@
 package custody
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -156,9 +155,7 @@ func ParseTrustRoot(b []byte) (*TrustRoot, error) {
 		return nil, fmt.Errorf("trust root of %d bytes exceeds %d", len(b), MaxTrustRootSize)
 	}
 	var tr TrustRoot
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&tr); err != nil {
+	if err := decodeStrict(b, &tr); err != nil {
 		return nil, fmt.Errorf("decoding trust root: %w", err)
 	}
 	if tr.MediaType != TrustRootMediaType {

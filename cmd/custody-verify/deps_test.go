@@ -15,6 +15,13 @@ var allowedDeps = []string{
 	"github.com/evidencegw/evidencegw/custody",
 	"github.com/evidencegw/evidencegw/internal/report",
 	"github.com/evidencegw/evidencegw/internal/verifycmd",
+	// encoding/json v2 semantics: duplicate and case-variant member names refused.
+	"github.com/go-json-experiment/json",
+	"github.com/go-json-experiment/json/internal",
+	"github.com/go-json-experiment/json/internal/jsonflags",
+	"github.com/go-json-experiment/json/internal/jsonopts",
+	"github.com/go-json-experiment/json/internal/jsonwire",
+	"github.com/go-json-experiment/json/jsontext",
 	"github.com/spf13/pflag",
 	"github.com/transparency-dev/formats/log",
 	"github.com/transparency-dev/formats/proof",
