@@ -235,10 +235,15 @@ func (g *gateway) httpClient(who string) (*http.Client, string) {
 }
 
 // objectNames lists the objects in the gateway's local store.
+// objectNames lists the stored objects but the log's checkpoints, which the log stores
+// on its own schedule.
 func (g *gateway) objectNames() []string {
 	var names []string
 	root := filepath.Join(g.data, "store", "objects")
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "checkpoints" {
+			return filepath.SkipDir
+		}
 		if err == nil && !d.IsDir() {
 			rel, _ := filepath.Rel(root, p)
 			names = append(names, rel)
