@@ -18,7 +18,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := walkthroughBlock(t, string(readme))
+	script := walkthroughBlock(t, string(readme)) + courtBlock(t, string(readme))
 	if ln, err := net.Listen("tcp", "127.0.0.1:8443"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("127.0.0.1:8443, the default address, is taken: %v", err)
@@ -62,6 +62,20 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if !strings.Contains(string(out), "VERIFIED") {
 		t.Errorf("README walkthrough did not end with a verified bundle:\n%s", out)
 	}
+}
+
+// courtBlock returns the shell block of court tools that follows the walkthrough, run
+// in the same shell after it: every file it names must have been made before.
+func courtBlock(t *testing.T, readme string) string {
+	_, rest, ok := strings.Cut(readme, "More for courts and defence experts")
+	if ok {
+		_, rest, ok = strings.Cut(rest, "```sh\n")
+	}
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !strings.Contains(block, "evidencegw verify") {
+		t.Fatal("README.md has no block of court tools after the walkthrough")
+	}
+	return block
 }
 
 // walkthroughBlock returns the first shell block after the walkthrough heading.
