@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -124,7 +123,9 @@ func (s *Store) putSingle(ctx context.Context, name string, data []byte, sum str
 	// Sign the payload with sum (X-Amz-Content-Sha256) instead of minio-go's
 	// per-64-KiB chunk signatures on plain HTTP, which hash the bytes again.
 	opts.DisableContentSha256 = true
-	up, err := s.core.PutObject(ctx, s.bucket, name, bytes.NewReader(data), int64(len(data)), "", sum, opts)
+	b := newBody(data)
+	defer b.release()
+	up, err := s.core.PutObject(ctx, s.bucket, name, b, int64(len(data)), "", sum, opts)
 	if err != nil {
 		return minio.UploadInfo{}, fmt.Errorf("putting object: %w", err)
 	}
@@ -215,7 +216,9 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 func (s *Store) putPart(ctx context.Context, name, id string, num int, data []byte) (minio.CompletePart, error) {
 	var crc [4]byte
 	binary.BigEndian.PutUint32(crc[:], crc32.Checksum(data, castagnoli))
-	p, err := s.core.PutObjectPart(ctx, s.bucket, name, id, num, bytes.NewReader(data), int64(len(data)),
+	b := newBody(data)
+	defer b.release()
+	p, err := s.core.PutObjectPart(ctx, s.bucket, name, id, num, b, int64(len(data)),
 		minio.PutObjectPartOptions{DisableContentSha256: true,
 			CustomHeader: http.Header{"X-Amz-Checksum-Crc32c": []string{base64.StdEncoding.EncodeToString(crc[:])}}})
 	if err != nil {
