@@ -1,37 +1,43 @@
 package gateway
 
 import (
-	"encoding/json"
+	"bytes"
+	"fmt"
+
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // maxJSONBody bounds every JSON request body.
 const maxJSONBody = 64 << 10
 
-// decodeJSON reads a bounded JSON body with no unknown fields into v. An empty body is
-// an error unless optional is set (v then keeps its zero value).
+// decodeJSON reads a bounded JSON body into v, strictly: a member v does not define, two
+// members of one name, a name that matches a field only when case is ignored, invalid
+// UTF-8 or trailing data are refused (encoding/json v2 semantics, with unknown members
+// refused). An empty body is an error unless optional is set (v then keeps its zero
+// value).
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	body := http.MaxBytesReader(w, r.Body, maxJSONBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	b, err := io.ReadAll(requestBody{http.MaxBytesReader(w, r.Body, maxJSONBody)})
+	if err != nil {
 		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
+		if errors.As(err, &tooBig) {
 			return err
-		case errors.Is(err, io.EOF) && optional:
-			return nil
-		case errors.Is(err, io.EOF):
-			return malformed("a JSON body is required")
 		}
-		return malformed("malformed JSON body: %v", err)
+		return fmt.Errorf("reading the JSON body: %w", err)
 	}
-	if dec.More() {
-		return malformed("malformed JSON body: trailing data")
+	if len(bytes.TrimSpace(b)) == 0 {
+		if optional {
+			return nil
+		}
+		return malformed("a JSON body is required")
+	}
+	if err := jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return malformed("malformed JSON body: %v", err)
 	}
 	return nil
 }

@@ -131,3 +131,23 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeJSONStrict: what two readers could read two ways is refused.
+func TestDecodeJSONStrict(t *testing.T) {
+	for _, tt := range []struct{ name, body, want string }{
+		{"duplicate member", `{"to":"agency-us","to":"court-nl"}`, `duplicate object member name "to"`},
+		{"case-variant member", `{"To":"agency-us"}`, `unknown object member name "To"`},
+		{"invalid UTF-8", "{\"legal_basis\":\"a\xffb\"}", "invalid UTF-8"},
+		{"trailing data", `{"to":"agency-us"} {}`, "after top-level value"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var req api.ShareRequest
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tt.body))
+			err := decodeJSON(httptest.NewRecorder(), r, &req, false)
+			var br *badRequest
+			if !errors.As(err, &br) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("decodeJSON(%s) = %v, want a bad request mentioning %s", tt.body, err, tt.want)
+			}
+		})
+	}
+}
