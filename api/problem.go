@@ -20,6 +20,7 @@ const (
 	ProblemAlreadyRevoked     = "already-revoked"
 	ProblemGrantNotAcceptable = "grant-not-acceptable"
 	ProblemHoldState          = "hold-state"
+	ProblemExhibitFrozen      = "exhibit-frozen"
 	ProblemTooLarge           = "too-large"
 	ProblemDigestMismatch     = "digest-mismatch"
 	ProblemCancelled          = "cancelled"
@@ -27,6 +28,9 @@ const (
 	ProblemInternal           = "internal"
 	ProblemNotImplemented     = "not-implemented"
 	ProblemUnavailable        = "unavailable"
+	ProblemRequestTimeout     = "request-timeout"
+	ProblemRateLimited        = "rate-limited"
+	ProblemTooManyUploads     = "too-many-uploads"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

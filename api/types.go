@@ -55,6 +55,19 @@ type EvidenceView struct {
 	RegisteredAt time.Time   `json:"registered_at"`
 	EventCount   int         `json:"event_count"`
 	Grants       []GrantView `json:"grants"`
+	// Damage is set when a stored custody event failed verification: the exhibit is
+	// frozen (no new grant, acceptance or download).
+	Damage *Damage `json:"damage,omitempty"`
+}
+
+// Damage names the first stored custody event of an exhibit that failed verification
+// (altered, removed or forged in the store).
+type Damage struct {
+	Seq uint64 `json:"seq"`
+	// Digest is the hex SHA-256 of the stored statement (or of the stored bytes, when
+	// they are not an envelope).
+	Digest string `json:"digest"`
+	Reason string `json:"reason"`
 }
 
 // GrantView is a grant of access to an evidence item for a partner agency.
@@ -109,6 +122,9 @@ type History struct {
 	// Partial is set when the caller is a partner: it sees the registration and the
 	// events it took part in, not the owner's dealings with other agencies.
 	Partial bool `json:"partial,omitempty"`
+	// Damage is set when a stored event failed verification; the events from it on
+	// carry their Failure.
+	Damage *Damage `json:"damage,omitempty"`
 }
 
 // HistoryEvent is one custody event as the history lists it.
@@ -126,6 +142,8 @@ type HistoryEvent struct {
 	LogIndex uint64 `json:"log_index"`
 	// KeyID is the trust-root id of the key that signed the event.
 	KeyID string `json:"key_id"`
+	// Failure says why the stored event failed verification; absent if it verified.
+	Failure string `json:"failure,omitempty"`
 }
 
 // ShareRequest is the body of POST /v1/evidence/{id}/grants.

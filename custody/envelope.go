@@ -101,3 +101,15 @@ func verifyRaw(pub any, msg, sig []byte) bool {
 	}
 	return false
 }
+
+// VerifyEnvelope checks one signed event on its own, as Verify checks each event of a
+// bundle: its statement parses and is well formed, one of its signatures is by an event
+// key of the trust root valid at the event's time, and a partner receipt it carries
+// verifies. It does not check the event's place in its chain or its log inclusion. A
+// failure wraps ErrVerification.
+func VerifyEnvelope(env Envelope, tr *TrustRoot) (VerifiedEvent, error) {
+	if tr.Log.verifier == nil {
+		return VerifiedEvent{}, errors.New("trust root not loaded: use ParseTrustRoot")
+	}
+	return verifyEntry(BundleEntry{Envelope: env}, tr)
+}

@@ -20,10 +20,26 @@ import (
 // key rotation) appended to first.
 const chainRetries = 5
 
-// authorized loads an exhibit's state and asks the policy whether p may do a. Evidence
-// p may not see is ErrNotFound, exactly like evidence that does not exist; every denial
-// is audited with the deciding policies.
-func (s *Service) authorized(ctx context.Context, id string, p Principal, a policy.Action) (*state, policy.Decision, error) {
+// access is what a use case asks of an exhibit.
+type access struct {
+	action policy.Action
+	// grant, if set, is the one grant the action is on (accepting it).
+	grant string
+	// locked is set when the caller holds the exhibit's lock (a change).
+	locked bool
+}
+
+// frozenActions are refused on an exhibit whose custody chain failed verification: no
+// new grant, acceptance or download.
+var frozenActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true}
+
+// authorized loads an exhibit's state and asks the policy whether p may do the action.
+// Evidence p may not see is ErrNotFound, exactly like evidence that does not exist;
+// every denial is audited with the deciding policies. An exhibit whose chain failed
+// verification gets its integrity-failure event now if it has none yet, and refuses
+// the frozen actions with a *FrozenError.
+func (s *Service) authorized(ctx context.Context, id string, p Principal, acc access) (*state, policy.Decision, error) {
+	a := acc.action
 	if !custody.ValidEvidenceID(id) {
 		return nil, policy.Decision{}, invalid("invalid evidence id: want \"ev-\" followed by 26 letters a-z or digits 2-7")
 	}
@@ -36,17 +52,68 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, a poli
 		return nil, policy.Decision{}, err
 	}
 	d := s.cfg.Policy.Decide(p.policy(), a, st.policyEvidence(), s.cfg.Now())
+	if !d.Visible {
+		s.audit(ctx, p, a, id, d)
+		return nil, d, ErrNotFound
+	}
+	if st.damage != nil {
+		if st, err = s.damaged(ctx, st, p, acc.locked); err != nil {
+			return nil, d, err
+		}
+		if frozenActions[a] {
+			return nil, d, &FrozenError{Seq: st.damage.Seq, Reason: st.damage.Reason}
+		}
+	}
+	if acc.grant != "" && p.Agency != st.owner() {
+		if g := st.grantByID(acc.grant); g == nil || g.To != p.Agency {
+			return nil, d, errGrantNotAcceptable
+		}
+		d = s.cfg.Policy.DecideGrant(p.policy(), a, st.policyEvidence(), acc.grant, s.cfg.Now())
+	}
 	if !d.Allow {
 		s.audit(ctx, p, a, id, d)
-		if !d.Visible {
-			return nil, d, ErrNotFound
-		}
 		return nil, d, &DeniedError{Action: string(a), Policies: d.Policies, Reason: denialReason(a, d)}
 	}
 	return st, d, nil
 }
 
-// load reads and folds an exhibit's chain.
+// damaged records, once, the integrity failure of a chain that failed verification,
+// and returns the state after it. Holding the exhibit's lock (locked), it records at
+// once and asks the caller to run again (ledger.ErrConflict), since the chain moved;
+// otherwise it takes the lock to record.
+func (s *Service) damaged(ctx context.Context, st *state, p Principal, locked bool) (*state, error) {
+	if st.damageRecorded {
+		return st, nil
+	}
+	if locked {
+		s.recordDamage(ctx, st, p)
+		return nil, ledger.ErrConflict
+	}
+	err := s.withChain(ctx, st.id(), func() error {
+		cur, err := s.load(ctx, st.id())
+		if err == nil && cur.damage != nil && !cur.damageRecorded {
+			s.recordDamage(ctx, cur, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.load(ctx, st.id())
+}
+
+// recordDamage records an integrity-failure event naming the damaged stored event, and
+// raises the alarm: the damage metric and an error log line.
+func (s *Service) recordDamage(ctx context.Context, st *state, p Principal) {
+	d := st.damage
+	s.metrics.chainDamage.Inc()
+	s.cfg.Logger.ErrorContext(ctx, "custody chain failed verification: exhibit frozen", "alert", true,
+		"evidence_id", st.id(), "seq", d.Seq, "digest", d.Digest, "reason", d.Reason)
+	s.integrityFailure(ctx, st, p, d)
+}
+
+// load reads, verifies and folds an exhibit's chain. A chain whose register event
+// failed verification cannot be folded: that is an integrity failure of its own.
 func (s *Service) load(ctx context.Context, id string) (*state, error) {
 	chain, err := s.ledger.Load(ctx, id)
 	if errors.Is(err, ledger.ErrNotFound) {
@@ -54,6 +121,12 @@ func (s *Service) load(ctx context.Context, id string) (*state, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading custody chain of %s: %w", id, err)
+	}
+	if d := chain.Damage; d != nil && d.Seq == 0 {
+		s.metrics.chainDamage.Inc()
+		s.cfg.Logger.ErrorContext(ctx, "custody chain failed verification at its register event", "alert", true,
+			"evidence_id", id, "digest", d.Digest, "reason", d.Reason)
+		return nil, fmt.Errorf("loading custody chain of %s: %w: %w", id, d, ErrIntegrity)
 	}
 	return fold(chain), nil
 }

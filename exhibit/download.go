@@ -37,7 +37,7 @@ func (s *Service) Download(ctx context.Context, p Principal, id string) (*Conten
 		plain  io.ReadCloser
 	)
 	rc, err := change(ctx, s, id, func() (api.CustodyReceipt, error) {
-		st, d, err := s.authorized(ctx, id, p, policy.ActionDownload)
+		st, d, err := s.authorized(ctx, id, p, access{action: policy.ActionDownload, locked: true})
 		if err != nil {
 			return api.CustodyReceipt{}, err
 		}
@@ -110,7 +110,8 @@ func (c *contentReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// integrityFailure records that stored content failed its integrity check.
+// integrityFailure records that stored content, or a stored event, failed its
+// integrity check.
 func (s *Service) integrityFailure(ctx context.Context, st *state, p Principal, cause error) {
 	s.metrics.integrityFail.Inc()
 	ctx = context.WithoutCancel(ctx)

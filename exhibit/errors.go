@@ -66,3 +66,15 @@ type DeniedError struct {
 }
 
 func (e *DeniedError) Error() string { return e.Reason }
+
+// FrozenError refuses a new grant, acceptance or download of an exhibit whose custody
+// chain failed verification: stored event Seq was altered, removed or forged. Reads of
+// the exhibit, its history and its bundle still work and show the failure.
+type FrozenError struct {
+	Seq    uint64
+	Reason string
+}
+
+func (e *FrozenError) Error() string {
+	return fmt.Sprintf("the exhibit is frozen: its custody record failed its integrity check at event %d (%s); no new grant, acceptance or download until it is investigated", e.Seq, e.Reason)
+}

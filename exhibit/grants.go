@@ -30,7 +30,7 @@ func (s *Service) Share(ctx context.Context, p Principal, id string, req api.Sha
 		return api.GrantResult{}, err
 	}
 	return change(ctx, s, id, func() (api.GrantResult, error) {
-		st, _, err := s.authorized(ctx, id, p, policy.ActionShare)
+		st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionShare, locked: true})
 		if err != nil {
 			return api.GrantResult{}, err
 		}
@@ -54,7 +54,7 @@ func (s *Service) Revoke(ctx context.Context, p Principal, id, grantID, reason s
 		return api.GrantResult{}, invalid("invalid grant id")
 	}
 	return change(ctx, s, id, func() (api.GrantResult, error) {
-		st, _, err := s.authorized(ctx, id, p, policy.ActionRevoke)
+		st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionRevoke, locked: true})
 		if err != nil {
 			return api.GrantResult{}, err
 		}
@@ -77,20 +77,23 @@ func (s *Service) Revoke(ctx context.Context, p Principal, id, grantID, reason s
 	})
 }
 
+// errGrantNotAcceptable names a grant the caller cannot accept.
+var errGrantNotAcceptable = &ConflictError{Kind: ConflictGrantNotAcceptable,
+	Msg: "that grant is not an active, unaccepted grant to your agency"}
+
 // Accept records a partner's acceptance of a grant with its signed receipt.
 func (s *Service) Accept(ctx context.Context, p Principal, id string, req api.AcceptRequest) (api.GrantResult, error) {
 	if !custody.ValidGrantID(req.GrantID) {
 		return api.GrantResult{}, invalid("invalid grant id")
 	}
 	return change(ctx, s, id, func() (api.GrantResult, error) {
-		st, d, err := s.authorized(ctx, id, p, policy.ActionAccept)
+		st, d, err := s.authorized(ctx, id, p, access{action: policy.ActionAccept, grant: req.GrantID, locked: true})
 		if err != nil {
 			return api.GrantResult{}, err
 		}
 		g := st.grantByID(req.GrantID)
 		if g == nil || g.To != p.Agency || d.Grant == nil || d.Grant.ID != g.ID {
-			return api.GrantResult{}, &ConflictError{Kind: ConflictGrantNotAcceptable,
-				Msg: "that grant is not an active, unaccepted grant to your agency"}
+			return api.GrantResult{}, errGrantNotAcceptable
 		}
 		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256)
 		if err != nil {

@@ -21,7 +21,7 @@ func (s *Service) Hold(ctx context.Context, p Principal, id string, on bool, rea
 		return api.CustodyReceipt{}, err
 	}
 	return change(ctx, s, id, func() (api.CustodyReceipt, error) {
-		st, _, err := s.authorized(ctx, id, p, policy.ActionHold)
+		st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionHold, locked: true})
 		if err != nil {
 			return api.CustodyReceipt{}, err
 		}

@@ -8,6 +8,7 @@ type metrics struct {
 	events        *prometheus.CounterVec
 	denials       *prometheus.CounterVec
 	integrityFail prometheus.Counter
+	chainDamage   prometheus.Counter
 	bytesIn       prometheus.Counter
 	bytesOut      prometheus.Counter
 }
@@ -21,7 +22,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "evidencegw_denials_total", Help: "Requests refused by policy, by action.",
 		}, []string{"action"}),
 		integrityFail: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "evidencegw_integrity_failures_total", Help: "Stored evidence that failed its integrity check.",
+			Name: "evidencegw_integrity_failures_total", Help: "Integrity failures recorded: stored content or custody events that failed their checks.",
+		}),
+		chainDamage: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evidencegw_custody_chain_damage_total", Help: "Custody chains found altered, cut or forged in the store (alert on any).",
 		}),
 		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "evidencegw_upload_bytes_total", Help: "Plaintext evidence bytes stored.",
@@ -30,7 +34,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "evidencegw_download_bytes_total", Help: "Plaintext evidence bytes served.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.bytesIn, m.bytesOut} {
+	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.chainDamage, m.bytesIn, m.bytesOut} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

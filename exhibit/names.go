@@ -2,6 +2,7 @@ package exhibit
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -62,6 +63,16 @@ func eventName(id string, seq uint64) string {
 
 func indexName(id string, seq uint64) string {
 	return fmt.Sprintf("%s%08d.index", eventsPrefix(id), seq)
+}
+
+// parseEventName returns the sequence number of an event name of exhibit id.
+func parseEventName(id, name string) (uint64, bool) {
+	file, ok := strings.CutPrefix(name, eventsPrefix(id))
+	if !ok || len(file) != 8+len(".dsse") || !strings.HasSuffix(file, ".dsse") {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(file[:8], 10, 64)
+	return seq, err == nil
 }
 
 func checkpointName(size uint64) string { return fmt.Sprintf("%s%020d", checkpointPrefix, size) }

@@ -14,7 +14,7 @@ import (
 // Show returns what p may see of an exhibit: the owner sees every grant, a partner only
 // its own.
 func (s *Service) Show(ctx context.Context, p Principal, id string) (api.EvidenceView, error) {
-	st, _, err := s.authorized(ctx, id, p, policy.ActionView)
+	st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionView})
 	if err != nil {
 		return api.EvidenceView{}, err
 	}
@@ -24,20 +24,24 @@ func (s *Service) Show(ctx context.Context, p Principal, id string) (api.Evidenc
 // History returns the custody events of an exhibit that p may see: every event for the
 // owner and courts, the registration and the events it took part in for a partner.
 func (s *Service) History(ctx context.Context, p Principal, id string) (api.History, error) {
-	st, _, err := s.authorized(ctx, id, p, policy.ActionView)
+	st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionView})
 	if err != nil {
 		return api.History{}, err
 	}
-	h := api.History{EvidenceID: st.id(), Events: []api.HistoryEvent{}}
+	h := api.History{EvidenceID: st.id(), Events: []api.HistoryEvent{}, Damage: st.apiDamage()}
 	h.Partial = p.Agency != st.owner() && p.Role != RoleCourt
 	for _, rec := range st.chain.Records {
 		ev := rec.Event
 		if h.Partial && ev.Seq != 0 && !concerns(ev, p.Agency) {
 			continue
 		}
-		h.Events = append(h.Events, api.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
+		he := api.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
 			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Detail: ev.Detail,
-			Digest: rec.Digest, LogIndex: rec.LogIndex, KeyID: rec.Envelope.Signatures[0].KeyID})
+			Digest: rec.Digest, LogIndex: rec.LogIndex, Failure: rec.Failure}
+		if len(rec.Envelope.Signatures) > 0 {
+			he.KeyID = rec.Envelope.Signatures[0].KeyID
+		}
+		h.Events = append(h.Events, he)
 	}
 	return h, nil
 }
@@ -72,7 +76,7 @@ func (s *Service) Bundle(ctx context.Context, p Principal, id string, consistenc
 	}
 	var out []byte
 	rc, err := change(ctx, s, id, func() (api.CustodyReceipt, error) {
-		st, _, err := s.authorized(ctx, id, p, policy.ActionBundle)
+		st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionBundle, locked: true})
 		if err != nil {
 			return api.CustodyReceipt{}, err
 		}

@@ -44,18 +44,20 @@ func (r records) PutIndex(ctx context.Context, id string, seq, index uint64) err
 	return err
 }
 
-// Events implements ledger.Records.
+// Events implements ledger.Records. It returns every stored event from from on,
+// including those after a missing one, so that the ledger sees the gap.
 func (r records) Events(ctx context.Context, id string, from uint64) ([]ledger.StoredEvent, error) {
 	names, err := r.store.List(ctx, eventsPrefix(id))
 	if err != nil {
 		return nil, fmt.Errorf("listing events of %s: %w", id, err)
 	}
 	var out []ledger.StoredEvent
-	for seq := from; ; seq++ {
-		if _, found := slices.BinarySearch(names, eventName(id, seq)); !found {
-			return out, nil
+	for _, name := range names {
+		seq, ok := parseEventName(id, name)
+		if !ok || seq < from {
+			continue
 		}
-		env, err := readSmall(ctx, r.store, eventName(id, seq), custody.MaxEnvelopeSize)
+		env, err := readSmall(ctx, r.store, name, custody.MaxEnvelopeSize)
 		if err != nil {
 			return nil, err
 		}
@@ -72,6 +74,7 @@ func (r records) Events(ctx context.Context, id string, from uint64) ([]ledger.S
 		}
 		out = append(out, e)
 	}
+	return out, nil
 }
 
 // checkpoints keeps signed checkpoints in the object store, write-once by tree size.

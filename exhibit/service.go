@@ -56,6 +56,8 @@ type Agency struct {
 // I/O. *policy.Engine implements it.
 type Authorizer interface {
 	Decide(p policy.Principal, a policy.Action, ev policy.Evidence, now time.Time) policy.Decision
+	// DecideGrant decides an action on one named grant (accepting it).
+	DecideGrant(p policy.Principal, a policy.Action, ev policy.Evidence, grantID string, now time.Time) policy.Decision
 }
 
 // Rotator rotates a jurisdiction's key-encryption key and rewraps data keys to its
@@ -117,7 +119,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	led, err := ledger.New(ledger.Config{Records: NewRecords(cfg.Store), Log: cfg.Log, Signer: cfg.Signer,
-		Logger: cfg.Logger, Now: cfg.Now})
+		TrustRoot: cfg.TrustRoot, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package exhibit
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/evidencegw/evidencegw/api"
@@ -17,6 +19,11 @@ type state struct {
 	grants   []*grantState
 	// held is set while the exhibit is under legal hold.
 	held bool
+	// damage is the first stored event that failed verification: the exhibit is
+	// frozen, and only the events before it are folded. damageRecorded is set once a
+	// signed integrity-failure event names it.
+	damage         *ledger.Damage
+	damageRecorded bool
 }
 
 type grantState struct {
@@ -26,10 +33,16 @@ type grantState struct {
 	Revoked   bool
 }
 
-// fold replays a chain into its state.
+// fold replays the verified events of a chain into its state. The chain must have a
+// verified register event.
 func fold(chain *ledger.Chain) *state {
-	s := &state{chain: chain, register: chain.Records[0].Event}
-	for _, rec := range chain.Records[1:] {
+	s := &state{chain: chain, register: chain.Records[0].Event, damage: chain.Damage}
+	verified := chain.Records
+	if d := chain.Damage; d != nil {
+		verified = chain.Records[:d.Seq]
+		s.damageRecorded = damageRecorded(chain.Records[d.Seq+1:], d)
+	}
+	for _, rec := range verified[1:] {
 		ev := rec.Event
 		switch ev.Action {
 		case custody.ActionShare:
@@ -55,6 +68,23 @@ func fold(chain *ledger.Chain) *state {
 		}
 	}
 	return s
+}
+
+// damageRecorded reports whether one of recs, the records after the damaged one, is a
+// signed integrity-failure event that names the damage.
+func damageRecorded(recs []ledger.Record, d *ledger.Damage) bool {
+	prefix := damagePrefix(d)
+	for _, r := range recs {
+		if r.Signed && r.Event.Action == custody.ActionIntegrityFailure && strings.HasPrefix(r.Event.Detail, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// damagePrefix starts the detail of the integrity-failure event of a damage.
+func damagePrefix(d *ledger.Damage) string {
+	return fmt.Sprintf("stored custody event %d (digest %s) failed verification", d.Seq, d.Digest)
 }
 
 func (s *state) grant(ref *custody.Grant) *grantState {
@@ -113,6 +143,7 @@ func (s *state) view(p Principal, now time.Time) api.EvidenceView {
 		EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Description: reg.Exhibit.Description,
 		SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
 		RegisteredAt: reg.Time, EventCount: len(s.chain.Records), Grants: []api.GrantView{},
+		Damage: s.apiDamage(),
 	}
 	for _, g := range s.grants {
 		if p.Agency == s.owner() || g.To == p.Agency {
@@ -127,4 +158,12 @@ func (g *grantState) view(now time.Time) api.GrantView {
 		GrantID: g.ID, To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
 		Downloads: g.Downloads, ViewOnly: g.ViewOnly, Accepted: g.Accepted, Revoked: g.Revoked, State: g.status(now),
 	}
+}
+
+// apiDamage is the API's view of the damage; nil if the chain verified.
+func (s *state) apiDamage() *api.Damage {
+	if s.damage == nil {
+		return nil
+	}
+	return &api.Damage{Seq: s.damage.Seq, Digest: s.damage.Digest, Reason: s.damage.Reason}
 }

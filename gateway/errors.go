@@ -44,6 +44,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		ae       *authError
 		inv      *exhibit.InvalidError
 		conflict *exhibit.ConflictError
+		frozen   *exhibit.FrozenError
 		denied   *exhibit.DeniedError
 		tooBig   *http.MaxBytesError
 		body     *bodyError
@@ -65,6 +66,8 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
 	case errors.As(err, &denied):
 		return api.NewProblem(api.ProblemForbidden, http.StatusForbidden, denied.Reason)
+	case errors.As(err, &frozen):
+		return api.NewProblem(api.ProblemExhibitFrozen, http.StatusConflict, frozen.Error())
 	case errors.As(err, &conflict):
 		return api.NewProblem(conflict.Kind, http.StatusConflict, conflict.Msg)
 	case errors.Is(err, exhibit.ErrConflict):

@@ -179,7 +179,9 @@ var routeCases = []routeCase{
 
 	{name: "accept", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept", body: "{accept}", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantResult) }},
 	{name: "accept without a body", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept", status: 400, kind: api.ProblemInvalidRequest},
-	{name: "accept where the grant is already accepted", who: "partner", method: "POST", path: "/v1/evidence/{id}/accept", body: "{accept}", status: 403, kind: api.ProblemForbidden},
+	{name: "accept naming a grant of another exhibit", who: "partner", method: "POST", path: "/v1/evidence/{id}/accept", body: "{accept}", status: 409, kind: api.ProblemGrantNotAcceptable},
+	{name: "accept where the grant is already accepted", who: "partner", method: "POST", path: "/v1/evidence/{id}/accept",
+		body: `{"grant_id":"{grant}","receipt":{"statement":"e30=","signature":"AA=="}}`, status: 403, kind: api.ProblemForbidden},
 	{name: "accept a grant to another agency", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept",
 		body: `{"grant_id":"{missingGrant}","receipt":{"statement":"e30=","signature":"AA=="}}`, status: 409, kind: api.ProblemGrantNotAcceptable},
 	{name: "accept with a bad signature", who: "partner", method: "POST", path: "/v1/evidence/{pending}/accept",

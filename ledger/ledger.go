@@ -48,14 +48,18 @@ type Config struct {
 	Records Records
 	Log     Log
 	Signer  Signer
-	Logger  *slog.Logger
+	// TrustRoot returns the trust root now. Every stored event the ledger reads back is
+	// checked against its event keys, and the log's checkpoints against its log key.
+	TrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
+	Logger    *slog.Logger
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
 }
 
 // Ledger records and reads custody chains. It is safe for concurrent use.
 type Ledger struct {
-	cfg Config
+	cfg    Config
+	verify *verifier
 
 	mu     sync.Mutex
 	signer Signer // the current signer, replaced by Refresh
@@ -63,8 +67,8 @@ type Ledger struct {
 
 // New returns a Ledger.
 func New(cfg Config) (*Ledger, error) {
-	if cfg.Records == nil || cfg.Log == nil || cfg.Signer.SignerVerifier == nil {
-		return nil, errors.New("ledger: records, log and signer are required")
+	if cfg.Records == nil || cfg.Log == nil || cfg.Signer.SignerVerifier == nil || cfg.TrustRoot == nil {
+		return nil, errors.New("ledger: records, log, signer and trust root are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -72,7 +76,7 @@ func New(cfg Config) (*Ledger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Ledger{cfg: cfg, signer: cfg.Signer}, nil
+	return &Ledger{cfg: cfg, signer: cfg.Signer, verify: newVerifier(cfg.TrustRoot, cfg.Log)}, nil
 }
 
 // Record is one recorded custody event with its proof.
@@ -85,6 +89,12 @@ type Record struct {
 	LogIndex  uint64
 	// Proof is a C2SP tlog-proof of the event's leaf (set by Append and Bundle).
 	Proof string
+	// Failure says why the stored event failed verification; "" if it verified. The
+	// Event, Envelope and Statement of an event whose bytes do not parse are empty.
+	Failure string
+	// Signed is set when the event's signature verified with the trust root, even if
+	// the event failed another check (or follows one that did).
+	Signed bool
 }
 
 // Chain is the custody chain of one exhibit as stored.
@@ -92,6 +102,9 @@ type Chain struct {
 	Records []Record
 	Subject string // exhibit SHA-256
 	tagKey  []byte
+	// Damage is the first stored event that failed verification, nil if every one
+	// verified. The records from it on are not to be trusted.
+	Damage *Damage
 }
 
 // Head returns the last record.
@@ -133,7 +146,7 @@ func (l *Ledger) Append(ctx context.Context, chain *Chain, subject string, ev cu
 	if err != nil {
 		return Record{}, err
 	}
-	if err := l.publish(ctx, &rec, tagKey); err != nil {
+	if err := l.publish(ctx, &rec, envJSON, tagKey); err != nil {
 		return Record{}, err
 	}
 	l.cfg.Logger.InfoContext(ctx, "custody event recorded", "evidence_id", ev.EvidenceID, "seq", ev.Seq,
@@ -142,7 +155,7 @@ func (l *Ledger) Append(ctx context.Context, chain *Chain, subject string, ev cu
 }
 
 // publish appends the record's leaf to the log, stores the index and sets the proof.
-func (l *Ledger) publish(ctx context.Context, rec *Record, tagKey []byte) error {
+func (l *Ledger) publish(ctx context.Context, rec *Record, raw, tagKey []byte) error {
 	ev := rec.Event
 	leaf := custody.Leaf(rec.Statement, tagKey, ev.EvidenceID, ev.Seq)
 	idx, cp, err := l.cfg.Log.Append(ctx, leaf)
@@ -153,7 +166,14 @@ func (l *Ledger) publish(ctx context.Context, rec *Record, tagKey []byte) error 
 	if err := l.cfg.Records.PutIndex(ctx, ev.EvidenceID, ev.Seq, idx); err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("storing log index of event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
 	}
-	rec.Proof, err = l.proof(ctx, idx, cp)
+	hashes, err := l.cfg.Log.InclusionProof(ctx, idx, cp.Size)
+	if err != nil {
+		return fmt.Errorf("inclusion proof of leaf %d in tree %d: %w", idx, cp.Size, err)
+	}
+	if err := l.verify.proven(ctx, *rec, raw, leaf, cp, hashes); err != nil {
+		return fmt.Errorf("appending event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
+	}
+	rec.Proof, err = tlogProof(idx, cp, hashes)
 	return err
 }
 
@@ -207,11 +227,15 @@ func parseRecord(envJSON []byte) (Record, error) {
 
 // proof builds a C2SP tlog-proof of index against a signed checkpoint.
 func (l *Ledger) proof(ctx context.Context, index uint64, cp Checkpoint) (string, error) {
-	size := cp.Size
-	hashes, err := l.cfg.Log.InclusionProof(ctx, index, size)
+	hashes, err := l.cfg.Log.InclusionProof(ctx, index, cp.Size)
 	if err != nil {
-		return "", fmt.Errorf("inclusion proof of leaf %d in tree %d: %w", index, size, err)
+		return "", fmt.Errorf("inclusion proof of leaf %d in tree %d: %w", index, cp.Size, err)
 	}
+	return tlogProof(index, cp, hashes)
+}
+
+// tlogProof encodes a C2SP tlog-proof.
+func tlogProof(index uint64, cp Checkpoint, hashes [][]byte) (string, error) {
 	p := tproof.TLogProof{Index: index, Checkpoint: cp.Note, Hashes: make([][sha256.Size]byte, len(hashes))}
 	for i, h := range hashes {
 		if len(h) != sha256.Size {
@@ -222,11 +246,16 @@ func (l *Ledger) proof(ctx context.Context, index uint64, cp Checkpoint) (string
 	return string(p.Marshal()), nil
 }
 
-// Load reads an exhibit's chain from the store, in order, and checks that each stored
-// event parses, is about this exhibit and chains to the one before. It re-publishes to
-// the log any event that was stored but whose log append did not complete (a crash
-// between the two), so nothing stored is ever missing from the log. ErrNotFound if the
-// exhibit has no event.
+// Load reads an exhibit's chain from the store, in order, and verifies every event: it
+// parses, it is signed by an event key of the trust root valid at its time, it chains to
+// the event before it (sequence, previous digest, exhibit, time) and its leaf is in the
+// log at its stored index, under a checkpoint signed with the trust root's log key.
+// Events verified before are not checked again (a bounded cache keyed by digest and
+// index). The first event that fails is chain.Damage, and its Record and the later
+// ones carry a Failure; Load itself fails only when the store or the log cannot be
+// read. A stored event that verifies but never reached the log (the process stopped
+// between the two) is appended to it again, so nothing stored is ever missing from the
+// log. ErrNotFound if the exhibit has no event.
 func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 	stored, err := l.cfg.Records.Events(ctx, evidenceID, 0)
 	if err != nil {
@@ -236,44 +265,61 @@ func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 		return nil, ErrNotFound
 	}
 	chain := &Chain{}
-	for i, se := range stored {
-		seq := uint64(i)
-		rec, err := parseStored(evidenceID, seq, se)
+	for _, se := range stored {
+		rec, err := l.checkStored(ctx, chain, evidenceID, se)
 		if err != nil {
 			return nil, err
 		}
-		if seq == 0 {
-			if chain.tagKey, err = rec.Event.TagKey(); err != nil {
-				return nil, err
-			}
-			chain.Subject = rec.Event.Exhibit.SHA256
-		} else if rec.Event.Prev != chain.Records[seq-1].Digest {
-			return nil, fmt.Errorf("stored event %d of %s breaks the chain", seq, evidenceID)
+		if chain.Damage == nil && rec.Failure != "" {
+			chain.Damage = &Damage{Seq: uint64(len(chain.Records)), Digest: rec.Digest, Reason: rec.Failure}
+			l.cfg.Logger.ErrorContext(ctx, "custody chain damaged: a stored event failed verification", "alert", true,
+				"evidence_id", evidenceID, "seq", chain.Damage.Seq, "digest", rec.Digest, "reason", rec.Failure)
 		}
-		if !se.HasIndex {
-			l.cfg.Logger.WarnContext(ctx, "re-publishing custody event missing from the log", "evidence_id", evidenceID, "seq", seq)
-			if err := l.publish(ctx, &rec, chain.tagKey); err != nil {
-				return nil, err
-			}
+		if len(chain.Records) == 0 && rec.Failure == "" {
+			chain.tagKey, _ = rec.Event.TagKey()
+			chain.Subject = rec.Event.Exhibit.SHA256
 		}
 		chain.Records = append(chain.Records, rec)
 	}
 	return chain, nil
 }
 
-// parseStored parses a stored event and checks that it is event seq of id.
-func parseStored(id string, seq uint64, se StoredEvent) (Record, error) {
-	if se.Seq != seq {
-		return Record{}, fmt.Errorf("stored events of %s: event %d where %d was expected", id, se.Seq, seq)
-	}
+// checkStored parses and verifies the next stored event of chain, and publishes it if
+// it verified but was never logged. An event after a damaged one is not checked: it
+// fails with the damage.
+func (l *Ledger) checkStored(ctx context.Context, chain *Chain, id string, se StoredEvent) (Record, error) {
+	seq := uint64(len(chain.Records))
 	rec, err := parseRecord(se.Envelope)
 	if err != nil {
-		return Record{}, fmt.Errorf("stored event %d of %s: %w", seq, id, err)
-	}
-	if rec.Event.Seq != seq || rec.Event.EvidenceID != id {
-		return Record{}, fmt.Errorf("stored event %d of %s names %s event %d", seq, id, rec.Event.EvidenceID, rec.Event.Seq)
+		return Record{Event: custody.Event{EvidenceID: id, Seq: se.Seq}, Digest: rawDigest(se.Envelope), LogIndex: se.Index,
+			Failure: fmt.Sprintf("the stored event does not parse: %v", err)}, nil
 	}
 	rec.LogIndex = se.Index
+	switch {
+	case chain.Damage != nil:
+		rec.Failure = fmt.Sprintf("follows damaged event %d", chain.Damage.Seq)
+		rec.Signed, err = l.verify.signed(ctx, rec)
+		return rec, err
+	case se.Seq != seq:
+		rec.Failure = fmt.Sprintf("event %d is missing: the next stored event is %d", seq, se.Seq)
+		return rec, nil
+	case rec.Event.EvidenceID != id:
+		rec.Failure = fmt.Sprintf("the event is about %s, stored under %s", rec.Event.EvidenceID, id)
+		return rec, nil
+	}
+	if rec.Failure, err = l.verify.check(ctx, chain, &rec, se.Envelope, se.HasIndex); err != nil || rec.Failure != "" {
+		return rec, err
+	}
+	if !se.HasIndex {
+		l.cfg.Logger.WarnContext(ctx, "re-publishing custody event missing from the log", "evidence_id", id, "seq", seq)
+		tagKey := chain.tagKey
+		if seq == 0 {
+			tagKey, _ = rec.Event.TagKey()
+		}
+		if err := l.publish(ctx, &rec, se.Envelope, tagKey); err != nil {
+			return Record{}, err
+		}
+	}
 	return rec, nil
 }
 
@@ -300,10 +346,15 @@ func (l *Ledger) Bundle(ctx context.Context, chain *Chain, consistencyFrom ...ui
 		b.Consistency = append(b.Consistency, custody.ConsistencyEntry{FromSize: from, ToSize: size, Hashes: hashes})
 	}
 	for _, rec := range chain.Records {
+		if rec.Envelope.Payload == "" {
+			continue // stored bytes that are no envelope: nothing to export
+		}
 		p, err := l.proof(ctx, rec.LogIndex, cp)
-		if err != nil {
+		if err != nil && rec.Failure == "" {
 			return nil, err
 		}
+		// A damaged event goes in as stored, with its proof if the log has one: the
+		// court's verifier shows where the chain fails.
 		b.Events = append(b.Events, custody.BundleEntry{Envelope: rec.Envelope, Proof: p})
 	}
 	return b, nil

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -35,17 +36,18 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	records := ledgertest.NewMemRecords()
-	led, err := ledger.New(ledger.Config{Records: records, Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	tr := &custody.TrustRoot{EventKeys: []custody.TrustedKey{tk}, Log: custody.TrustedLog{Origin: origin, VerifierKey: km.CheckpointVerifierKey()}}
 	b, err := tr.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if tr, err = custody.ParseTrustRoot(b); err != nil {
+		t.Fatal(err)
+	}
+	records := ledgertest.NewMemRecords()
+	led, err := ledger.New(ledger.Config{Records: records, Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID},
+		TrustRoot: func(context.Context) (*custody.TrustRoot, error) { return tr, nil }})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return fixture{tlog: tlog, led: led, tr: tr, records: records}

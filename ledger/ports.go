@@ -82,9 +82,9 @@ type Records interface {
 	// PutIndex records the log index of event seq of id, durable on return. Recording
 	// the same index again succeeds; another index is ErrConflict.
 	PutIndex(ctx context.Context, id string, seq, index uint64) error
-	// Events returns the stored events of id with a sequence number of at least from,
-	// in order, up to the first missing one. It returns no events (and no error) for
-	// an exhibit with none stored at or after from.
+	// Events returns every stored event of id with a sequence number of at least
+	// from, in order, those after a missing one included. It returns no events (and
+	// no error) for an exhibit with none stored at or after from.
 	Events(ctx context.Context, id string, from uint64) ([]StoredEvent, error)
 }
 

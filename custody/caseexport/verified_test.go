@@ -1,6 +1,7 @@
 package caseexport_test
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"strconv"
@@ -28,15 +29,16 @@ func TestExportOfVerifiedBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	led, err := ledger.New(ledger.Config{Records: ledgertest.NewMemRecords(), Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	trJSON, err := (&custody.TrustRoot{EventKeys: []custody.TrustedKey{tk}, Log: custody.TrustedLog{Origin: origin, VerifierKey: km.CheckpointVerifierKey()}}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr, err := custody.ParseTrustRoot(trJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led, err := ledger.New(ledger.Config{Records: ledgertest.NewMemRecords(), Log: tlog, Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: tk.KeyID},
+		TrustRoot: func(context.Context) (*custody.TrustRoot, error) { return tr, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,3 +172,40 @@ func (s *Store) Truncate(name string, size int64) error {
 	s.objects[name] = object{data: slices.Clone(o.data[:size]), info: o.info}
 	return nil
 }
+
+// Replace overwrites the stored object's bytes with data, as someone with access to the
+// store's disk could; the object's recorded Info is unchanged. It is for tests of what
+// the layers above detect.
+func (s *Store) Replace(name string, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok {
+		return fmt.Errorf("replacing object %s: %w", name, storage.ErrNotFound)
+	}
+	s.objects[name] = object{data: slices.Clone(data), info: o.info}
+	return nil
+}
+
+// Delete removes the object, as someone with access to the store's disk could. It is
+// for tests of what the layers above detect.
+func (s *Store) Delete(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.objects[name]; !ok {
+		return fmt.Errorf("deleting object %s: %w", name, storage.ErrNotFound)
+	}
+	delete(s.objects, name)
+	return nil
+}
+
+// Read returns the stored object's bytes, for tests.
+func (s *Store) Read(name string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok {
+		return nil, fmt.Errorf("reading object %s: %w", name, storage.ErrNotFound)
+	}
+	return slices.Clone(o.data), nil
+}
