@@ -28,6 +28,7 @@ const (
 	ProblemInternal           = "internal"
 	ProblemNotImplemented     = "not-implemented"
 	ProblemUnavailable        = "unavailable"
+	ProblemLogDamaged         = "log-damaged"
 	ProblemRequestTimeout     = "request-timeout"
 	ProblemRateLimited        = "rate-limited"
 	ProblemTooManyUploads     = "too-many-uploads"

@@ -23,6 +23,9 @@ var (
 	ErrKeysUnavailable = keys.ErrUnavailable
 	// ErrConflict: the chain kept changing concurrently; retry.
 	ErrConflict = ledger.ErrConflict
+	// ErrLogDamaged: the transparency log rolled back, forked or holds damaged data;
+	// nothing is signed until the operator repairs it (docs/log.md).
+	ErrLogDamaged = ledger.ErrSecurity
 
 	// ErrNotFound hides both absent evidence and evidence the caller may not see.
 	ErrNotFound = errors.New("no such evidence")

@@ -41,8 +41,7 @@ func (s *Service) Consistency(ctx context.Context, from, to uint64) (api.Consist
 
 // Leaves returns up to count leaves of the log from start, in the tree of size size.
 func (s *Service) Leaves(ctx context.Context, start, count, size uint64) (api.LeafPage, error) {
-	lr, ok := s.cfg.Log.(ledger.LeafReader)
-	if !ok {
+	if _, ok := s.cfg.Log.(ledger.LeafReader); !ok {
 		return api.LeafPage{}, ErrNotImplemented
 	}
 	cp, err := s.cfg.Log.Checkpoint(ctx)
@@ -53,7 +52,7 @@ func (s *Service) Leaves(ctx context.Context, start, count, size uint64) (api.Le
 		return api.LeafPage{}, invalid("want 1 <= count <= %d and start < size <= %d (the latest checkpoint's size)", api.MaxLeafPage, cp.Size)
 	}
 	count = min(count, size-start)
-	leaves, err := lr.Leaves(ctx, start, count, size)
+	leaves, err := s.ledger.Leaves(ctx, start, count, size)
 	if err != nil {
 		return api.LeafPage{}, err
 	}

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -254,4 +255,42 @@ func (v *verifier) proven(ctx context.Context, rec Record, raw, leaf []byte, cp 
 func rawDigest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// Leaves returns count leaves of the log from start, in the tree of size size, each
+// proven to be in the log by an inclusion proof to the newest checkpoint verified with
+// the trust root's log key: whatever backend serves them, and whatever its storage
+// holds, only leaves of the signed tree come out. A leaf that fails is an error
+// matching ErrSecurity.
+func (l *Ledger) Leaves(ctx context.Context, start, count, size uint64) ([][]byte, error) {
+	lr, ok := l.cfg.Log.(LeafReader)
+	if !ok {
+		return nil, fmt.Errorf("the log backend does not serve its leaves: %w", errors.ErrUnsupported)
+	}
+	tr, err := l.verify.root(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := l.verify.covering(ctx, tr, start+count-1)
+	if err != nil {
+		return nil, err
+	}
+	if size > cp.Size {
+		return nil, fmt.Errorf("tree size %d is beyond the signed checkpoint's %d: %w", size, cp.Size, ErrBadSize)
+	}
+	leaves, err := lr.Leaves(ctx, start, count, size)
+	if err != nil {
+		return nil, err
+	}
+	for i, leaf := range leaves {
+		idx := start + uint64(i)
+		hashes, err := l.cfg.Log.InclusionProof(ctx, idx, cp.Size)
+		if err != nil {
+			return nil, fmt.Errorf("inclusion proof of leaf %d in tree %d: %w", idx, cp.Size, err)
+		}
+		if err := custody.VerifyInclusion(idx, cp.Size, rfc6962.DefaultHasher.HashLeaf(leaf), hashes, cp.Hash); err != nil {
+			return nil, fmt.Errorf("the log served a leaf %d that is not in its signed tree of size %d: %v: %w", idx, cp.Size, err, ErrSecurity)
+		}
+	}
+	return leaves, nil
 }
