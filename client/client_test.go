@@ -182,6 +182,41 @@ func TestDownload(t *testing.T) {
 	}
 }
 
+// TestDownloadRefusesAnnouncedDigest: a gateway that announces, in Repr-Digest, another
+// digest than the one the evidence was registered with is refused before any byte is
+// written, even when the bytes it then sends are the registered ones. Only the check of
+// the announced digest catches this: the bytes themselves would pass.
+func TestDownloadRefusesAnnouncedDigest(t *testing.T) {
+	content := testContent(1<<20 + 3)
+	g, c, _ := newFakeGateway(t)
+	g.store(content)
+	other := sha256.Sum256([]byte("other content"))
+	g.announceDigest = hex.EncodeToString(other[:])
+	registered := sha256.Sum256(content)
+
+	dir := t.TempDir()
+	progress := progressLog{}
+	_, err := c.Download(t.Context(), testEvidenceID, filepath.Join(dir, "evidence.bin"), progress.record)
+	var ie *client.IntegrityError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Download: got %v, want an *IntegrityError", err)
+	}
+	want := client.IntegrityError{EvidenceID: testEvidenceID, Registered: hex.EncodeToString(registered[:]), Announced: g.announceDigest}
+	if *ie != want {
+		t.Errorf("got %+v, want %+v (refused before receiving: no Received digest)", *ie, want)
+	}
+	if wantMsg := "INTEGRITY FAILURE: evidence " + testEvidenceID + " was registered with SHA-256 " + want.Registered +
+		" but the gateway announces " + want.Announced + "; nothing was written"; err.Error() != wantMsg {
+		t.Errorf("error: got %q, want %q", err, wantMsg)
+	}
+	if _, ok := progress[client.PhaseDownloading]; ok {
+		t.Errorf("progress reported %v, want no download started", progress[client.PhaseDownloading])
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the refused download left %v in the target directory, want nothing", entries)
+	}
+}
+
 func TestProblemErrors(t *testing.T) {
 	g, c, _ := newFakeGateway(t)
 	_, err := c.Evidence(t.Context(), "ev-bbbbbbbbbbbbbbbbbbbbbbbbbb")
