@@ -1,0 +1,98 @@
+package policy
+
+import (
+	"io/fs"
+	"slices"
+	"testing"
+
+	cedar "github.com/cedar-policy/cedar-go"
+)
+
+// withoutGuards loads every shipped policy file but guards.cedar, through Config.Dir as
+// a site would, so that each permit is evaluated with no forbid to hide behind.
+func withoutGuards(t *testing.T) *Engine {
+	t.Helper()
+	files := map[string]string{}
+	names, err := fs.Glob(defaultPolicies, "*.cedar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if name == "guards.cedar" {
+			continue
+		}
+		src, err := fs.ReadFile(defaultPolicies, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(src)
+	}
+	if _, ok := files["grantee.cedar"]; !ok || len(files) != len(names)-1 {
+		t.Fatalf("shipped policy files %q: want grantee.cedar and guards.cedar among them", names)
+	}
+	e, err := New(Config{Dir: writeDir(t, files)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range e.policies.All() {
+		if p := e.policies.Get(id); p.Effect() == cedar.Forbid {
+			t.Fatalf("policy %s is a forbid: want only permits without guards.cedar", id)
+		}
+	}
+	return e
+}
+
+// TestPermitsWithoutGuards: each permit states its full condition (grantee.cedar says
+// so), so that it opens no more than it says if guards.cedar is replaced or edited. The
+// forbids of guards.cedar deny the same requests first, which hides a permit's own
+// condition from TestDecide; here every request a forbid exists for is also refused by
+// the permits alone, as a default deny.
+func TestPermitsWithoutGuards(t *testing.T) {
+	e := withoutGuards(t)
+	limit := func(max, done int) func(*Grant) {
+		return func(g *Grant) { g.MaxDownloads, g.Downloads = max, done }
+	}
+	viewOnly := func(g *Grant) { g.ViewOnly = true }
+	tests := []struct {
+		name  string
+		p     Principal
+		a     Action
+		g     Grant
+		allow bool
+		ids   []string // Decision.Policies
+	}{
+		// grantee-download, on its own.
+		{"partner download under limit", partner, ActionDownload, grant("g1", "fr-police", all(accepted, limit(3, 2))), true, []string{"grantee-download"}},
+		{"partner download at limit", partner, ActionDownload, grant("g1", "fr-police", all(accepted, limit(3, 3))), false, nil},
+		{"partner download over limit", partner, ActionDownload, grant("g1", "fr-police", all(accepted, limit(3, 4))), false, nil},
+		{"partner download unlimited", partner, ActionDownload, grant("g1", "fr-police", all(accepted, limit(0, 1000))), true, []string{"grantee-download"}},
+		{"court download at limit", court, ActionDownload, grant("g1", "fr-court", all(accepted, limit(1, 1))), false, nil},
+		{"partner download not accepted", partner, ActionDownload, grant("g1", "fr-police", nil), false, nil},
+		{"partner download view-only", partner, ActionDownload, grant("g1", "fr-police", all(accepted, viewOnly)), false, nil},
+		{"partner download revoked", partner, ActionDownload, grant("g1", "fr-police", all(accepted, revoked)), false, nil},
+		{"partner download expired", partner, ActionDownload, grant("g1", "fr-police", all(accepted, expired)), false, nil},
+		{"partner download expiring now", partner, ActionDownload, grant("g1", "fr-police", all(accepted, func(g *Grant) { g.Expires = now })), false, nil},
+
+		// grantee-read and grantee-accept, on their own.
+		{"partner view", partner, ActionView, grant("g1", "fr-police", nil), true, []string{"grantee-read"}},
+		{"partner view revoked", partner, ActionView, grant("g1", "fr-police", all(accepted, revoked)), false, nil},
+		{"partner view expired", partner, ActionView, grant("g1", "fr-police", all(accepted, expired)), false, nil},
+		{"partner accept", partner, ActionAccept, grant("g1", "fr-police", nil), true, []string{"grantee-accept"}},
+		{"partner repeated accept", partner, ActionAccept, grant("g1", "fr-police", accepted), false, nil},
+		{"partner accept revoked", partner, ActionAccept, grant("g1", "fr-police", revoked), false, nil},
+		{"partner accept expired", partner, ActionAccept, grant("g1", "fr-police", expired), false, nil},
+
+		// court-history keeps a court's view of history after the grant ends.
+		{"court view revoked and expired", court, ActionView, grant("g1", "fr-court", all(revoked, expired)), true, []string{"court-history"}},
+		{"court download revoked", court, ActionDownload, grant("g1", "fr-court", all(accepted, revoked)), false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE", Grants: []Grant{tt.g}}
+			d := e.Decide(tt.p, tt.a, ev, now)
+			if d.Allow != tt.allow || !slices.Equal(d.Policies, tt.ids) || d.Errors != nil {
+				t.Errorf("got allow %v by %q (errors %q), want allow %v by %q", d.Allow, d.Policies, d.Errors, tt.allow, tt.ids)
+			}
+		})
+	}
+}
