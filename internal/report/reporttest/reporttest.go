@@ -84,6 +84,20 @@ func Story(legalBasis string) []custody.Event {
 // and a real partner receipt on accept events.
 func New(t testing.TB, events []custody.Event) *Exhibit {
 	t.Helper()
+	return NewWith(t, events, Options{})
+}
+
+// Options change what NewWith signs.
+type Options struct {
+	// Edit, if set, changes event i after New has filled it in and before it is signed,
+	// to make a bundle that is validly signed and logged but wrong in one way (a broken
+	// chain link, a time out of order). The next event chains to the edited one.
+	Edit func(i int, ev *custody.Event)
+}
+
+// NewWith is New with options.
+func NewWith(t testing.TB, events []custody.Event, opts Options) *Exhibit {
+	t.Helper()
 	eventKey := must(t)(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
 	skey, vkey, err := note.GenerateKey(rand.Reader, Origin)
 	if err != nil {
@@ -121,6 +135,9 @@ func New(t testing.TB, events []custody.Event) *Exhibit {
 		}
 		if ev.Action == custody.ActionAccept && ev.Receipt == nil {
 			ev.Receipt = receipt(t, exhibitSHA, ev.Time)
+		}
+		if opts.Edit != nil {
+			opts.Edit(i, &ev)
 		}
 		st, err := custody.NewStatement(exhibitSHA, ev).Marshal()
 		if err != nil {
