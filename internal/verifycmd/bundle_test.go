@@ -24,15 +24,21 @@ type testExhibit struct {
 // evidence file to a temporary directory.
 func newTestExhibit(t *testing.T) *testExhibit {
 	t.Helper()
+	return newTestExhibitWith(t, reporttest.Options{})
+}
+
+// newTestExhibitWith is newTestExhibit with the events signed as opts say.
+func newTestExhibitWith(t *testing.T, opts reporttest.Options) *testExhibit {
+	t.Helper()
 	fr := custody.Party{Agency: "police-fr", Jurisdiction: "FR", Person: "alice", Role: "investigator"}
 	us := custody.Party{Agency: "agency-us", Jurisdiction: "US", Person: "bob", Role: "investigator"}
 	grant := &custody.Grant{ID: reporttest.GrantID, To: "agency-us", LegalBasis: "MLAT 2026/17", Expires: reporttest.Start.Add(30 * 24 * time.Hour)}
-	x := reporttest.New(t, []custody.Event{
+	x := reporttest.NewWith(t, []custody.Event{
 		{Action: custody.ActionRegister, Actor: fr, Exhibit: &custody.Exhibit{},
 			Storage: &custody.StorageFacts{Location: "objects/x", KeyRef: "k", Cipher: "AES-256-GCM"}},
 		{Action: custody.ActionShare, Actor: fr, Counterparty: &us, LegalBasis: grant.LegalBasis, Grant: grant},
 		{Action: custody.ActionAccept, Actor: us, Grant: grant},
-	})
+	}, opts)
 	dir := t.TempDir()
 	f := x.WriteFiles(t, dir, nil)
 	return &testExhibit{dir: dir, bundlePath: f.Bundle, trustRootPath: f.TrustRoot, evidencePath: f.Evidence,

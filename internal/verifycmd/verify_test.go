@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/internal/report/reporttest"
 )
 
 func TestMain_Text(t *testing.T) {
@@ -132,18 +134,41 @@ func TestMain_Text(t *testing.T) {
 }
 
 func TestMain_JSON(t *testing.T) {
-	x := newTestExhibit(t)
+	// A digest that is no event's: event 2 is validly signed and logged, but its Prev
+	// does not name event 1.
+	otherPrev := custody.Digest([]byte("not event 1"))
 	tests := []struct {
-		name         string
+		name string
+		// opts sign the events; tamper changes the signed bundle.
+		opts         reporttest.Options
 		tamper       func(b *custody.Bundle)
 		wantVerified bool
 		wantEvents   int
+		// wantFailure is event 2's failure (after "custody verification failed: "),
+		// with %s for the digest of event 1.
+		wantFailure string
 	}{
 		{name: "good", wantVerified: true, wantEvents: 3},
-		{name: "chain broken at event 2", tamper: func(b *custody.Bundle) { b.Events[2] = b.Events[1] }, wantEvents: 3},
+		{
+			name: "chain broken at event 2",
+			opts: reporttest.Options{Edit: func(i int, ev *custody.Event) {
+				if i == 2 {
+					ev.Prev = otherPrev
+				}
+			}},
+			wantEvents:  3,
+			wantFailure: "previous digest " + otherPrev + " does not match event 1 (%s): the chain is broken",
+		},
+		{
+			name:        "event 2 replaced by event 1",
+			tamper:      func(b *custody.Bundle) { b.Events[2] = b.Events[1] },
+			wantEvents:  3,
+			wantFailure: "has sequence number 1 at position 2: events are missing or out of order",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			x := newTestExhibitWith(t, tt.opts)
 			b := cloneBundle(t, x.bundle)
 			if tt.tamper != nil {
 				tt.tamper(b)
@@ -159,16 +184,27 @@ func TestMain_JSON(t *testing.T) {
 				t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
 			}
 			if got.Verified != tt.wantVerified || len(got.Events) != tt.wantEvents {
-				t.Errorf("verified %v with %d events, want %v with %d", got.Verified, len(got.Events), tt.wantVerified, tt.wantEvents)
+				t.Fatalf("verified %v with %d events, want %v with %d", got.Verified, len(got.Events), tt.wantVerified, tt.wantEvents)
 			}
-			if tt.wantVerified && (!got.ContentChecked || got.EvidenceID != "ev-abcdefghijklmnopqrstuvwxyz" || got.Events[1].LegalBasis != "MLAT 2026/17") {
-				t.Errorf("report %+v lacks content check, evidence id or legal basis", got)
+			if tt.wantVerified {
+				if !got.ContentChecked || got.EvidenceID != "ev-abcdefghijklmnopqrstuvwxyz" || got.Events[1].LegalBasis != "MLAT 2026/17" {
+					t.Errorf("report %+v lacks content check, evidence id or legal basis", got)
+				}
+				return
 			}
-			if !tt.wantVerified && got.Error == "" {
-				t.Errorf("failed report has no error")
+			if !IsVerificationFailure(err) || ExitCode(err) != ExitVerificationFailed {
+				t.Errorf("error %v (exit code %d), want a verification failure (exit code %d)", err, ExitCode(err), ExitVerificationFailed)
 			}
-			if !tt.wantVerified && (!got.Events[1].Verified || got.Events[2].Verified || got.Events[2].Failure == "") {
-				t.Errorf("got events %+v, want event 1 verified and event 2 failed with a reason", got.Events)
+			failure := custody.ErrVerification.Error() + ": " + tt.wantFailure
+			if strings.Contains(failure, "%s") {
+				failure = fmt.Sprintf(failure, got.Events[1].Digest)
+			}
+			if !got.Events[1].Verified || got.Events[2].Verified || got.Events[2].Failure != failure {
+				t.Errorf("got events 1 and 2 verified %v and %v, failure of event 2 %q; want only event 2 failed with %q",
+					got.Events[1].Verified, got.Events[2].Verified, got.Events[2].Failure, failure)
+			}
+			if want := "verifying " + x.bundlePath + ": event 2: " + failure; got.Error != want {
+				t.Errorf("got error %q, want %q", got.Error, want)
 			}
 		})
 	}
