@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -17,17 +18,35 @@ const (
 	maxGrantLifetime = 5 * 365 * 24 * time.Hour
 )
 
-// checkText checks free text that goes into a custody event.
+// checkText checks free text that goes into a custody event (docs/api.md, "Free
+// text"): required text is not blank, it fits in max bytes, it is valid UTF-8, and it
+// holds no character that is invisible or changes how the text around it reads: no
+// control character (tab and line breaks included), no format character (the
+// bidirectional embeddings, overrides and isolates, zero-width spaces and joiners, the
+// byte order mark, soft hyphens...), no line or paragraph separator, no private-use,
+// surrogate or unassigned code point. Such text is refused, not cleaned: what is
+// signed is exactly what was sent.
 func checkText(field, v string, max int, required bool) error {
 	switch {
 	case required && strings.TrimSpace(v) == "":
 		return invalid("%s is required", field)
 	case len(v) > max:
 		return invalid("%s is longer than %d bytes", field, max)
-	case !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' }):
-		return invalid("%s must be UTF-8 text without control characters", field)
+	case !utf8.ValidString(v):
+		return invalid("%s is not valid UTF-8", field)
+	}
+	for i, r := range v {
+		if hiddenRune(r) {
+			return invalid("%s holds %U at byte %d, a character that is invisible or changes how the text reads: not allowed in custody text", field, r, i)
+		}
 	}
 	return nil
+}
+
+// hiddenRune reports whether r may not appear in custody text.
+func hiddenRune(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs, unicode.Zl, unicode.Zp) ||
+		!unicode.Is(unicode.L, r) && !unicode.In(r, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs) // unassigned
 }
 
 func newID(prefix string, n int) string {
