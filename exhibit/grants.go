@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
@@ -95,7 +96,7 @@ func (s *Service) Accept(ctx context.Context, p Principal, id string, req api.Ac
 		if g == nil || g.To != p.Agency || d.Grant == nil || d.Grant.ID != g.ID {
 			return api.GrantResult{}, errGrantNotAcceptable
 		}
-		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256)
+		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256, s.cfg.Now())
 		if err != nil {
 			return api.GrantResult{}, err
 		}
@@ -109,9 +110,14 @@ func (s *Service) Accept(ctx context.Context, p Principal, id string, req api.Ac
 	})
 }
 
+// receiptSkew bounds how far a receipt's time may be from the gateway's clock: a
+// receipt is signed just before it is sent, so an older one is a replay or a wrong
+// clock, either of which the record must not carry.
+const receiptSkew = 5 * time.Minute
+
 // checkReceipt verifies that the partner signed, with its client certificate's key, a
-// receipt for exactly this evidence, grant and content digest.
-func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string) (*custody.Receipt, error) {
+// receipt for exactly this evidence, grant and content digest, just now.
+func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string, now time.Time) (*custody.Receipt, error) {
 	if len(sr.Statement) == 0 || len(sr.Statement) > 4096 {
 		return nil, invalid("receipt statement missing or too long")
 	}
@@ -123,6 +129,10 @@ func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string) (*
 	}
 	if st.Type != api.ReceiptStatementType || st.EvidenceID != id || st.GrantID != grantID || st.SHA256 != sha {
 		return nil, invalid("the receipt statement does not name this evidence, grant and content digest")
+	}
+	if d := st.Time.Sub(now); d > receiptSkew || d < -receiptSkew {
+		return nil, invalid("the receipt is dated %s, more than %v from the gateway's clock (%s): sign it now, with a clock that is right",
+			st.Time.UTC().Format(time.RFC3339), receiptSkew, now.UTC().Format(time.RFC3339))
 	}
 	if p.Cert == nil {
 		return nil, invalid("no client certificate to check the receipt against")

@@ -263,14 +263,17 @@ type JSONReport struct {
 	// Verified is true only if every check passed.
 	Verified bool `json:"verified"`
 	// Error is the reason verification failed.
-	Error          string      `json:"error,omitempty"`
-	EvidenceID     string      `json:"evidence_id,omitempty"`
-	CaseID         string      `json:"case_id,omitempty"`
-	SHA256         string      `json:"sha256,omitempty"`
-	Size           int64       `json:"size"`
-	LogOrigin      string      `json:"log_origin,omitempty"`
-	ContentChecked bool        `json:"content_checked"`
-	Events         []JSONEvent `json:"events"`
+	Error          string `json:"error,omitempty"`
+	EvidenceID     string `json:"evidence_id,omitempty"`
+	CaseID         string `json:"case_id,omitempty"`
+	SHA256         string `json:"sha256,omitempty"`
+	Size           int64  `json:"size"`
+	LogOrigin      string `json:"log_origin,omitempty"`
+	ContentChecked bool   `json:"content_checked"`
+	// CompletenessChecked is set when a log snapshot showed that no event of the
+	// exhibit was left out of the bundle.
+	CompletenessChecked bool        `json:"completeness_checked"`
+	Events              []JSONEvent `json:"events"`
 	// Log holds the checks across bundles and against a log snapshot, if asked for.
 	Log *LogCheck `json:"log,omitempty"`
 }
@@ -328,11 +331,16 @@ func WriteJSON(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 	enc.SetIndent("", "  ")
 	out := NewJSONReport(r, err)
 	out.Log = lc
+	out.CompletenessChecked = lc != nil && len(lc.Completeness) > 0 && err == nil
 	if werr := enc.Encode(out); werr != nil {
 		return fmt.Errorf("writing report: %w", werr)
 	}
 	return nil
 }
+
+// completenessUnchecked says, under a verified bundle, what verifying a bundle alone
+// cannot show.
+const completenessUnchecked = "not checked: events logged after the bundle's last one could have been left out (give --log-snapshot FILE to check)"
 
 // WriteText writes the readable report of a verification that returned r and err.
 // It lists every event, marked verified or FAILED with the reason, then the result:
@@ -371,6 +379,9 @@ func WriteText(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 		fmt.Fprintf(tw, "Content\tthe evidence file matches the exhibit's SHA-256\n")
 	default:
 		fmt.Fprintf(tw, "Content\tnot checked (give --evidence FILE to check the exhibit's bytes)\n")
+	}
+	if err == nil && (lc == nil || len(lc.Completeness) == 0) {
+		fmt.Fprintf(tw, "Completeness\t%s\n", completenessUnchecked)
 	}
 	if err == nil {
 		fmt.Fprintf(tw, "RESULT\tVERIFIED: %d events; signatures, hash chain and log inclusion check out\n", len(r.Events))
