@@ -184,15 +184,28 @@ func (g *gateway) must(who string, args ...string) string {
 	return out
 }
 
-// fails runs a client command that must fail with stderr mentioning want.
-func (g *gateway) fails(who, want string, args ...string) {
+// Exit statuses of the command line (docs/cli.md).
+const (
+	exitFailed             = 1 // the command failed; for verify: could not verify
+	exitUsage              = 2
+	exitVerificationFailed = 3
+)
+
+// fails runs a client command that must fail with exit status code and with stderr
+// containing want, case and all: the precise reason, so that a failure for another
+// reason (a connection refused, a usage error) does not pass for the refusal tested.
+func (g *gateway) fails(who string, code int, want string, args ...string) {
 	g.t.Helper()
-	out, errOut, err := g.run(who, args...)
-	if err == nil {
-		g.t.Fatalf("evidencegw %s (as %s) succeeded, want failure mentioning %q\nstdout: %s", strings.Join(args, " "), who, want, out)
+	if want == "" {
+		g.t.Fatalf("evidencegw %s (as %s): no failure message to expect", strings.Join(args, " "), who)
 	}
-	if !strings.Contains(strings.ToLower(errOut), strings.ToLower(want)) {
-		g.t.Fatalf("evidencegw %s (as %s): stderr %q does not mention %q", strings.Join(args, " "), who, errOut, want)
+	out, errOut, err := g.run(who, args...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		g.t.Fatalf("evidencegw %s (as %s): got %v, want exit status %d mentioning %q\nstdout: %s", strings.Join(args, " "), who, err, code, want, out)
+	}
+	if got := exit.ExitCode(); got != code || !strings.Contains(errOut, want) {
+		g.t.Fatalf("evidencegw %s (as %s): got exit status %d, stderr %q; want status %d mentioning %q", strings.Join(args, " "), who, got, errOut, code, want)
 	}
 }
 
@@ -271,9 +284,9 @@ func walkthrough(t *testing.T, g *gateway) {
 
 	// Partner: nothing before accepting, then accept, download, and not twice accept.
 	out := filepath.Join(dir, "received.bin")
-	g.fails("partner-us", "not permitted", "download", id, "-o", out)
+	g.fails("partner-us", exitFailed, "gateway: Forbidden: download is not permitted by policy forbid-download-not-accepted (HTTP 403)", "download", id, "-o", out)
 	g.must("partner-us", "accept", id)
-	g.fails("partner-us", "", "accept", id, "--grant", grant)
+	g.fails("partner-us", exitFailed, "grant "+grant+" of "+id+" is already accepted", "accept", id, "--grant", grant)
 	g.must("partner-us", "download", id, "-o", out)
 	got, err := os.ReadFile(out)
 	if err != nil || !bytes.Equal(got, content) {
@@ -281,7 +294,7 @@ func walkthrough(t *testing.T, g *gateway) {
 	}
 	// The download limit is 2.
 	g.must("partner-us", "download", id, "-o", filepath.Join(dir, "second.bin"))
-	g.fails("partner-us", "download-limit", "download", id, "-o", filepath.Join(dir, "third.bin"))
+	g.fails("partner-us", exitFailed, "gateway: Forbidden: download is not permitted by policy forbid-download-limit (HTTP 403)", "download", id, "-o", filepath.Join(dir, "third.bin"))
 
 	// The court sees history and bundles but may not download under a view-only grant.
 	hist := g.must("court-nl", "history", id)
@@ -290,7 +303,7 @@ func walkthrough(t *testing.T, g *gateway) {
 			t.Errorf("history lacks %q:\n%s", action, hist)
 		}
 	}
-	g.fails("court-nl", "not permitted", "download", id, "-o", filepath.Join(dir, "court.bin"))
+	g.fails("court-nl", exitFailed, "gateway: Forbidden: download is not permitted by policy forbid-download-not-accepted, forbid-download-view-only (HTTP 403)", "download", id, "-o", filepath.Join(dir, "court.bin"))
 	bundle, trust := filepath.Join(dir, "bundle.json"), filepath.Join(dir, "trust-root.json")
 	g.must("court-nl", "bundle", id, "-o", bundle)
 	g.must("court-nl", "trust-root", "-o", trust)
@@ -304,23 +317,23 @@ func walkthrough(t *testing.T, g *gateway) {
 	if ph := g.must("partner-us", "history", id); strings.Contains(ph, "court-nl") || !strings.Contains(ph, "accept") {
 		t.Errorf("partner history shows another agency's transfer, or misses its own:\n%s", ph)
 	}
-	g.fails("partner-us", "not permitted", "bundle", id, "-o", filepath.Join(dir, "partner-bundle.json"))
+	g.fails("partner-us", exitFailed, "gateway: Forbidden: bundle is not permitted: no policy allows it (HTTP 403)", "bundle", id, "-o", filepath.Join(dir, "partner-bundle.json"))
 
 	// Legal hold: only the owner, once, recorded in custody.
-	g.fails("partner-us", "not permitted", "hold", id)
+	g.fails("partner-us", exitFailed, "gateway: Forbidden: hold is not permitted: no policy allows it (HTTP 403)", "hold", id)
 	g.must("investigator-nl", "hold", id, "--reason", "defence request")
-	g.fails("investigator-nl", "already under legal hold", "hold", id)
+	g.fails("investigator-nl", exitFailed, "gateway: Conflict: the evidence is already under legal hold (HTTP 409)", "hold", id)
 	g.must("investigator-nl", "release", id)
 
 	// Revocation stops the partner.
 	g.must("investigator-nl", "revoke", id, "--grant", grant, "--reason", "case closed")
-	g.fails("partner-us", "revoked", "download", id, "-o", filepath.Join(dir, "after-revoke.bin"))
+	g.fails("partner-us", exitFailed, "gateway: Forbidden: view is not permitted by policy forbid-revoked-grant (HTTP 403)", "download", id, "-o", filepath.Join(dir, "after-revoke.bin"))
 
 	// Another agency's evidence does not exist for the partner.
 	other := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-2026-0043", "--json", file), "evidence_id")
-	g.fails("partner-us", "no such evidence", "show", other)
-	g.fails("partner-us", "no such evidence", "show", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa")
-	g.fails("partner-us", "invalid evidence id", "show", "../../etc/passwd")
+	g.fails("partner-us", exitFailed, "GET /v1/evidence/"+other+": gateway: Not Found: no such evidence (HTTP 404)", "show", other)
+	g.fails("partner-us", exitFailed, "GET /v1/evidence/ev-aaaaaaaaaaaaaaaaaaaaaaaaaa: gateway: Not Found: no such evidence (HTTP 404)", "show", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa")
+	g.fails("partner-us", exitFailed, `showing ../../etc/passwd: invalid evidence id "../../etc/passwd"`, "show", "../../etc/passwd")
 
 	// Restarting keeps everything.
 	g.stop()
@@ -334,7 +347,7 @@ func walkthrough(t *testing.T, g *gateway) {
 
 func TestTamperedBundleFailsVerify(t *testing.T) {
 	g := startGateway(t, "")
-	file, _ := writeRandomFile(t, 4096)
+	file, content := writeRandomFile(t, 4096)
 	dir := t.TempDir()
 	id := jsonField(t, g.must("investigator-nl", "upload", "--case", "CASE-T", "--json", file), "evidence_id")
 	g.must("investigator-nl", "share", id, "--to", "agency-us", "--legal-basis", "EIO 2026/5", "--expires", time.Now().AddDate(0, 1, 0).Format("2006-01-02"))
@@ -349,36 +362,47 @@ func TestTamperedBundleFailsVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	events := b["events"].([]any)
-	tampered := map[string]func() []any{
-		"removed": func() []any { return append(append([]any{}, events[:1]...), events[2:]...) },
-		"reordered": func() []any {
+	tampered := []struct {
+		name   string
+		mutate func() []any
+		want   string // the failure, after "verifying FILE: "
+	}{
+		{"removed", func() []any { return append(append([]any{}, events[:1]...), events[2:]...) },
+			"event 1: custody verification failed: has sequence number 2 at position 1: events are missing or out of order"},
+		{"reordered", func() []any {
 			e := append([]any{}, events...)
 			e[1], e[2] = e[2], e[1]
 			return e
-		},
-		"edited": func() []any {
+		}, "event 1: custody verification failed: has sequence number 2 at position 1: events are missing or out of order"},
+		{"edited", func() []any {
 			e := append([]any{}, events...)
 			env := cloneMap(e[1].(map[string]any))
 			envelope := cloneMap(env["envelope"].(map[string]any))
-			envelope["payload"] = strings.Replace(envelope["payload"].(string), "A", "B", 1)
+			payload, err := base64.StdEncoding.DecodeString(envelope["payload"].(string))
+			if err != nil || !bytes.Contains(payload, []byte("EIO 2026/5")) {
+				t.Fatalf("event 1 is not the share under EIO 2026/5 (err %v): %s", err, payload)
+			}
+			payload = bytes.ReplaceAll(payload, []byte("EIO 2026/5"), []byte("EIO 2026/6"))
+			envelope["payload"] = base64.StdEncoding.EncodeToString(payload)
 			env["envelope"] = envelope
 			e[1] = env
 			return e
-		},
+		}, "event 1: custody verification failed: no trusted signature (seq 1, share): key "},
 	}
-	for name, mutate := range tampered {
-		t.Run(name, func(t *testing.T) {
+	for _, tt := range tampered {
+		t.Run(tt.name, func(t *testing.T) {
 			c := cloneMap(b)
-			c["events"] = mutate()
+			c["events"] = tt.mutate()
 			out, _ := json.Marshal(c)
-			p := filepath.Join(dir, name+".json")
+			p := filepath.Join(dir, tt.name+".json")
 			os.WriteFile(p, out, 0o600)
-			g.fails("", "verif", "verify", p, "--trust-root", trust)
+			g.fails("", exitVerificationFailed, "evidencegw: verifying "+p+": "+tt.want, "verify", p, "--trust-root", trust)
 		})
 	}
 	// Other content fails too.
-	other, _ := writeRandomFile(t, 4096)
-	g.fails("", "sha-256", "verify", bundle, "--trust-root", trust, "--evidence", other)
+	other, otherContent := writeRandomFile(t, 4096)
+	g.fails("", exitVerificationFailed, fmt.Sprintf("evidencegw: verifying %s: custody verification failed: evidence content has SHA-256 %x, the registered exhibit has %x",
+		bundle, sha256.Sum256(otherContent), sha256.Sum256(content)), "verify", bundle, "--trust-root", trust, "--evidence", other)
 }
 
 func cloneMap(m map[string]any) map[string]any {
@@ -408,7 +432,7 @@ func TestFlippedCiphertextByte(t *testing.T) {
 	f.Close()
 
 	out := filepath.Join(t.TempDir(), "out.bin")
-	g.fails("investigator-nl", "integrity", "download", id, "-o", out)
+	g.fails("investigator-nl", exitVerificationFailed, "gateway: Internal Server Error: the stored evidence failed its integrity check; no content was returned and the failure was recorded in custody (HTTP 500)", "download", id, "-o", out)
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed download left %s behind (err %v)", out, err)
 	}

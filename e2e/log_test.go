@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,7 +84,8 @@ func logChecks(t *testing.T, g *gateway) string {
 	cut, _ := json.Marshal(bundle)
 	cutPath := filepath.Join(dir, "cut.json")
 	os.WriteFile(cutPath, cut, 0o600)
-	g.fails("", "incomplete", "verify", cutPath, "--trust-root", trust, "--log-snapshot", snapPath)
+	g.fails("", exitVerificationFailed, fmt.Sprintf("evidencegw: completeness of %s: custody verification failed: log leaf %d is event %d of %s, logged before the bundle's checkpoint but absent from the bundle: the bundle is incomplete",
+		cutPath, rep.Events[len(events)-1].LogIndex, len(events)-1, id), "verify", cutPath, "--trust-root", trust, "--log-snapshot", snapPath)
 
 	return state
 }
@@ -116,14 +119,24 @@ func forgeMonitorState(t *testing.T, g *gateway, state string) {
 	forgedState, _ := json.Marshal(map[string]string{"checkpoint": string(forged)})
 	os.WriteFile(state, forgedState, 0o600)
 	evidence := filepath.Join(dir, "inconsistency.json")
-	g.fails("court-nl", "SECURITY", "log", "monitor", "--trust-root", trust, "--state", state, "--evidence-out", evidence)
+	g.fails("court-nl", exitVerificationFailed, "evidencegw: SECURITY: the custody log is inconsistent: rollback: a checkpoint of size ",
+		"log", "monitor", "--trust-root", trust, "--state", state, "--evidence-out", evidence)
 	var ev custody.InconsistencyError
 	raw, err = os.ReadFile(evidence)
 	if err != nil || json.Unmarshal(raw, &ev) != nil || ev.Older == "" || ev.Newer == "" {
 		t.Fatalf("no usable inconsistency evidence written (err %v): %s", err, raw)
 	}
-	if err := custody.CheckConsistency(tr, []byte(ev.Older), []byte(ev.Newer), ev.Proof); err == nil {
-		t.Error("the written evidence does not reproduce the inconsistency offline")
+	var newer log.Checkpoint
+	if _, err := newer.Unmarshal([]byte(ev.Newer)); err != nil {
+		t.Fatalf("newer checkpoint of the evidence: %v", err)
+	}
+	if want := fmt.Sprintf("rollback: a checkpoint of size %d after one of size %d", newer.Size, cp.Size); ev.Reason != want || ev.Older != string(forged) {
+		t.Errorf("evidence: got reason %q and older checkpoint %q, want %q and the forged checkpoint", ev.Reason, ev.Older, want)
+	}
+	err = custody.CheckConsistency(tr, []byte(ev.Older), []byte(ev.Newer), ev.Proof)
+	var incons *custody.InconsistencyError
+	if !errors.As(err, &incons) || incons.Reason != ev.Reason {
+		t.Errorf("the written evidence, checked offline: got %v, want the inconsistency %q", err, ev.Reason)
 	}
 }
 
