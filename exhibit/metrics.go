@@ -9,6 +9,7 @@ type metrics struct {
 	denials       *prometheus.CounterVec
 	integrityFail prometheus.Counter
 	chainDamage   prometheus.Counter
+	orphans       prometheus.Counter
 	bytesIn       prometheus.Counter
 	bytesOut      prometheus.Counter
 }
@@ -27,6 +28,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		chainDamage: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "evidencegw_custody_chain_damage_total", Help: "Custody chains found altered, cut or forged in the store (alert on any).",
 		}),
+		orphans: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evidencegw_orphans_quarantined_total", Help: "Uploads found stopped before their registration, and quarantined.",
+		}),
 		bytesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "evidencegw_upload_bytes_total", Help: "Plaintext evidence bytes stored.",
 		}),
@@ -34,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "evidencegw_download_bytes_total", Help: "Plaintext evidence bytes served.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.chainDamage, m.bytesIn, m.bytesOut} {
+	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.chainDamage, m.orphans, m.bytesIn, m.bytesOut} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

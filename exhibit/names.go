@@ -13,6 +13,8 @@ import (
 //	evidence/<evidence id>/events/<seq:08>.dsse      custody event seq, a DSSE envelope
 //	evidence/<evidence id>/events/<seq:08>.index     its log index, decimal
 //	checkpoints/<tree size:020>                      a checkpoint the gateway signed
+//	idempotency/<agency>/<key hash>/<n:04>.json      attempt n of an upload under an idempotency key
+//	quarantine/<evidence id>.json                    an orphan upload found by Sweep
 //
 // Zero-padded numbers make the bytewise order of a listing the numeric order.
 
@@ -20,6 +22,8 @@ const (
 	contentPrefix    = "content/"
 	evidencePrefix   = "evidence/"
 	checkpointPrefix = "checkpoints/"
+	idempotencyRoot  = "idempotency/"
+	quarantinePrefix = "quarantine/"
 )
 
 // contentName is the sealed content of an exhibit, kept in its owner's jurisdiction.
@@ -74,6 +78,8 @@ func parseEventName(id, name string) (uint64, bool) {
 	seq, err := strconv.ParseUint(file[:8], 10, 64)
 	return seq, err == nil
 }
+
+func quarantineName(id string) string { return quarantinePrefix + id + ".json" }
 
 func checkpointName(size uint64) string { return fmt.Sprintf("%s%020d", checkpointPrefix, size) }
 

@@ -25,6 +25,9 @@ type Upload struct {
 	SHA256 []byte
 	// Content is read once, to its end; nothing is stored unless it hashes to SHA256.
 	Content io.Reader
+	// IdempotencyKey, if set, makes a retry of this upload answer with the first
+	// upload's result instead of registering a second exhibit (idempotency.go).
+	IdempotencyKey string
 }
 
 // Register seals and stores new evidence for a case and records its register event.
@@ -38,6 +41,9 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	if err := checkText("description", u.Description, maxDescription, false); err != nil {
 		return api.UploadResult{}, err
 	}
+	if len(u.IdempotencyKey) > maxIdempotencyKey {
+		return api.UploadResult{}, invalid("Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
 	id := newEvidenceID()
 	// The resource of a registration is the new item, owned by the caller's agency.
 	newItem := policy.Evidence{ID: id, Owner: p.Agency, Jurisdiction: p.Jurisdiction}
@@ -45,13 +51,30 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 		s.audit(ctx, p, policy.ActionRegister, id, d)
 		return api.UploadResult{}, &DeniedError{Action: string(policy.ActionRegister), Policies: d.Policies, Reason: denialReason(policy.ActionRegister, d)}
 	}
+	if u.IdempotencyKey != "" {
+		prefix := idempotencyPrefix(p, u.IdempotencyKey)
+		unlock := s.locks.lock(prefix)
+		defer unlock()
+		res, n, err := s.replay(ctx, p, u, prefix)
+		if err != nil || res != nil {
+			if res != nil {
+				return *res, nil
+			}
+			return api.UploadResult{}, err
+		}
+		if err := s.newAttempt(ctx, prefix, n, u, id); err != nil {
+			return api.UploadResult{}, err
+		}
+	}
 	sealed, err := s.sealer.Seal(ctx, contentName(p.Jurisdiction, id), p.Jurisdiction, []byte(id), u.SHA256, endedEarly{u.Content})
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("sealing the content of %s: %w", id, err)
 	}
+	s.step(StepSealed)
 	if err := s.putDataKey(ctx, p.Jurisdiction, id, 1, dataKey{KeyRef: sealed.KeyRef, Wrapped: sealed.WrappedKey}); err != nil {
 		return api.UploadResult{}, err
 	}
+	s.step(StepDataKeyStored)
 	tagKey := make([]byte, 32)
 	rand.Read(tagKey)
 	ev := custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),

@@ -91,6 +91,9 @@ type Config struct {
 	Registry prometheus.Registerer
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
+	// Step, if set, is called as a use case passes each of its steps (steps.go), for
+	// fault-injection tests; nil in production.
+	Step func(step string)
 }
 
 // Service runs the use cases. It keeps no state of its own but per-exhibit locks: the
@@ -119,7 +122,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	led, err := ledger.New(ledger.Config{Records: NewRecords(cfg.Store), Log: cfg.Log, Signer: cfg.Signer,
-		TrustRoot: cfg.TrustRoot, Logger: cfg.Logger, Now: cfg.Now})
+		TrustRoot: cfg.TrustRoot, Step: cfg.Step, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
 	}

@@ -51,9 +51,25 @@ type Config struct {
 	// TrustRoot returns the trust root now. Every stored event the ledger reads back is
 	// checked against its event keys, and the log's checkpoints against its log key.
 	TrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
-	Logger    *slog.Logger
+	// Step, if set, is called with StepEventStored, StepLogged and StepIndexed as an
+	// append passes them, for fault-injection tests; nil in production.
+	Step   func(step string)
+	Logger *slog.Logger
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
+}
+
+// Steps of an append, reported to Config.Step.
+const (
+	StepEventStored = "event-stored"
+	StepLogged      = "logged"
+	StepIndexed     = "indexed"
+)
+
+func (l *Ledger) step(name string) {
+	if l.cfg.Step != nil {
+		l.cfg.Step(name)
+	}
 }
 
 // Ledger records and reads custody chains. It is safe for concurrent use.
@@ -136,6 +152,7 @@ func (l *Ledger) Append(ctx context.Context, chain *Chain, subject string, ev cu
 		}
 		return Record{}, fmt.Errorf("storing event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
 	}
+	l.step(StepEventStored)
 	var tagKey []byte
 	if chain != nil {
 		tagKey = chain.tagKey
@@ -163,9 +180,11 @@ func (l *Ledger) publish(ctx context.Context, rec *Record, raw, tagKey []byte) e
 		return fmt.Errorf("appending event %d of %s to the log: %w", ev.Seq, ev.EvidenceID, err)
 	}
 	rec.LogIndex = idx
+	l.step(StepLogged)
 	if err := l.cfg.Records.PutIndex(ctx, ev.EvidenceID, ev.Seq, idx); err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("storing log index of event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
 	}
+	l.step(StepIndexed)
 	hashes, err := l.cfg.Log.InclusionProof(ctx, idx, cp.Size)
 	if err != nil {
 		return fmt.Errorf("inclusion proof of leaf %d in tree %d: %w", idx, cp.Size, err)
@@ -319,6 +338,18 @@ func (l *Ledger) checkStored(ctx context.Context, chain *Chain, id string, se St
 		if err := l.publish(ctx, &rec, se.Envelope, tagKey); err != nil {
 			return Record{}, err
 		}
+	}
+	return rec, nil
+}
+
+// Prove returns rec with a fresh C2SP tlog-proof against the log's latest checkpoint.
+func (l *Ledger) Prove(ctx context.Context, rec Record) (Record, error) {
+	cp, err := l.cfg.Log.Checkpoint(ctx)
+	if err != nil {
+		return Record{}, fmt.Errorf("reading log checkpoint: %w", err)
+	}
+	if rec.Proof, err = l.proof(ctx, rec.LogIndex, cp); err != nil {
+		return Record{}, err
 	}
 	return rec, nil
 }

@@ -1,0 +1,19 @@
+package exhibit
+
+// Steps of the use cases, passed to Config.Step as they are done: a fault-injection
+// test stops the process at one of them and checks what a restart makes of it. The
+// ledger's own steps (ledger.StepEventStored, StepLogged, StepIndexed) come through
+// the same hook.
+const (
+	// StepSealed: the sealed content of an upload is stored.
+	StepSealed = "sealed"
+	// StepDataKeyStored: its data-key record is stored too.
+	StepDataKeyStored = "datakey-stored"
+)
+
+// step reports a step to the hook, if any.
+func (s *Service) step(name string) {
+	if s.cfg.Step != nil {
+		s.cfg.Step(name)
+	}
+}
