@@ -107,3 +107,29 @@ func ParseCustodyEvent(value string) (*CustodyReceipt, error) {
 	}
 	return &r, nil
 }
+
+// FormatIdempotencyKey encodes an idempotency key as an RFC 8941 string item.
+func FormatIdempotencyKey(key string) string {
+	v, err := httpsfv.Marshal(httpsfv.NewItem(key))
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
+// ParseIdempotencyKey decodes an Idempotency-Key field: one RFC 8941 string of 1 to
+// 255 printable ASCII characters.
+func ParseIdempotencyKey(fields ...string) (string, error) {
+	item, err := httpsfv.UnmarshalItem(fields)
+	if err != nil {
+		return "", fmt.Errorf("Idempotency-Key is not an RFC 8941 item: %w", err)
+	}
+	key, ok := item.Value.(string)
+	if !ok {
+		return "", fmt.Errorf("Idempotency-Key is a %T, want a string (\"...\")", item.Value)
+	}
+	if key == "" || len(key) > 255 {
+		return "", fmt.Errorf("Idempotency-Key of %d characters, want 1 to 255", len(key))
+	}
+	return key, nil
+}

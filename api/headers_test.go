@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,19 @@ func TestCustodyEventRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseCustodyEvent("%%%"); err == nil {
 		t.Errorf("ParseCustodyEvent of non-base64 succeeded")
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	for _, key := range []string{"a", "upload-2026-11-30-1", `with "quotes" and \ backslash`} {
+		got, err := ParseIdempotencyKey(FormatIdempotencyKey(key))
+		if err != nil || got != key {
+			t.Errorf("round trip of %q: %q, %v", key, got, err)
+		}
+	}
+	for _, field := range []string{"", "token", `"a", "b"`, `""`, `"` + strings.Repeat("x", 256) + `"`, `"a";p=1 x`} {
+		if _, err := ParseIdempotencyKey(field); err == nil {
+			t.Errorf("ParseIdempotencyKey(%q) accepted", field)
+		}
 	}
 }

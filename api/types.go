@@ -28,6 +28,9 @@ const (
 	// HeaderCustodyEvent carries the base64 (standard, padded) JSON of the
 	// [CustodyReceipt] of the event a download or bundle export recorded.
 	HeaderCustodyEvent = "Custody-Event"
+	// HeaderIdempotencyKey carries an upload's idempotency key, an RFC 8941 string
+	// (draft-ietf-httpapi-idempotency-key-header).
+	HeaderIdempotencyKey = "Idempotency-Key"
 )
 
 // Grant states, as reported in [GrantView.State].

@@ -35,6 +35,9 @@ type UploadRequest struct {
 	Content io.ReadSeeker
 	// Progress, if set, follows the hashing and the sending.
 	Progress ProgressFunc
+	// IdempotencyKey, if set, is sent as the Idempotency-Key header: an upload retried
+	// with the same key answers with the first upload's exhibit (docs/api.md).
+	IdempotencyKey string
 }
 
 // ErrContentChanged is returned when the content read while sending differs from the
@@ -80,6 +83,9 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 	hreq.Header.Set(api.HeaderContentDigest, api.FormatDigest(sum))
 	hreq.Header.Set("Accept", api.JSONMediaType)
 	hreq.Header.Set("Expect", "100-continue")
+	if req.IdempotencyKey != "" {
+		hreq.Header.Set(api.HeaderIdempotencyKey, api.FormatIdempotencyKey(req.IdempotencyKey))
+	}
 	body.report(0)
 	resp, err := c.send(hreq, http.StatusCreated)
 	if body.changed {
