@@ -24,6 +24,11 @@
 //   - Leaves are served only after they are proven to belong to the latest verified
 //     checkpoint.
 //
+// Check runs the start-up checks on a directory without opening it, and names the
+// tiles and entry bundles that are missing or wrong; Rebuild rewrites damaged entry
+// bundles under intact tiles from leaves the caller finds by hash (the gateway: from
+// its stored custody events). Neither signs anything.
+//
 // It may import ledger and Tessera; it must not import the application layer, the
 // object store or anything HTTP. The POSIX driver is single-writer: one gateway
 // process per log directory.
@@ -34,13 +39,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/transparency-dev/tessera"
-	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"github.com/transparency-dev/tessera/storage/posix"
 	"golang.org/x/mod/sumdb/note"
@@ -248,21 +250,7 @@ func (l *Log) persist(ctx context.Context, cp ledger.Checkpoint) error {
 }
 
 // open verifies a checkpoint note with the log's key and parses it.
-func (l *Log) open(raw []byte) (ledger.Checkpoint, error) {
-	n, err := note.Open(raw, note.VerifierList(l.cfg.Verifier))
-	if err != nil {
-		return ledger.Checkpoint{}, err
-	}
-	cp, err := ledger.ParseCheckpoint([]byte(n.Text))
-	if err != nil {
-		return ledger.Checkpoint{}, err
-	}
-	if cp.Origin != l.cfg.Signer.Name() {
-		return ledger.Checkpoint{}, fmt.Errorf("checkpoint of origin %q, want %q", cp.Origin, l.cfg.Signer.Name())
-	}
-	cp.Note = raw
-	return cp, nil
-}
+func (l *Log) open(raw []byte) (ledger.Checkpoint, error) { return openCheckpoint(l.cfg.Verifier, raw) }
 
 // InclusionProof implements ledger.Log.
 func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
@@ -311,13 +299,4 @@ func (l *Log) Leaves(ctx context.Context, start, count, treeSize uint64) ([][]by
 		return nil, &DamageError{Kind: DamageCorrupt, Detail: err.Error(), Published: cp.Note}
 	}
 	return leaves, nil
-}
-
-// checkpointFile reads the log directory's published checkpoint; nil if there is none.
-func (l *Log) checkpointFile() ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(l.cfg.Dir, layout.CheckpointPath))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	return b, err
 }
