@@ -176,6 +176,7 @@ func TestCrossCheck(t *testing.T) {
 		wantOlder, wantNewer []byte
 		wantProof            [][]byte
 	}{
+		{name: "no bundles"},
 		{name: "one bundle", reports: []*Report{report(map[uint64][]byte{5: cp(l, 5)})},
 			wantSizes: []uint64{5}},
 		{name: "two bundles of one checkpoint", reports: []*Report{report(map[uint64][]byte{5: cp(l, 5)}), report(map[uint64][]byte{5: cp(l, 5)})},

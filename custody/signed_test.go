@@ -134,14 +134,26 @@ func (x *signedExhibit) logLeaves(others ...string) [][]byte {
 // checkpoint returns the log key's checkpoint of the tree of the leaves.
 func (x *signedExhibit) checkpoint(t testing.TB, leaves [][]byte) []byte {
 	t.Helper()
+	return checkpointBy(t, leaves, x.logKey)
+}
+
+// checkpointBy returns the checkpoint of the tree of the leaves, signed by k.
+func checkpointBy(t testing.TB, leaves [][]byte, k noteKey) []byte {
+	t.Helper()
 	cp := log.Checkpoint{Origin: testOrigin, Size: uint64(len(leaves)), Hash: treeHash(leafHashes(leaves))}
-	return []byte(signNote(t, string(cp.Marshal()), x.logKey))
+	return []byte(signNote(t, string(cp.Marshal()), k))
 }
 
 // proof returns a C2SP tlog-proof of leaf index of the tree of the leaves.
 func (x *signedExhibit) proof(t testing.TB, leaves [][]byte, index int) string {
 	t.Helper()
-	p := tproof.TLogProof{Index: uint64(index), Checkpoint: x.checkpoint(t, leaves)}
+	return proofUnder(leaves, index, x.checkpoint(t, leaves))
+}
+
+// proofUnder returns a C2SP tlog-proof of leaf index of the tree of the leaves, under
+// the given signed checkpoint of that tree.
+func proofUnder(leaves [][]byte, index int, checkpoint []byte) string {
+	p := tproof.TLogProof{Index: uint64(index), Checkpoint: checkpoint}
 	for _, h := range inclusionPath(index, leafHashes(leaves)) {
 		p.Hashes = append(p.Hashes, [sha256.Size]byte(h))
 	}
