@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/evidencegw/evidencegw/keys"
@@ -191,6 +192,26 @@ func TestSealStoreFailure(t *testing.T) {
 	}
 	if err := s.Verify(t.Context(), sealed); err != nil {
 		t.Errorf("Verify of the first object after a refused second Seal = %v", err)
+	}
+}
+
+// keepingStore breaks the Store contract: it keeps an object even when the reader it
+// was given failed.
+type keepingStore struct{ storage.Store }
+
+func (k keepingStore) Create(ctx context.Context, name string, r io.Reader) (storage.Info, error) {
+	b, _ := io.ReadAll(r)
+	return k.Store.Create(ctx, name, bytes.NewReader(b))
+}
+
+// TestSealStoreKeptFailedInput: a store that keeps an object from a failed reader does
+// not make Seal succeed, and the error says the store broke its contract.
+func TestSealStoreKeptFailedInput(t *testing.T) {
+	s := &storage.Sealer{Store: keepingStore{memstore.New()}, Keys: newKeys(t), SegmentSize: testSegment}
+	data := plaintext(5, 100000)
+	_, err := s.Seal(t.Context(), "x", "", []byte("ev"), digest(data), &failingReader{bytes.NewReader(data), 50000})
+	if want := "sealing x: store kept object mem:///x despite failed input: "; !errors.Is(err, errTruncated) || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Seal into a store that keeps a failed input: got %v, want an error wrapping %v starting %q", err, errTruncated, want)
 	}
 }
 
