@@ -69,6 +69,16 @@ func indexName(id string, seq uint64) string {
 	return fmt.Sprintf("%s%08d.index", eventsPrefix(id), seq)
 }
 
+// parseEvidenceID returns the evidence id of an object stored under evidence/.
+func parseEvidenceID(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, evidencePrefix)
+	if !ok {
+		return "", false
+	}
+	id, _, ok := strings.Cut(rest, "/")
+	return id, ok && id != ""
+}
+
 // parseEventName returns the sequence number of an event name of exhibit id.
 func parseEventName(id, name string) (uint64, bool) {
 	file, ok := strings.CutPrefix(name, eventsPrefix(id))
