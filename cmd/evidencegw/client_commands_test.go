@@ -122,7 +122,7 @@ func TestUsageErrors(t *testing.T) {
 		{"show without id", withID, []string{"show"}, "missing EVIDENCE-ID"},
 		{"trust-root without -o", withID, []string{"trust-root"}, `required flag(s) "output" not set`},
 		{"bundle bad format", withID, []string{"bundle", "ev-x", "-o", "b.json", "--format", "xml"}, `invalid argument "xml" for "--format" flag`},
-		{"log alone", withID, []string{"log"}, "missing subcommand: checkpoint, monitor, snapshot"},
+		{"log alone", withID, []string{"log"}, "missing subcommand: checkpoint, fsck, monitor, snapshot"},
 		{"log unknown", withID, []string{"log", "chekpoint"}, `did you mean "checkpoint"?`},
 		{"log monitor without state", withID, []string{"log", "monitor", "--trust-root", "tr.json"}, `required flag(s) "state" not set`},
 		{"keys alone", env, []string{"keys"}, "missing subcommand: rotate"},

@@ -26,7 +26,7 @@ ever grows (no event rewritten or removed, no fork shown to different readers).`
 		Example: `  evidencegw log checkpoint
   evidencegw log snapshot -o log.json
   evidencegw log monitor --trust-root trust-root.json --state monitor.json --interval 1m`,
-	}, a.newLogCheckpointCmd(), a.newLogSnapshotCmd(), a.newLogMonitorCmd()))
+	}, a.newLogCheckpointCmd(), a.newLogSnapshotCmd(), a.newLogMonitorCmd(), a.newLogFsckCmd()))
 }
 
 func (a *app) newLogCheckpointCmd() *cobra.Command {
