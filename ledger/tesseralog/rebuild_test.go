@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -195,5 +196,35 @@ func TestRebuildMissingLeavesError(t *testing.T) {
 	}
 	if me.Count != 10 || !slices.Equal(me.Indexes, []uint64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
 		t.Errorf("missing leaves %d %v, want the 10 leaves 0-9", me.Count, me.Indexes)
+	}
+}
+
+// TestLostBundleWhileRunning loses the newest entry bundle under a running log:
+// nothing more is signed (the next append fails), and once the log is closed, Check
+// names the bundle and Rebuild restores it.
+func TestLostBundleWhileRunning(t *testing.T) {
+	e, leaves := newKnownEnv(t, 5)
+	l := e.mustOpen(t)
+	before, _ := e.cps.Latest(t.Context())
+	lost := remove("tile/entries/000.p/*")(t, e.dir)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	_, _, err := l.Append(ctx, []byte("after the loss"))
+	t.Logf("Append after the loss: %v", err)
+	if err == nil {
+		t.Fatal("Append succeeded after the newest entry bundle was lost")
+	}
+	if after, _ := e.cps.Latest(t.Context()); string(before) != string(after) {
+		t.Errorf("a checkpoint was stored after the loss:\n%s", after)
+	}
+	l.Close(t.Context())
+	_, err = e.check(t)
+	wantDamage(t, err, tesseralog.DamageCorrupt, "entry bundle "+lost+" (leaves 0-4) is missing")
+	if _, err := tesseralog.Rebuild(t.Context(), e.config(), leaves.leafOf); err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	l = e.mustOpen(t)
+	if _, _, err := l.Append(t.Context(), []byte("after the rebuild")); err != nil {
+		t.Fatalf("Append after the rebuild: %v", err)
 	}
 }
