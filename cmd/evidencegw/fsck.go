@@ -532,7 +532,10 @@ func (b *countBar) update(phase string, done, total int64) {
 	if total > 0 {
 		pct = 100 * float64(done) / float64(total)
 	}
-	if elapsed := now.Sub(b.start); done > 0 && elapsed > 0 {
+	switch elapsed := now.Sub(b.start); {
+	case done >= total:
+		eta = formatDuration(0)
+	case done > 0 && elapsed > 0:
 		eta = formatDuration(time.Duration(float64(elapsed) / float64(done) * float64(total-done)))
 	}
 	fmt.Fprintf(b.w, "\rchecking %-8s %5.1f%%  %d / %d  ETA %s\x1b[K", phase, pct, done, total, eta)
