@@ -27,7 +27,9 @@ import (
 // log fsck is the operator's check of the custody log against the stored events, and
 // the repair of the embedded log's entry bundles (docs/log.md, "Recovering the
 // embedded log"). Like keys rotate it opens the backends of the configuration, not the
-// API; unlike serve it opens the embedded log read-only, and signs nothing.
+// API; unlike serve it opens the embedded log read-only, and signs nothing there (the
+// Trillian log's client signs a newer Trillian root it verified, as every replica
+// does).
 
 // fsckOptions are the flags of log fsck.
 type fsckOptions struct {
