@@ -17,8 +17,8 @@ import (
 
 // The operator's check of custody (evidencegw log fsck, docs/log.md): every stored
 // chain verified in full, and the log checked against the stored events, so that no
-// leaf of the log is left unexplained. Nothing is written: no event is re-published,
-// no integrity failure recorded, no checkpoint signed.
+// leaf of the log is left unexplained. Fsck writes nothing to the store and appends
+// nothing to the log: no event is re-published, no integrity failure recorded.
 
 // ProgressFunc receives the progress of a long operation: done of total items of the
 // phase it names. It is called from the goroutine that runs the operation.
