@@ -96,7 +96,7 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, serverOptions{})
 	f.do(t, &f.env.Stranger, http.MethodGet, "/v1/evidence/"+f.id, "")
-	body := f.do(t, &f.env.Investigator, http.MethodGet, "/metrics", "").Body.String()
+	body := f.metrics(t)
 	for _, want := range []string{
 		`evidencegw_http_requests_total{method="GET",route="/v1/evidence/{id}",status="4xx"} 1`,
 		`evidencegw_custody_events_total{action="register"} 2`,

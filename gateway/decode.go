@@ -22,6 +22,9 @@ const maxJSONBody = 64 << 10
 // refused). An empty body is an error unless optional is set (v then keeps its zero
 // value).
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	if r.ContentLength > maxJSONBody {
+		return &http.MaxBytesError{Limit: maxJSONBody}
+	}
 	b, err := io.ReadAll(requestBody{http.MaxBytesReader(w, r.Body, maxJSONBody)})
 	if err != nil {
 		var tooBig *http.MaxBytesError

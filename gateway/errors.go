@@ -48,6 +48,8 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		denied   *exhibit.DeniedError
 		tooBig   *http.MaxBytesError
 		body     *bodyError
+		idle     *idleError
+		limited  *limitError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -75,6 +77,15 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.Is(err, exhibit.ErrDigestMismatch):
 		return api.NewProblem(api.ProblemDigestMismatch, http.StatusUnprocessableEntity,
 			"the uploaded content does not match its Content-Digest; nothing was stored")
+	case errors.As(err, &idle):
+		return api.NewProblem(api.ProblemRequestTimeout, http.StatusRequestTimeout,
+			fmt.Sprintf("%s: the request was cut and nothing of it was stored", idle.Error()))
+	case errors.As(err, &limited) && limited.limit == limitUploads:
+		return api.NewProblem(api.ProblemTooManyUploads, http.StatusTooManyRequests,
+			fmt.Sprintf("this member already has %g uploads in flight; retry after Retry-After seconds", limited.max))
+	case errors.As(err, &limited):
+		return api.NewProblem(api.ProblemRateLimited, http.StatusTooManyRequests,
+			fmt.Sprintf("this member sends more than %g requests per second; retry after Retry-After seconds", limited.max))
 	case errors.As(err, &tooBig):
 		return api.NewProblem(api.ProblemTooLarge, http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body exceeds the limit of %d bytes", tooBig.Limit))

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/exhibit"
@@ -59,6 +60,9 @@ func TestProblemFor(t *testing.T) {
 		{"not implemented", exhibit.ErrNotImplemented, 501, api.ProblemNotImplemented, ""},
 		{"keys unavailable", wrap(exhibit.ErrKeysUnavailable), 503, api.ProblemUnavailable, ""},
 		{"not ready", errNotReady, 503, api.ProblemUnavailable, ""},
+		{"idle body", wrap(&bodyError{&idleError{time.Minute}}), 408, api.ProblemRequestTimeout, "no byte of the body moved for 1m0s"},
+		{"too many requests", &limitError{limit: limitRequests, max: 20, retryAfter: time.Second}, 429, api.ProblemRateLimited, "more than 20 requests per second"},
+		{"too many uploads", &limitError{limit: limitUploads, max: 4, retryAfter: time.Minute}, 429, api.ProblemTooManyUploads, "already has 4 uploads in flight"},
 	}
 	for _, tt := range tests {
 		p := ts.srv.problemFor(t.Context(), tt.err)

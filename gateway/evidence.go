@@ -20,18 +20,38 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p exhibit.Princi
 	return nil
 }
 
+// upload registers evidence. Every refusal it can decide from the request head (size,
+// digest header, the member's uploads in flight; identity, rate and policy are decided
+// before it or by Register before it reads) comes before the first Read of the body,
+// so a client that sent Expect: 100-continue gets it instead of 100 Continue.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	if s.cfg.MaxUploadBytes > 0 && r.ContentLength > s.cfg.MaxUploadBytes {
+		return &http.MaxBytesError{Limit: s.cfg.MaxUploadBytes}
+	}
 	q := r.URL.Query()
 	want, err := api.ParseDigest(r.Header.Values(api.HeaderContentDigest)...)
 	if err != nil {
 		return malformed("Content-Digest with a sha-256 member is required: %v", err)
 	}
+	var key string
+	if vs := r.Header.Values(api.HeaderIdempotencyKey); len(vs) > 0 {
+		if key, err = api.ParseIdempotencyKey(vs...); err != nil {
+			return malformed("%v", err)
+		}
+	}
+	done, lerr := s.limits.startUpload(r.Context(), p, s.cfg.Now())
+	if lerr != nil {
+		return refuse(w, lerr)
+	}
+	defer done()
+	s.metrics.uploads.Inc()
+	defer s.metrics.uploads.Dec()
 	body := r.Body
 	if s.cfg.MaxUploadBytes > 0 {
 		body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	}
 	res, err := s.cfg.Exhibits.Register(r.Context(), p, exhibit.Upload{CaseID: q.Get("case_id"),
-		Description: q.Get("description"), SHA256: want, Content: requestBody{body}})
+		Description: q.Get("description"), SHA256: want, Content: requestBody{body}, IdempotencyKey: key})
 	if err != nil {
 		return err
 	}
@@ -133,7 +153,8 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 }
 
 // download streams the plaintext. A failure once bytes flow breaks the stream (the api
-// adapter aborts the response), so the client never sees a complete, wrong file.
+// adapter aborts the response), so the client never sees a complete, wrong file; so
+// does a client that stops reading for the idle timeout.
 func (s *Server) download(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
 	c, err := s.cfg.Exhibits.Download(r.Context(), p, mux.Vars(r)["id"])
 	if err != nil {
@@ -146,7 +167,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p exhibit.Prin
 	h.Set(api.HeaderReprDigest, api.FormatDigest(c.SHA256))
 	setCustodyHeader(w, c.Custody)
 	buf := make([]byte, transferBuffer)
-	_, err = io.CopyBuffer(w, c.Body, buf)
+	_, err = io.CopyBuffer(s.watchResponse(w), c.Body, buf)
 	return err
 }
 

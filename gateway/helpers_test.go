@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -8,11 +9,13 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
@@ -32,6 +35,13 @@ type serverOptions struct {
 	env            exhibittest.Options
 	maxUploadBytes int64
 	ready          func(context.Context) error
+	// The limits of Config; zero: none.
+	bodyIdle      time.Duration
+	memberUploads int
+	memberRate    float64
+	memberBurst   int
+	// now is the gateway's clock; time.Now if nil.
+	now func() time.Time
 }
 
 func newTestServer(t *testing.T, opts serverOptions) *testServer {
@@ -49,11 +59,23 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 	}
 	logs := &syncBuffer{}
 	srv, err := New(Config{Exhibits: env.Service, Auth: auth, MaxUploadBytes: opts.maxUploadBytes,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registry: env.Registry, Ready: opts.ready})
+		BodyIdleTimeout: opts.bodyIdle, MemberUploads: opts.memberUploads, MemberRate: opts.memberRate, MemberBurst: opts.memberBurst,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registry: env.Registry, Ready: opts.ready, Now: opts.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &testServer{env: env, srv: srv, handler: srv.Handler(), logs: logs}
+}
+
+// metrics returns what the operations listener serves at /metrics.
+func (ts *testServer) metrics(t *testing.T) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	ts.srv.OpsHandler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics on the operations handler: got %d, want 200", rec.Code)
+	}
+	return rec.Body.String()
 }
 
 // request builds a request presenting m's client certificate (none if m is nil), as
@@ -146,4 +168,108 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// tlsServer is the gateway's handler behind a real mutual-TLS listener, with the
+// http.Server settings of NewHTTPServer (timeouts, connection count, HTTP/2 config).
+type tlsServer struct {
+	*httptest.Server
+}
+
+// startTLS serves ts over TLS, HTTP/2 if http2 is set, else HTTP/1.1 only.
+func (ts *testServer) startTLS(t *testing.T, http2 bool) *tlsServer {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = ts.srv.NewHTTPServer("")
+	srv.EnableHTTP2 = http2
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &tlsServer{srv}
+}
+
+// clientCert is m's certificate for a TLS client.
+func clientCert(m exhibittest.Member) tls.Certificate {
+	return tls.Certificate{Certificate: [][]byte{m.Principal.Cert.Raw}, PrivateKey: m.Key, Leaf: m.Principal.Cert}
+}
+
+// client returns an HTTP client presenting m's certificate.
+func (s *tlsServer) client(m exhibittest.Member) *http.Client {
+	c := s.Client()
+	c.Transport.(*http.Transport).TLSClientConfig.Certificates = []tls.Certificate{clientCert(m)}
+	return c
+}
+
+// dial opens an HTTP/1.1 connection presenting m's certificate, to write requests by
+// hand; d, if not nil, dials the TCP connection.
+func (s *tlsServer) dial(t *testing.T, m exhibittest.Member, d *net.Dialer) *tls.Conn {
+	t.Helper()
+	if d == nil {
+		d = &net.Dialer{}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(s.Certificate())
+	c, err := tls.DialWithDialer(d, "tcp", s.Listener.Addr().String(), &tls.Config{
+		RootCAs: pool, Certificates: []tls.Certificate{clientCert(m)}, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readResponse reads one response from c within d, with its body.
+func readResponse(t *testing.T, c net.Conn, br *bufio.Reader, d time.Duration) (*http.Response, []byte) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	defer c.SetReadDeadline(time.Time{})
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the response: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the response body: %v", err)
+	}
+	return resp, b
+}
+
+// checkProblemResponse is checkProblem for a response read off a connection.
+func checkProblemResponse(t *testing.T, what string, resp *http.Response, body []byte, status int, kind string) api.Problem {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	for k, v := range resp.Header {
+		rec.Header()[k] = v
+	}
+	rec.WriteHeader(resp.StatusCode)
+	rec.Write(body)
+	return checkProblem(t, what, rec, status, kind)
+}
+
+// metricValue returns the value of one sample of the metrics, such as
+// `evidencegw_http_idle_cut_total{direction="request"}`; "" if absent.
+func metricValue(metrics, sample string) string {
+	for l := range strings.Lines(metrics) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), sample+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitMetric waits until a sample of ts's metrics has the value want.
+func (ts *testServer) waitMetric(t *testing.T, sample, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got := metricValue(ts.metrics(t), sample)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, %s is %q, want %s", within, sample, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

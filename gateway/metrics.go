@@ -11,6 +11,10 @@ import (
 type metrics struct {
 	requests        *prometheus.CounterVec
 	unauthenticated prometheus.Counter
+	limitedTotal    *prometheus.CounterVec
+	idleCuts        *prometheus.CounterVec
+	connections     prometheus.Gauge
+	uploads         prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -21,13 +25,27 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		unauthenticated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "evidencegw_unauthenticated_total", Help: "Requests refused because of their client certificate.",
 		}),
+		limitedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evidencegw_http_limited_total", Help: "Requests refused with 429 by a per-member limit (requests or uploads).",
+		}, []string{"limit"}),
+		idleCuts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evidencegw_http_idle_cut_total", Help: "Request bodies (request) and responses (response) cut because they moved no byte for the idle timeout.",
+		}, []string{"direction"}),
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "evidencegw_http_connections", Help: "Open connections to the API listener, handshaking, idle or active.",
+		}),
+		uploads: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "evidencegw_http_uploads_in_flight", Help: "Evidence uploads being received.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.unauthenticated} {
+	for _, c := range []prometheus.Collector{m.requests, m.unauthenticated, m.limitedTotal, m.idleCuts, m.connections, m.uploads} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
 }
+
+func (m *metrics) limited(limit string) { m.limitedTotal.WithLabelValues(limit).Inc() }
 
 func statusClass(code int) string { return strconv.Itoa(code/100) + "xx" }

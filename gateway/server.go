@@ -11,26 +11,32 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/evidencegw/evidencegw/exhibit"
 )
 
 // Timeouts of the HTTP server.
 const (
-	// readHeaderTimeout bounds how long a client may take to send its headers.
+	// readHeaderTimeout bounds how long a client may take to complete its TLS
+	// handshake (net/http applies it there too) and to send its headers.
 	readHeaderTimeout = 10 * time.Second
-	// idleTimeout closes keep-alive connections left idle. Bodies have no deadline:
-	// an upload or download of tens of GB may take hours.
+	// idleTimeout closes keep-alive connections left idle. Bodies have no overall
+	// deadline (an upload or download of tens of GB may take hours), only the idle
+	// timeout of Config.BodyIdleTimeout (idle.go).
 	idleTimeout = 2 * time.Minute
 	// maxHeaderBytes bounds a request's headers.
 	maxHeaderBytes = 64 << 10
+	// opsTimeout bounds a whole request and response of the operations listener,
+	// which takes no body and answers small documents.
+	opsTimeout = 30 * time.Second
 )
 
 // Config wires a Server.
@@ -39,10 +45,24 @@ type Config struct {
 	Exhibits *exhibit.Service
 	// Auth maps client certificates to principals.
 	Auth *Authenticator
-	// MaxUploadBytes caps one upload body; 0 means no cap.
+	// MaxUploadBytes caps one upload body; 0 means no cap. An upload that declares a
+	// larger Content-Length is refused before a byte of it is read (and so before
+	// any 100 Continue).
 	MaxUploadBytes int64
-	Logger         *slog.Logger
-	// Registry receives the HTTP metrics and is served at /metrics; a new one if nil.
+	// BodyIdleTimeout cuts a request body that moves no byte for this long (408)
+	// and a response whose client reads nothing for this long; 0 means never.
+	BodyIdleTimeout time.Duration
+	// MemberUploads caps the uploads one member (agency and person) may have in
+	// flight at once (429 beyond); 0 means no cap.
+	MemberUploads int
+	// MemberRate is the sustained requests per second of one member, MemberBurst
+	// the size of its token bucket (default: MemberRate rounded up); 429 beyond.
+	// MemberRate 0 means no limit.
+	MemberRate  float64
+	MemberBurst int
+	Logger      *slog.Logger
+	// Registry receives the HTTP metrics, served at /metrics by OpsHandler (never on
+	// the API); a new one if nil.
 	Registry *prometheus.Registry
 	// Ready reports whether the backends are reachable, for /readyz; always ready if nil.
 	Ready func(ctx context.Context) error
@@ -54,6 +74,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	metrics *metrics
+	limits  *memberLimits
 	router  *mux.Router
 }
 
@@ -75,7 +96,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, metrics: m}
+	if cfg.MaxUploadBytes < 0 || cfg.BodyIdleTimeout < 0 || cfg.MemberUploads < 0 || cfg.MemberRate < 0 || cfg.MemberBurst < 0 {
+		return nil, errors.New("gateway: limits must not be negative")
+	}
+	s := &Server{cfg: cfg, metrics: m, limits: newMemberLimits(cfg, m)}
 	s.router = s.routes()
 	return s, nil
 }
@@ -88,13 +112,30 @@ func (s *Server) Handler() http.Handler {
 // NewHTTPServer returns an http.Server for the handler on addr, with the gateway's
 // timeouts and bounds.
 func (s *Server) NewHTTPServer(addr string) *http.Server {
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              addr,
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		ConnState:         s.countConn,
+	}
+	if s.cfg.BodyIdleTimeout > 0 {
+		// An HTTP/2 connection whose peer takes no byte of what is due to it: the
+		// connection-wide form of the per-write deadlines of idle.go.
+		hs.HTTP2 = &http.HTTP2Config{WriteByteTimeout: s.cfg.BodyIdleTimeout}
+	}
+	return hs
+}
+
+// countConn keeps the open-connections gauge.
+func (s *Server) countConn(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.metrics.connections.Inc()
+	case http.StateClosed, http.StateHijacked:
+		s.metrics.connections.Dec()
 	}
 }
 
@@ -103,9 +144,10 @@ func (s *Server) routes() *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = s.fail(errNoRoute)
 	r.MethodNotAllowedHandler = s.fail(errMethodNotAllowed)
+	// The probes stay on the API for clients that check it; /metrics is only on the
+	// operations listener (OpsHandler): agency-wide counters are not a member's to read.
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
-	r.Handle("/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 	// The /v1 routes hang on r itself, not on a PathPrefix subrouter: a subrouter's
 	// routes share its prefix matcher, and when a later route matches that prefix
 	// gorilla/mux forgets the method mismatch of an earlier one and answers 404
@@ -152,6 +194,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, &authError{err})
 			return
 		}
+		if lerr := s.limits.allowRequest(r.Context(), p, s.cfg.Now()); lerr != nil {
+			s.writeError(w, r, refuse(w, lerr))
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
 }
@@ -176,7 +222,15 @@ func (s *Server) api(h handlerFunc) http.HandlerFunc {
 			route, _ = cr.GetPathTemplate()
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		if err := h(sw, r, p); err != nil {
+		body := s.watchBody(sw, r)
+		err := h(sw, r, p)
+		if err != nil && body.cutErr() != nil {
+			// The read failed for idleness; what the use case made of it (often a
+			// cancelled context: net/http cancels the request's once its connection
+			// fails) is only a consequence.
+			err = fmt.Errorf("%w (%v)", body.cutErr(), err)
+		}
+		if err != nil {
 			if sw.status != 0 {
 				// Headers are gone: the only honest signal left is to break the stream.
 				s.cfg.Logger.ErrorContext(r.Context(), "response aborted", "route", route, "err", err)
