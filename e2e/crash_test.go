@@ -1,0 +1,330 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/pki"
+)
+
+// The crash-safety tests kill the gateway with SIGKILL, from inside, at each named step
+// of an upload and of a custody change (a binary built with -tags crashtest reads the
+// step from $EVIDENCEGW_CRASH_AT), restart it, and check what a power cut must not do:
+// lose an acknowledged item, leave an orphan nobody accounts for, or turn a retried
+// upload into a second exhibit. docs/testing.md has the figures.
+
+// Steps at which the gateway is killed (exhibit.Step*, ledger.Step*, gateway's
+// "answering").
+var (
+	uploadSteps = []string{"sealed", "datakey-stored", "event-stored", "logged", "indexed"}
+	changeSteps = []string{"event-stored", "logged", "indexed"}
+)
+
+var (
+	crashBuildOnce sync.Once
+	crashBin       string
+	crashBuildErr  error
+)
+
+// crashBinary builds cmd/evidencegw with -tags crashtest once per test run.
+func crashBinary(t testing.TB) string {
+	t.Helper()
+	crashBuildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evidencegw-crash-bin")
+		if err != nil {
+			crashBuildErr = err
+			return
+		}
+		crashBin = filepath.Join(dir, "evidencegw")
+		out, err := exec.Command("go", "build", "-tags", "crashtest", "-o", crashBin, "../cmd/evidencegw").CombinedOutput()
+		if err != nil {
+			crashBuildErr = fmt.Errorf("go build -tags crashtest: %v\n%s", err, out)
+		}
+	})
+	if crashBuildErr != nil {
+		t.Fatal(crashBuildErr)
+	}
+	return crashBin
+}
+
+// crashRounds is how many times each step is crashed at: $EVIDENCEGW_CRASH_ROUNDS, or 1.
+func crashRounds(t *testing.T) int {
+	v := os.Getenv("EVIDENCEGW_CRASH_ROUNDS")
+	if v == "" {
+		return 1
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("EVIDENCEGW_CRASH_ROUNDS=%q: want a positive number", v)
+	}
+	return n
+}
+
+// crashGateway is a gateway restarted, on one data directory, with or without a crash
+// step.
+type crashGateway struct{ *gateway }
+
+// restart starts the gateway again, to be killed at step ("" for none).
+func (g *crashGateway) restart(step string) {
+	g.t.Helper()
+	g.bin = crashBinary(g.t)
+	g.env = nil
+	if step != "" {
+		g.env = []string{"EVIDENCEGW_CRASH_AT=" + step}
+	}
+	g.start()
+}
+
+// awaitCrash waits for the gateway to kill itself.
+func (g *crashGateway) awaitCrash(step string) {
+	g.t.Helper()
+	select {
+	case <-g.waitErr:
+		g.cmd = nil
+	case <-time.After(30 * time.Second):
+		g.t.Fatalf("the gateway did not crash at %s\n%s", step, g.logs())
+	}
+	if !strings.Contains(g.logs(), "crash test: killed at "+step) {
+		g.t.Fatalf("the gateway stopped, but not at %s\n%s", step, g.logs())
+	}
+}
+
+func (g *crashGateway) client(who string) *client.Client {
+	g.t.Helper()
+	id, err := pki.LoadIdentity(g.identity(who))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	c, err := client.New(id)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return c
+}
+
+// crashTally counts what the crashes did.
+type crashTally struct {
+	crashes, acknowledged, lost, duplicates, orphans int
+}
+
+func TestCrashSafety(t *testing.T) { crashSafety(t, "") }
+
+func TestRealStackCrashSafety(t *testing.T) {
+	base, _ := loadStackConfig(t)
+	crashSafety(t, base)
+}
+
+// crashSafety runs the crash rounds on the gateway configured by base (YAML without
+// listen; "" for the embedded default).
+func crashSafety(t *testing.T, base string) {
+	rounds := crashRounds(t)
+	g := &crashGateway{gateway: startGatewayWith(t, "", base)}
+	g.stop()
+	ctx := t.Context()
+	var tally crashTally
+	acked := map[string][]byte{} // evidence id -> content
+	grants := map[string]int{}   // evidence id -> shares acknowledged
+
+	for round := range rounds {
+		for _, step := range uploadSteps {
+			content := make([]byte, 64<<10+round)
+			rand.Read(content)
+			key := "crash-" + randomHex(8)
+			g.restart(step)
+			_, err := g.client("investigator-nl").Upload(ctx, client.UploadRequest{CaseID: "CASE-CRASH",
+				Content: bytes.NewReader(content), IdempotencyKey: key})
+			if err == nil {
+				t.Fatalf("round %d: the upload was answered although the gateway was to die at %s", round, step)
+			}
+			g.awaitCrash(step)
+			tally.crashes++
+			g.restart("")
+			c := g.client("investigator-nl")
+			res, err := c.Upload(ctx, client.UploadRequest{CaseID: "CASE-CRASH", Content: bytes.NewReader(content), IdempotencyKey: key})
+			if err != nil {
+				t.Fatalf("round %d, after a crash at %s: the retried upload failed: %v\n%s", round, step, err, g.logs())
+			}
+			again, err := c.Upload(ctx, client.UploadRequest{CaseID: "CASE-CRASH", Content: bytes.NewReader(content), IdempotencyKey: key})
+			if err != nil {
+				t.Fatalf("round %d, after a crash at %s: the second retry failed: %v", round, step, err)
+			}
+			if again.Evidence.EvidenceID != res.Evidence.EvidenceID {
+				tally.duplicates++
+				t.Errorf("round %d, after a crash at %s: two retries registered %s and %s", round, step, res.Evidence.EvidenceID, again.Evidence.EvidenceID)
+			}
+			acked[res.Evidence.EvidenceID] = content
+			tally.acknowledged++
+			g.stop()
+		}
+		for _, step := range changeSteps {
+			var id string
+			for k := range acked {
+				id = k
+				break
+			}
+			g.restart(step)
+			req := api.ShareRequest{To: "agency-us", LegalBasis: "MLAT 2026/" + step, Expires: time.Now().Add(24 * time.Hour)}
+			if _, err := g.client("investigator-nl").Share(ctx, id, req); err == nil {
+				t.Fatalf("round %d: the share was answered although the gateway was to die at %s", round, step)
+			}
+			g.awaitCrash(step)
+			tally.crashes++
+			g.restart("")
+			if _, err := g.client("investigator-nl").Share(ctx, id, req); err != nil {
+				t.Fatalf("round %d, after a crash at %s: the share failed: %v\n%s", round, step, err, g.logs())
+			}
+			grants[id]++
+			tally.acknowledged++
+			g.stop()
+		}
+	}
+
+	// Every acknowledged upload and share is there, verifies and downloads; the
+	// orphans of the crashed attempts are all quarantined.
+	g.restart("")
+	c := g.client("investigator-nl")
+	trPath := filepath.Join(t.TempDir(), "trust-root.json")
+	g.must("court-nl", "trust-root", "-o", trPath)
+	tr := readTrustRoot(t, trPath)
+	for id, content := range acked {
+		ev, err := c.Evidence(ctx, id)
+		if err != nil {
+			tally.lost++
+			t.Errorf("acknowledged exhibit %s: %v", id, err)
+			continue
+		}
+		if ev.Damage != nil {
+			t.Errorf("exhibit %s is damaged: %+v", id, ev.Damage)
+		}
+		if len(ev.Grants) < grants[id] {
+			tally.lost++
+			t.Errorf("exhibit %s has %d grants, %d shares were acknowledged", id, len(ev.Grants), grants[id])
+		}
+		cr, err := c.Content(ctx, id)
+		if err != nil {
+			t.Fatalf("downloading %s: %v", id, err)
+		}
+		got, err := io.ReadAll(cr.Body)
+		cr.Body.Close()
+		if err != nil || !bytes.Equal(got, content) {
+			tally.lost++
+			t.Errorf("exhibit %s downloads %d bytes (%v), not its content", id, len(got), err)
+		}
+		b, err := c.Bundle(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := custody.Verify(b.Bundle, tr, custody.VerifyOptions{Content: bytes.NewReader(content)}); err != nil {
+			t.Errorf("the bundle of %s does not verify: %v", id, err)
+		}
+	}
+	if n := g.registeredExhibits(ctx, base); n != len(acked) {
+		tally.duplicates += n - len(acked)
+		t.Errorf("%d exhibits are registered, %d uploads were acknowledged: a crashed attempt became an exhibit of its own", n, len(acked))
+	}
+	tally.orphans = g.unaccountedOrphans(ctx, base)
+	if tally.orphans != 0 {
+		t.Errorf("%d orphans are neither registered nor quarantined", tally.orphans)
+	}
+	t.Logf("crashes %d, acknowledged %d, lost %d, duplicate exhibits %d, unaccounted orphans %d",
+		tally.crashes, tally.acknowledged, tally.lost, tally.duplicates, tally.orphans)
+}
+
+// unaccountedOrphans counts the evidence ids with stored content but neither a custody
+// event nor a quarantine record. On the real stack the evidence buckets are read with
+// MinIO's client; on the embedded default the store's files.
+func (g *crashGateway) unaccountedOrphans(ctx context.Context, base string) int {
+	g.t.Helper()
+	names := g.storedNames(ctx, base)
+	has := func(prefix string) bool {
+		for _, n := range names {
+			if strings.HasPrefix(n, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	n := 0
+	seen := map[string]bool{}
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, "content/")
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rest, "/")
+		if len(parts) < 3 || seen[parts[1]] {
+			continue
+		}
+		id := parts[1]
+		seen[id] = true
+		if !has("evidence/"+id+"/events/") && !has("quarantine/"+id+".json") {
+			g.t.Errorf("orphan %s: content stored, no event, no quarantine record", id)
+			n++
+		}
+	}
+	return n
+}
+
+// registeredExhibits counts the evidence ids that have custody events.
+func (g *crashGateway) registeredExhibits(ctx context.Context, base string) int {
+	ids := map[string]bool{}
+	for _, name := range g.storedNames(ctx, base) {
+		rest, ok := strings.CutPrefix(name, "evidence/")
+		if id, _, found := strings.Cut(rest, "/events/"); ok && found {
+			ids[id] = true
+		}
+	}
+	return len(ids)
+}
+
+// storedNames lists every object name of the gateway's stores.
+func (g *crashGateway) storedNames(ctx context.Context, base string) []string {
+	if base == "" {
+		return g.objectNames()
+	}
+	cfg, err := parseStackConfig([]byte(base))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	mc := minioClient(g.t.(*testing.T), cfg)
+	var names []string
+	buckets := []string{cfg.Backends.Storage.CustodyBucket}
+	for _, b := range cfg.Backends.Storage.Buckets {
+		buckets = append(buckets, b)
+	}
+	for _, b := range buckets {
+		for obj := range mc.ListObjects(ctx, b, listAll) {
+			if obj.Err != nil {
+				g.t.Fatal(obj.Err)
+			}
+			names = append(names, obj.Key)
+		}
+	}
+	return names
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// listAll lists every object of a bucket.
+var listAll = minio.ListObjectsOptions{Recursive: true}
