@@ -55,9 +55,13 @@ func binary(t testing.TB) string {
 
 // gateway is a running `evidencegw serve`.
 type gateway struct {
-	t       testing.TB
-	data    string
-	config  string
+	t      testing.TB
+	data   string
+	config string
+	// bin is the binary that serves (the default build if empty); env is added to
+	// its environment.
+	bin     string
+	env     []string
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
 	logMu   *sync.Mutex
@@ -111,7 +115,12 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func (g *gateway) start() {
 	g.t.Helper()
 	g.log, g.logMu = &bytes.Buffer{}, &sync.Mutex{}
-	g.cmd = exec.Command(binary(g.t), "serve", "--data", g.data, "--config", g.config)
+	bin := g.bin
+	if bin == "" {
+		bin = binary(g.t)
+	}
+	g.cmd = exec.Command(bin, "serve", "--data", g.data, "--config", g.config)
+	g.cmd.Env = append(os.Environ(), g.env...)
 	g.cmd.Stdout = lockedWriter{g.logMu, g.log}
 	g.cmd.Stderr = lockedWriter{g.logMu, g.log}
 	if err := g.cmd.Start(); err != nil {
@@ -247,7 +256,6 @@ func (g *gateway) httpClient(who string) (*http.Client, string) {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}, id.GatewayURL
 }
 
-// objectNames lists the objects in the gateway's local store.
 // objectNames lists the stored objects but the log's checkpoints, which the log stores
 // on its own schedule.
 func (g *gateway) objectNames() []string {

@@ -103,7 +103,8 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction}
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
-		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg})
+		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
+		Step: crashHook()})
 }
 
 func openStore(ctx context.Context, sc StorageConfig, dataDir string, logger *slog.Logger) (storage.Store, error) {

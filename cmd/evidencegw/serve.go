@@ -90,6 +90,14 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
+	// Uploads that stopped before they were registered (a crash) leave content that
+	// belongs to no exhibit: quarantine it before serving.
+	sweep, err := svc.Sweep(ctx)
+	if err != nil {
+		return fmt.Errorf("looking for orphan uploads: %w", err)
+	}
+	logger.InfoContext(ctx, "orphan uploads swept", "exhibits", sweep.Exhibits, "orphans", len(sweep.Orphans),
+		"newly_quarantined", len(sweep.Quarantined))
 	agencies, err := authAgencies(cfg, ca.Cert())
 	if err != nil {
 		return err
