@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/evidencegw/evidencegw/exhibit"
 	"go.yaml.in/yaml/v3"
@@ -27,8 +29,17 @@ type Config struct {
 	// LogOrigin names the transparency log in its checkpoints; default
 	// "evidencegw.local/custody".
 	LogOrigin string `yaml:"log_origin"`
-	// MaxUploadBytes caps one evidence upload; default 1 TiB.
+	// MaxUploadBytes caps one evidence upload; default 1 TiB. An upload declaring a
+	// larger Content-Length is refused 413 before its body is read.
 	MaxUploadBytes int64 `yaml:"max_upload_bytes"`
+	// OpsListen is the plain-HTTP address of the operations endpoints (/metrics,
+	// /healthz, /readyz), never the API's: default DefaultOpsListen, "" disables
+	// it. Set, it must be bindable at start-up; left to the default, a taken port
+	// (another gateway on the same machine) is logged and the gateway runs without
+	// it. Read it with opsAddr.
+	OpsListen *string `yaml:"ops_listen"`
+	// Limits bound what one connection or member may hold.
+	Limits LimitsConfig `yaml:"limits"`
 	// TLS selects the server certificate; default: issued by the development CA.
 	TLS TLSConfig `yaml:"tls"`
 	// Policies is a directory of .cedar files replacing the shipped policies.
@@ -39,6 +50,23 @@ type Config struct {
 	// Backends selects where evidence, keys and the log live; default: all embedded in
 	// the data directory.
 	Backends BackendsConfig `yaml:"backends"`
+}
+
+// LimitsConfig bounds what one connection or one member (an agency's person) may
+// hold of the gateway (docs/config.md#limits). Every field is optional: zero is
+// the default; none may be negative, so none can be switched off.
+type LimitsConfig struct {
+	// BodyIdleTimeout cuts a request body that moves no byte for this long (408,
+	// nothing stored) and a download whose client reads nothing for this long;
+	// default 60s, at least 1s. A transfer that moves, however slowly, is never cut.
+	BodyIdleTimeout time.Duration `yaml:"body_idle_timeout"`
+	// UploadsPerMember caps the uploads one member may have in flight; default 4.
+	UploadsPerMember int `yaml:"uploads_per_member"`
+	// RequestsPerSecond is the sustained request rate of one member, RequestBurst
+	// the size of its token bucket; defaults 20 and 40. Beyond: 429 with
+	// Retry-After.
+	RequestsPerSecond float64 `yaml:"requests_per_second"`
+	RequestBurst      int     `yaml:"request_burst"`
 }
 
 // BackendsConfig selects the object store, the key manager and the log.
@@ -131,6 +159,31 @@ const (
 	DefaultListen         = "127.0.0.1:8443"
 	DefaultLogOrigin      = "evidencegw.local/custody"
 	DefaultMaxUploadBytes = 1 << 40
+	// DefaultOpsListen is loopback: only the machine's own probes and scraper
+	// reach it unless the operator says otherwise. 9464 is the default port of
+	// OpenTelemetry's Prometheus exporter.
+	DefaultOpsListen = "127.0.0.1:9464"
+)
+
+// Default limits (docs/config.md#limits says why these values).
+const (
+	// DefaultBodyIdleTimeout: a minute without a byte is no network hiccup (TCP
+	// retransmits give up on a dead path well before), and it bounds the time a
+	// stalled upload holds its connection, buffers and temporary file.
+	DefaultBodyIdleTimeout = time.Minute
+	// DefaultUploadsPerMember: the CLI uploads one file at a time; four leaves room
+	// for a script running a few at once, while one member alone cannot hold more
+	// than four uploads' memory and temporary files.
+	DefaultUploadsPerMember = 4
+	// DefaultRequestsPerSecond and DefaultRequestBurst: a person's client makes one
+	// request at a time, each a TLS round trip and usually a log append (about
+	// 100 ms); 20 per second sustained with a burst of 40 is far above that and
+	// far below what would crowd out other members.
+	DefaultRequestsPerSecond = 20
+	DefaultRequestBurst      = 40
+	// minBodyIdleTimeout refuses an idle timeout that would cut ordinary network
+	// pauses.
+	minBodyIdleTimeout = time.Second
 )
 
 // demoAgencies are the agencies of the embedded default, each with one member whose
@@ -195,6 +248,17 @@ func (c *Config) fill() error {
 	if c.MaxUploadBytes < 0 {
 		return fmt.Errorf("max_upload_bytes must be positive")
 	}
+	if addr, explicit := c.opsAddr(); explicit && addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("ops_listen %q: %w", addr, err)
+		}
+		if addr == c.Listen {
+			return fmt.Errorf("ops_listen %q: must not be the API's address: the operations endpoints are plain HTTP and unauthenticated", addr)
+		}
+	}
+	if err := c.Limits.fill(); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return fmt.Errorf("tls: cert and key go together")
 	}
@@ -205,6 +269,37 @@ func (c *Config) fill() error {
 		return err
 	}
 	return c.Backends.fill(c.Agencies)
+}
+
+// opsAddr returns the operations listener's address ("" when disabled) and whether
+// the configuration set it.
+func (c *Config) opsAddr() (addr string, explicit bool) {
+	if c.OpsListen == nil {
+		return DefaultOpsListen, false
+	}
+	return *c.OpsListen, true
+}
+
+func (l *LimitsConfig) fill() error {
+	if l.BodyIdleTimeout < 0 || l.UploadsPerMember < 0 || l.RequestsPerSecond < 0 || l.RequestBurst < 0 {
+		return errors.New("no limit may be negative")
+	}
+	if l.BodyIdleTimeout == 0 {
+		l.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if l.BodyIdleTimeout < minBodyIdleTimeout {
+		return fmt.Errorf("body_idle_timeout %s: want a duration of at least %s, such as 60s", l.BodyIdleTimeout, minBodyIdleTimeout)
+	}
+	if l.UploadsPerMember == 0 {
+		l.UploadsPerMember = DefaultUploadsPerMember
+	}
+	if l.RequestsPerSecond == 0 {
+		l.RequestsPerSecond = DefaultRequestsPerSecond
+	}
+	if l.RequestBurst == 0 {
+		l.RequestBurst = max(DefaultRequestBurst, int(math.Ceil(l.RequestsPerSecond)))
+	}
+	return nil
 }
 
 func (b *BackendsConfig) fill(agencies []AgencyConfig) error {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -26,6 +27,16 @@ func TestLoadConfig(t *testing.T) {
 		{"vault without token", "backends:\n  keys: {type: vault, address: http://127.0.0.1:8200}\n", "token_file"},
 		{"unknown log", "backends:\n  log: {type: rekor}\n", "not tessera or trillian"},
 		{"trillian without tree", "backends:\n  log: {type: trillian, address: 127.0.0.1:8090}\n", "tree_id"},
+		{"limits", "limits: {body_idle_timeout: 2m, uploads_per_member: 2, requests_per_second: 5.5, request_burst: 10}\n", ""},
+		{"unknown limit", "limits: {uploads: 3}\n", "uploads"},
+		{"negative limit", "limits: {uploads_per_member: -1}\n", "negative"},
+		{"idle timeout without a unit", "limits: {body_idle_timeout: 60}\n", "time.Duration"},
+		{"idle timeout not a duration", "limits: {body_idle_timeout: soon}\n", "time.Duration"},
+		{"idle timeout under a second", "limits: {body_idle_timeout: 500ms}\n", "at least 1s"},
+		{"ops_listen", "ops_listen: 0.0.0.0:9464\n", ""},
+		{"ops_listen off", "ops_listen: \"\"\n", ""},
+		{"bad ops_listen", "ops_listen: nowhere\n", "ops_listen"},
+		{"ops_listen on the API", "listen: 127.0.0.1:9443\nops_listen: 127.0.0.1:9443\n", "API's address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,6 +53,44 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("defaults not filled: %+v", c)
 			}
 		})
+	}
+}
+
+// TestLimitsAndOps: the limits and the operations address come from the file, or
+// are the documented defaults; an empty ops_listen disables the listener.
+func TestLimitsAndOps(t *testing.T) {
+	tests := []struct {
+		name, yaml  string
+		want        LimitsConfig
+		ops         string
+		opsExplicit bool
+	}{
+		{"defaults", "", LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, RequestsPerSecond: 20, RequestBurst: 40},
+			"127.0.0.1:9464", false},
+		{"set", "ops_listen: 0.0.0.0:9100\nlimits: {body_idle_timeout: 90s, uploads_per_member: 8, requests_per_second: 5, request_burst: 12}\n",
+			LimitsConfig{BodyIdleTimeout: 90 * time.Second, UploadsPerMember: 8, RequestsPerSecond: 5, RequestBurst: 12}, "0.0.0.0:9100", true},
+		{"a rate above the default burst", "limits: {requests_per_second: 100}\n",
+			LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, RequestsPerSecond: 100, RequestBurst: 100}, "127.0.0.1:9464", false},
+		{"ops off", "ops_listen: \"\"\n", LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, RequestsPerSecond: 20, RequestBurst: 40}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			os.WriteFile(p, []byte(tt.yaml), 0o600)
+			c, err := loadConfig(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Limits != tt.want {
+				t.Errorf("got limits %+v, want %+v", c.Limits, tt.want)
+			}
+			if addr, explicit := c.opsAddr(); addr != tt.ops || explicit != tt.opsExplicit {
+				t.Errorf("got ops address %q (set: %v), want %q (set: %v)", addr, explicit, tt.ops, tt.opsExplicit)
+			}
+		})
+	}
+	if got := defaultConfig().Limits; got != tests[0].want {
+		t.Errorf("the embedded default has limits %+v, want %+v", got, tests[0].want)
 	}
 }
 

@@ -41,7 +41,9 @@ func newServeCmd(env clientEnv) *cobra.Command {
 custody log backends of the configuration (docs/config.md). Without --config, the
 embedded default serves on 127.0.0.1:8443 with everything kept under --data, a
 development CA, and an identity for each member of the demo agencies under
-DIR/identities. It logs JSON to stderr and stops gracefully on SIGINT or SIGTERM.`,
+DIR/identities; its operations endpoints (/metrics, /healthz, /readyz, plain HTTP)
+are on 127.0.0.1:9464. It logs JSON to stderr and stops gracefully on SIGINT or
+SIGTERM.`,
 		Example: `  evidencegw serve
   evidencegw serve --config gateway.yaml --data /var/lib/evidencegw`,
 		GroupID:           groupServer,
@@ -106,8 +108,11 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
+	lim := cfg.Limits
 	srv, err := gateway.New(gateway.Config{Exhibits: svc, Auth: auth, MaxUploadBytes: cfg.MaxUploadBytes,
-		Logger: logger, Registry: reg, Ready: be.ready})
+		BodyIdleTimeout: lim.BodyIdleTimeout, MemberUploads: lim.UploadsPerMember,
+		MemberRate: lim.RequestsPerSecond, MemberBurst: lim.RequestBurst,
+		Logger: logger, Registry: reg, Ready: be.ready, Step: crashHook()})
 	if err != nil {
 		return err
 	}
@@ -184,9 +189,21 @@ func listenAndServe(ctx context.Context, srv *gateway.Server, cfg Config, ca *pk
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
 	}
-	logger.InfoContext(ctx, "evidencegw listening", "url", cfg.PublicURL)
-	errc := make(chan error, 1)
+	opsLn, err := listenOps(ctx, cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	servers := []*http.Server{hs}
+	errc := make(chan error, 2)
 	go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	if opsLn != nil {
+		ops := srv.NewOpsServer(opsLn.Addr().String())
+		servers = append(servers, ops)
+		go func() { errc <- ops.Serve(opsLn) }()
+		logger.InfoContext(ctx, "operations endpoints listening", "url", "http://"+opsLn.Addr().String()+"/metrics")
+	}
+	logger.InfoContext(ctx, "evidencegw listening", "url", cfg.PublicURL)
 	select {
 	case err := <-errc:
 		return err
@@ -195,10 +212,33 @@ func listenAndServe(ctx context.Context, srv *gateway.Server, cfg Config, ca *pk
 	logger.InfoContext(ctx, "shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutting down: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("shutting down: %w", err)
+		}
 	}
 	return nil
+}
+
+// listenOps opens the operations listener (/metrics, /healthz, /readyz), or returns
+// nil when there is none. An address the configuration sets must be bound; the
+// default one, taken (another gateway on the same machine), is logged and skipped,
+// so that development gateways can run side by side.
+func listenOps(ctx context.Context, cfg Config, logger *slog.Logger) (net.Listener, error) {
+	addr, explicit := cfg.opsAddr()
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case err == nil:
+		return ln, nil
+	case explicit:
+		return nil, fmt.Errorf("listening on ops_listen %s: %w", addr, err)
+	}
+	logger.WarnContext(ctx, "operations endpoints not served: their default address is taken; set ops_listen",
+		"addr", addr, "err", err)
+	return nil, nil
 }
 
 // serverCert returns the configured server certificate, or one from the development CA
