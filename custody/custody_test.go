@@ -26,23 +26,39 @@ func validStatement() Statement {
 	})
 }
 
+// TestParseStatement: each check of a statement refuses, with its own reason, a
+// statement that only it catches.
 func TestParseStatement(t *testing.T) {
+	other := strings.Repeat("cd", 32)
+	later := func(s *Statement) {
+		s.Predicate.Seq, s.Predicate.Prev, s.Predicate.Action = 1, strings.Repeat("0", 64), ActionShare
+		s.Predicate.Exhibit, s.Predicate.Storage = nil, nil
+	}
 	tests := []struct {
 		name   string
 		mutate func(*Statement)
-		want   string // "" = valid
+		want   string // the error after "checking statement: "; "" = valid
 	}{
 		{"valid", func(*Statement) {}, ""},
-		{"wrong type", func(s *Statement) { s.Type = "x" }, "_type"},
-		{"wrong predicate type", func(s *Statement) { s.PredicateType = "x" }, "predicateType"},
-		{"two subjects", func(s *Statement) { s.Subject = append(s.Subject, s.Subject[0]) }, "subjects"},
-		{"bad digest", func(s *Statement) { s.Subject[0].Digest["sha256"] = "zz" }, "digest"},
-		{"path-like id", func(s *Statement) { s.Predicate.EvidenceID = "../x"; s.Subject[0].Name = "../x" }, "evidence id"},
-		{"bad case id", func(s *Statement) { s.Predicate.CaseID = "a/b" }, "case id"},
-		{"unknown action", func(s *Statement) { s.Predicate.Action = "delete" }, "unknown action"},
-		{"register later", func(s *Statement) { s.Predicate.Seq = 1; s.Predicate.Prev = strings.Repeat("0", 64) }, "only event 0"},
-		{"first with prev", func(s *Statement) { s.Predicate.Prev = strings.Repeat("0", 64) }, "previous digest"},
-		{"exhibit digest differs", func(s *Statement) { s.Predicate.Exhibit.SHA256 = strings.Repeat("cd", 32) }, "exhibit digest"},
+		{"valid later event", later, ""},
+		{"wrong type", func(s *Statement) { s.Type = "x" }, `_type "x", want "https://in-toto.io/Statement/v1"`},
+		{"wrong predicate type", func(s *Statement) { s.PredicateType = "x" }, `predicateType "x", want "https://github.com/evidencegw/evidencegw/custody-event/v1"`},
+		{"two subjects", func(s *Statement) { s.Subject = append(s.Subject, s.Subject[0]) }, "2 subjects, want 1"},
+		{"subject digest not hex", func(s *Statement) { later(s); s.Subject[0].Digest["sha256"] = "zz" }, "subject has no valid sha256 digest"},
+		{"subject digest of another algorithm", func(s *Statement) { later(s); s.Subject[0].Digest = map[string]string{"sha512": other} }, "subject has no valid sha256 digest"},
+		{"subject of another exhibit", func(s *Statement) { s.Subject[0].Name = "ev-bbbbbbbbbbbbbbbbbbbbbbbbbb" },
+			`subject name "ev-bbbbbbbbbbbbbbbbbbbbbbbbbb" differs from evidence id "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa"`},
+		{"path-like id", func(s *Statement) { s.Predicate.EvidenceID = "../x"; s.Subject[0].Name = "../x" }, `invalid evidence id "../x"`},
+		{"bad case id", func(s *Statement) { s.Predicate.CaseID = "a/b" }, `invalid case id "a/b"`},
+		{"unknown action", func(s *Statement) { s.Predicate.Action = "delete" }, `unknown action "delete"`},
+		{"first with prev", func(s *Statement) { s.Predicate.Prev = strings.Repeat("0", 64) }, "first event has a previous digest"},
+		{"later without prev", func(s *Statement) { later(s); s.Predicate.Prev = "" }, "event 1 has no valid previous digest"},
+		{"later with prev not hex", func(s *Statement) { later(s); s.Predicate.Prev = strings.Repeat("Z", 64) }, "event 1 has no valid previous digest"},
+		{"register later", func(s *Statement) { s.Predicate.Seq = 1; s.Predicate.Prev = strings.Repeat("0", 64) }, `event 1 is "register": only event 0 registers`},
+		{"first not a register", func(s *Statement) { s.Predicate.Action = ActionShare }, `event 0 is "share": only event 0 registers`},
+		{"register without exhibit", func(s *Statement) { s.Predicate.Exhibit = nil }, "register event lacks exhibit or storage facts"},
+		{"register without storage", func(s *Statement) { s.Predicate.Storage = nil }, "register event lacks exhibit or storage facts"},
+		{"exhibit digest differs", func(s *Statement) { s.Predicate.Exhibit.SHA256 = other }, "exhibit digest differs from subject digest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,13 +72,13 @@ func TestParseStatement(t *testing.T) {
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("got %v, want no error", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("got %v, want an error mentioning %q", err, tt.want)
+			case tt.want != "" && (err == nil || err.Error() != "checking statement: "+tt.want):
+				t.Errorf("got %v, want %q", err, "checking statement: "+tt.want)
 			}
 		})
 	}
-	if _, err := ParseStatement([]byte(`{"_type":"x","extra":1}`)); err == nil {
-		t.Error("unknown field: got no error")
+	if _, err := ParseStatement([]byte(`{"_type":"x","extra":1}`)); err == nil || !strings.HasPrefix(err.Error(), "decoding statement: ") {
+		t.Errorf("unknown field: got %v, want a decoding error", err)
 	}
 }
 
