@@ -213,6 +213,30 @@ func TestSealStoreKeptFailedInput(t *testing.T) {
 	if want := "sealing x: store kept object mem:///x despite failed input: "; !errors.Is(err, errTruncated) || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("Seal into a store that keeps a failed input: got %v, want an error wrapping %v starting %q", err, errTruncated, want)
 	}
+	// The input is whole but not what was declared: the store keeps it, Seal fails.
+	wrong := digest(append(bytes.Clone(data), 0))
+	if _, err := s.Seal(t.Context(), "y", "", []byte("ev"), wrong, bytes.NewReader(data)); !errors.Is(err, storage.ErrDigestMismatch) {
+		t.Errorf("Seal of a body that is not the declared digest, into a store that keeps it: got %v, want ErrDigestMismatch", err)
+	}
+}
+
+// shortStore breaks the Store contract: it keeps the first bytes of an object and
+// reports success without reading the rest.
+type shortStore struct{ storage.Store }
+
+func (s shortStore) Create(ctx context.Context, name string, r io.Reader) (storage.Info, error) {
+	return s.Store.Create(ctx, name, io.LimitReader(r, 1000))
+}
+
+// TestSealStoreStoppedReading: a store that reports success after reading part of the
+// ciphertext does not make Seal succeed.
+func TestSealStoreStoppedReading(t *testing.T) {
+	s := &storage.Sealer{Store: shortStore{memstore.New()}, Keys: newKeys(t)}
+	data := plaintext(6, 8<<20) // more than the pipeline holds
+	_, err := s.Seal(t.Context(), "x", "", []byte("ev"), digest(data), bytes.NewReader(data))
+	if want := "sealing x: encrypting: object store stopped reading the ciphertext"; err == nil || err.Error() != want {
+		t.Errorf("Seal into a store that stops reading: got %v, want %q", err, want)
+	}
 }
 
 func TestTamper(t *testing.T) {
