@@ -73,6 +73,8 @@ func TestPermitsWithoutGuards(t *testing.T) {
 		{"partner download expired", partner, ActionDownload, grant("g1", "fr-police", all(accepted, expired)), false, nil},
 		{"partner download expiring now", partner, ActionDownload, grant("g1", "fr-police", all(accepted, func(g *Grant) { g.Expires = now })), false, nil},
 
+		{"unknown role download", Principal{Agency: "fr-police", Person: "x", Role: "admin"}, ActionDownload, grant("g1", "fr-police", accepted), false, nil},
+
 		// grantee-read and grantee-accept, on their own.
 		{"partner view", partner, ActionView, grant("g1", "fr-police", nil), true, []string{"grantee-read"}},
 		{"partner view revoked", partner, ActionView, grant("g1", "fr-police", all(accepted, revoked)), false, nil},
@@ -92,6 +94,63 @@ func TestPermitsWithoutGuards(t *testing.T) {
 			d := e.Decide(tt.p, tt.a, ev, now)
 			if d.Allow != tt.allow || !slices.Equal(d.Policies, tt.ids) || d.Errors != nil {
 				t.Errorf("got allow %v by %q (errors %q), want allow %v by %q", d.Allow, d.Policies, d.Errors, tt.allow, tt.ids)
+			}
+		})
+	}
+}
+
+// TestGuardsSpareTheOwner: no forbid of guards.cedar applies to the owning agency, even
+// when the evidence carries a grant to that agency that a forbid would stop.
+func TestGuardsSpareTheOwner(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []struct {
+		name string
+		edit func(*Grant)
+	}{
+		{"revoked", all(accepted, revoked)},
+		{"expired", all(accepted, expired)},
+		{"not accepted", nil},
+		{"view-only", all(accepted, func(g *Grant) { g.ViewOnly = true })},
+		{"over its limit", all(accepted, func(g *Grant) { g.MaxDownloads, g.Downloads = 1, 1 })},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE", Grants: []Grant{grant("g1", "de-bka", g.edit)}}
+			d := e.Decide(owner, ActionDownload, ev, now)
+			if want := []string{"owner-investigator"}; !d.Allow || !slices.Equal(d.Policies, want) {
+				t.Errorf("owner download with a grant to its own agency %s: got allow %v by %q, want allow by %q", g.name, d.Allow, d.Policies, want)
+			}
+		})
+	}
+}
+
+// TestPermitsCheckTheGrantee: Decide passes the policies only grants to the principal's
+// agency, and each grantee permit checks it again, so that a policy never relies on the
+// Go side for who a grant is to. Here the policies are given a grant to another agency.
+func TestPermitsCheckTheGrantee(t *testing.T) {
+	e, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE"}
+	tests := []struct {
+		name string
+		p    Principal
+		a    Action
+		g    Grant
+	}{
+		{"grantee-read", partner, ActionView, grant("g1", "fr-court", accepted)},
+		{"grantee-accept", partner, ActionAccept, grant("g1", "fr-court", nil)},
+		{"grantee-download", partner, ActionDownload, grant("g1", "fr-court", accepted)},
+		{"court-history", court, ActionBundle, grant("g1", "fr-police", accepted)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := e.decide(tt.p, tt.a, ev, []Grant{tt.g}, now)
+			if d.Allow || d.Errors != nil {
+				t.Errorf("%s under a grant to %s: got allow %v by %q (errors %q), want a denial", tt.p.Agency, tt.g.To, d.Allow, d.Policies, d.Errors)
 			}
 		})
 	}
