@@ -1,7 +1,9 @@
 package custody
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
@@ -39,7 +41,7 @@ var signedContent = []byte("disk image bytes\n")
 
 type signedExhibit struct {
 	tr       *TrustRoot
-	eventKey *ecdsa.PrivateKey
+	eventKey crypto.Signer // *ecdsa.PrivateKey (P-256) or ed25519.PrivateKey
 	logKey   noteKey
 	tagKey   []byte
 	sha256   string
@@ -60,7 +62,13 @@ func newSignedExhibit(t testing.TB, edit func(x *signedExhibit, i int, ev *Event
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := NewTrustedKey(&eventKey.PublicKey, signedStart.Add(-time.Hour))
+	return newSignedExhibitBy(t, eventKey, edit)
+}
+
+// newSignedExhibitBy is newSignedExhibit with the events signed by eventKey.
+func newSignedExhibitBy(t testing.TB, eventKey crypto.Signer, edit func(x *signedExhibit, i int, ev *Event)) *signedExhibit {
+	t.Helper()
+	tk, err := NewTrustedKey(eventKey.Public(), signedStart.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +120,18 @@ func (x *signedExhibit) story(t testing.TB) []Event {
 // sign signs a statement into a DSSE envelope with the event key.
 func (x *signedExhibit) sign(t testing.TB, statement []byte) Envelope {
 	t.Helper()
-	h := sha256.Sum256(PAE(PayloadType, statement))
-	sig, err := ecdsa.SignASN1(rand.Reader, x.eventKey, h[:])
+	pae := PAE(PayloadType, statement)
+	var sig []byte
+	var err error
+	switch k := x.eventKey.(type) {
+	case ed25519.PrivateKey:
+		sig = ed25519.Sign(k, pae)
+	case *ecdsa.PrivateKey:
+		h := sha256.Sum256(pae)
+		sig, err = ecdsa.SignASN1(rand.Reader, k, h[:])
+	default:
+		t.Fatalf("event key of type %T", k)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

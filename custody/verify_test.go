@@ -2,6 +2,12 @@ package custody
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -327,5 +333,69 @@ func TestReceiptVerify(t *testing.T) {
 	forged.Certificate = newReceipt(t, []byte("accepted")).Certificate // another partner's key
 	if err := forged.Verify(); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("a receipt signed with another key: got %v, want ErrBadSignature", err)
+	}
+}
+
+// TestVerifyEd25519EventKey: events signed with an Ed25519 event key (pure Ed25519 over
+// the PAE) verify, and a trust root declaring another algorithm for it is refused.
+func TestVerifyEd25519EventKey(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newSignedExhibitBy(t, priv, nil)
+	if got := x.tr.EventKeys[0].Algorithm; got != AlgEd25519 {
+		t.Errorf("algorithm: got %q, want %q", got, AlgEd25519)
+	}
+	if _, err := Verify(x.bundle(t, x.logLeaves(otherLeaf(1))), x.tr, VerifyOptions{}); err != nil {
+		t.Errorf("Verify: got %v, want no error", err)
+	}
+}
+
+// TestParseTrustRootEventKeys: an event key must be what its algorithm says, on the
+// curve the format allows, under its own key id.
+func TestParseTrustRootEventKeys(t *testing.T) {
+	p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	edPub, _, _ := ed25519.GenerateKey(rand.Reader)
+	key := func(pub any, alg string) TrustedKey {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := KeyID(pub)
+		return TrustedKey{KeyID: id, Algorithm: alg, ValidFrom: signedStart,
+			PublicKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}
+	}
+	x := newSignedExhibit(t, nil)
+	tests := []struct {
+		name    string
+		key     TrustedKey
+		wantErr string // "" = accepted
+	}{
+		{"P-256, algorithm given", key(&p256.PublicKey, AlgECDSAP256), ""},
+		{"P-256, algorithm left out", key(&p256.PublicKey, ""), ""},
+		{"Ed25519, algorithm given", key(edPub, AlgEd25519), ""},
+		{"Ed25519, algorithm left out", key(edPub, ""), ""},
+		{"P-256 declared Ed25519", key(&p256.PublicKey, AlgEd25519), `algorithm "ed25519" does not match an ECDSA P-256 key`},
+		{"Ed25519 declared P-256", key(edPub, AlgECDSAP256), `algorithm "ecdsa-p256-sha256" does not match an Ed25519 key`},
+		{"P-384", key(&p384.PublicKey, ""), "unsupported curve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := *x.tr
+			tr.EventKeys = []TrustedKey{tt.key}
+			b, err := tr.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ParseTrustRoot(b)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("got %v, want an error mentioning %q", err, tt.wantErr)
+			}
+		})
 	}
 }
