@@ -80,6 +80,9 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.As(err, &idle):
 		return api.NewProblem(api.ProblemRequestTimeout, http.StatusRequestTimeout,
 			fmt.Sprintf("%s: the request was cut and nothing of it was stored", idle.Error()))
+	case errors.As(err, &limited) && limited.limit == limitGatewayUploads:
+		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable,
+			fmt.Sprintf("the gateway has %g uploads in flight, as many as it takes; retry after Retry-After seconds", limited.max))
 	case errors.As(err, &limited) && limited.limit == limitUploads:
 		return api.NewProblem(api.ProblemTooManyUploads, http.StatusTooManyRequests,
 			fmt.Sprintf("this member already has %g uploads in flight; retry after Retry-After seconds", limited.max))

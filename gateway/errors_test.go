@@ -63,6 +63,7 @@ func TestProblemFor(t *testing.T) {
 		{"idle body", wrap(&bodyError{&idleError{time.Minute}}), 408, api.ProblemRequestTimeout, "no byte of the body moved for 1m0s"},
 		{"too many requests", &limitError{limit: limitRequests, max: 20, retryAfter: time.Second}, 429, api.ProblemRateLimited, "more than 20 requests per second"},
 		{"too many uploads", &limitError{limit: limitUploads, max: 4, retryAfter: time.Minute}, 429, api.ProblemTooManyUploads, "already has 4 uploads in flight"},
+		{"gateway full", &limitError{limit: limitGatewayUploads, max: 16, retryAfter: time.Minute}, 503, api.ProblemUnavailable, ""},
 	}
 	for _, tt := range tests {
 		p := ts.srv.problemFor(t.Context(), tt.err)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -21,9 +22,10 @@ func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p exhibit.Princi
 }
 
 // upload registers evidence. Every refusal it can decide from the request head (size,
-// digest header, the member's uploads in flight; identity, rate and policy are decided
-// before it or by Register before it reads) comes before the first Read of the body,
-// so a client that sent Expect: 100-continue gets it instead of 100 Continue.
+// digest header, the member's and the gateway's uploads in flight; identity, rate and
+// policy are decided before it or by Register before it reads) comes before the first
+// Read of the body, so a client that sent Expect: 100-continue gets it instead of
+// 100 Continue.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
 	if s.cfg.MaxUploadBytes > 0 && r.ContentLength > s.cfg.MaxUploadBytes {
 		return &http.MaxBytesError{Limit: s.cfg.MaxUploadBytes}
@@ -44,6 +46,15 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 		return refuse(w, lerr)
 	}
 	defer done()
+	release, err := s.slots.take(r.Context())
+	var full *limitError
+	if errors.As(err, &full) {
+		return refuse(w, full)
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.metrics.uploads.Inc()
 	defer s.metrics.uploads.Dec()
 	body := r.Body

@@ -38,6 +38,7 @@ type serverOptions struct {
 	// The limits of Config; zero: none.
 	bodyIdle      time.Duration
 	memberUploads int
+	maxUploads    int
 	memberRate    float64
 	memberBurst   int
 	// now is the gateway's clock; time.Now if nil.
@@ -59,7 +60,7 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 	}
 	logs := &syncBuffer{}
 	srv, err := New(Config{Exhibits: env.Service, Auth: auth, MaxUploadBytes: opts.maxUploadBytes,
-		BodyIdleTimeout: opts.bodyIdle, MemberUploads: opts.memberUploads, MemberRate: opts.memberRate, MemberBurst: opts.memberBurst,
+		BodyIdleTimeout: opts.bodyIdle, MemberUploads: opts.memberUploads, MaxUploads: opts.maxUploads, MemberRate: opts.memberRate, MemberBurst: opts.memberBurst,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Registry: env.Registry, Ready: opts.ready, Now: opts.now})
 	if err != nil {
 		t.Fatal(err)

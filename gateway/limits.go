@@ -32,12 +32,18 @@ const (
 	// uploadRetryAfter is the Retry-After of a refused upload: an upload in flight
 	// ends at an unknown time, so it is a suggestion, not a promise.
 	uploadRetryAfter = 30 * time.Second
+	// uploadSlotWait bounds how long an upload waits for one of the gateway's
+	// Config.MaxUploads slots before it is refused (503). While it waits it holds its
+	// connection and its member's upload count, but none of the buffers of an upload
+	// in flight, and nothing of its body is read.
+	uploadSlotWait = 30 * time.Second
 )
 
 // Names of the limits, in metrics, logs and problem details.
 const (
-	limitRequests = "requests"
-	limitUploads  = "uploads"
+	limitRequests       = "requests"        // a member's token bucket
+	limitUploads        = "uploads"         // a member's uploads in flight
+	limitGatewayUploads = "gateway-uploads" // the gateway's uploads in flight
 )
 
 // limitError is a request refused by a per-member limit; the client may retry after
@@ -49,8 +55,11 @@ type limitError struct {
 }
 
 func (e *limitError) Error() string {
-	if e.limit == limitUploads {
+	switch e.limit {
+	case limitUploads:
 		return fmt.Sprintf("more than %g uploads in flight", e.max)
+	case limitGatewayUploads:
+		return fmt.Sprintf("more than %g uploads in flight in the gateway", e.max)
 	}
 	return fmt.Sprintf("more than %g requests per second", e.max)
 }
@@ -203,4 +212,48 @@ func (l *memberLimits) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.members)
+}
+
+// uploadSlots bounds the uploads in flight in the whole gateway: each one holds a few
+// MiB of buffers (sealing, encryption, the store's copy or part buffers) whatever its
+// speed, so their number bounds the gateway's memory. An upload waits for a slot in
+// arrival order, for at most its wait bound. Safe for concurrent use.
+type uploadSlots struct {
+	slots   chan struct{} // nil: no bound
+	wait    time.Duration
+	metrics *metrics
+}
+
+func newUploadSlots(n int, m *metrics) *uploadSlots {
+	s := &uploadSlots{wait: uploadSlotWait, metrics: m}
+	if n > 0 {
+		s.slots = make(chan struct{}, n)
+	}
+	return s
+}
+
+// take waits for a slot; release frees it. It fails when ctx ends or no slot frees up
+// within the wait bound.
+func (s *uploadSlots) take(ctx context.Context) (release func(), _ error) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		s.metrics.waiting.Inc()
+		defer s.metrics.waiting.Dec()
+		t := time.NewTimer(s.wait)
+		defer t.Stop()
+		select {
+		case s.slots <- struct{}{}:
+		case <-t.C:
+			s.metrics.limited(limitGatewayUploads)
+			return nil, &limitError{limit: limitGatewayUploads, max: float64(cap(s.slots)), retryAfter: uploadRetryAfter}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-s.slots }) }, nil
 }

@@ -81,18 +81,11 @@ func TestUploadLimit(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, serverOptions{memberUploads: 1})
 	inv := &ts.env.Investigator
-	first := []byte("the first upload, in flight")
-	body := &blockingBody{release: make(chan struct{}), r: bytes.NewReader(first)}
-	r := request(t, inv, http.MethodPost, uploadPath, body)
-	r.ContentLength = int64(len(first))
-	r.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(first)))
-	done := make(chan *httptest.ResponseRecorder)
-	go func() { done <- ts.serve(r) }()
-	ts.waitMetric(t, "evidencegw_http_uploads_in_flight", "1", 5*time.Second)
+	release, done := startBlockedUpload(t, ts, inv)
 
 	second := request(t, inv, http.MethodPost, uploadPath, neverRead{t})
 	second.ContentLength = 100
-	second.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(first)))
+	second.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(nil)))
 	rec := ts.serve(second)
 	checkProblem(t, "a second upload in flight", rec, http.StatusTooManyRequests, api.ProblemTooManyUploads)
 	if got, want := rec.Header().Get("Retry-After"), retryAfterSeconds(uploadRetryAfter); got != want {
@@ -105,7 +98,7 @@ func TestUploadLimit(t *testing.T) {
 		t.Errorf("another member's upload: got %d %s, want 201", rec.Code, rec.Body)
 	}
 
-	close(body.release)
+	close(release)
 	if rec := <-done; rec.Code != http.StatusCreated {
 		t.Fatalf("the first upload: got %d %s, want 201", rec.Code, rec.Body)
 	}
@@ -115,6 +108,60 @@ func TestUploadLimit(t *testing.T) {
 	if got := metricValue(ts.metrics(t), "evidencegw_http_uploads_in_flight"); got != "0" {
 		t.Errorf("uploads in flight: got %q, want 0", got)
 	}
+}
+
+// startBlockedUpload starts an upload by m whose body waits for release, and waits
+// until it is in flight; done receives its answer.
+func startBlockedUpload(t *testing.T, ts *testServer, m *exhibittest.Member) (release chan struct{}, done chan *httptest.ResponseRecorder) {
+	t.Helper()
+	content := []byte("an upload in flight by " + m.Principal.Person)
+	body := &blockingBody{release: make(chan struct{}), r: bytes.NewReader(content)}
+	r := request(t, m, http.MethodPost, uploadPath, body)
+	r.ContentLength = int64(len(content))
+	r.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(content)))
+	done = make(chan *httptest.ResponseRecorder, 1)
+	go func() { done <- ts.serve(r) }()
+	ts.waitMetric(t, "evidencegw_http_uploads_in_flight", "1", 5*time.Second)
+	return body.release, done
+}
+
+// TestGatewayUploadSlots: with the gateway's uploads in flight at their cap, one more
+// upload (of any member) waits for a slot, without its body being read, and goes on
+// when one frees; if none frees within the wait bound it gets 503 with Retry-After.
+func TestGatewayUploadSlots(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverOptions{maxUploads: 1})
+	release, done := startBlockedUpload(t, ts, &ts.env.Investigator)
+
+	waited := make(chan *httptest.ResponseRecorder, 1)
+	go func() { waited <- ts.upload(t, &ts.env.Partner, []byte("waits for a slot")) }()
+	ts.waitMetric(t, "evidencegw_http_uploads_waiting", "1", 5*time.Second)
+	close(release)
+	if rec := <-done; rec.Code != http.StatusCreated {
+		t.Fatalf("the first upload: got %d %s, want 201", rec.Code, rec.Body)
+	}
+	if rec := <-waited; rec.Code != http.StatusCreated {
+		t.Fatalf("the upload that waited: got %d %s, want 201 once the first ended", rec.Code, rec.Body)
+	}
+
+	ts.srv.slots.wait = 100 * time.Millisecond
+	release, done = startBlockedUpload(t, ts, &ts.env.Investigator)
+	r := request(t, &ts.env.Partner, http.MethodPost, uploadPath, neverRead{t})
+	r.ContentLength = 100
+	r.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(nil)))
+	rec := ts.serve(r)
+	p := checkProblem(t, "no slot within the wait", rec, http.StatusServiceUnavailable, api.ProblemUnavailable)
+	if !strings.Contains(p.Detail, "1 uploads in flight") {
+		t.Errorf("got detail %q, want it to name the gateway's cap", p.Detail)
+	}
+	if got, want := rec.Header().Get("Retry-After"), retryAfterSeconds(uploadRetryAfter); got != want {
+		t.Errorf("got Retry-After %q, want %s", got, want)
+	}
+	if got := metricValue(ts.metrics(t), `evidencegw_http_limited_total{limit="gateway-uploads"}`); got != "1" {
+		t.Errorf("the metric counts %q refusals of a full gateway, want 1", got)
+	}
+	close(release)
+	<-done
 }
 
 // TestIdleMembersEvicted: the limiters of members idle for memberIdleEviction are

@@ -15,6 +15,7 @@ type metrics struct {
 	idleCuts        *prometheus.CounterVec
 	connections     prometheus.Gauge
 	uploads         prometheus.Gauge
+	waiting         prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -26,7 +27,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "evidencegw_unauthenticated_total", Help: "Requests refused because of their client certificate.",
 		}),
 		limitedTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "evidencegw_http_limited_total", Help: "Requests refused with 429 by a per-member limit (requests or uploads).",
+			Name: "evidencegw_http_limited_total", Help: "Requests refused by a limit: a member's requests or uploads (429), the gateway's uploads (503).",
 		}, []string{"limit"}),
 		idleCuts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evidencegw_http_idle_cut_total", Help: "Request bodies (request) and responses (response) cut because they moved no byte for the idle timeout.",
@@ -37,8 +38,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		uploads: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "evidencegw_http_uploads_in_flight", Help: "Evidence uploads being received.",
 		}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "evidencegw_http_uploads_waiting", Help: "Evidence uploads waiting for one of the gateway's upload slots.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.unauthenticated, m.limitedTotal, m.idleCuts, m.connections, m.uploads} {
+	for _, c := range []prometheus.Collector{m.requests, m.unauthenticated, m.limitedTotal, m.idleCuts, m.connections, m.uploads, m.waiting} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

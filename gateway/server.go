@@ -55,6 +55,10 @@ type Config struct {
 	// MemberUploads caps the uploads one member (agency and person) may have in
 	// flight at once (429 beyond); 0 means no cap.
 	MemberUploads int
+	// MaxUploads caps the uploads in flight in the whole gateway, each holding a
+	// few MiB of buffers: one more waits for a slot, up to 30 s, then gets 503;
+	// 0 means no cap.
+	MaxUploads int
 	// MemberRate is the sustained requests per second of one member, MemberBurst
 	// the size of its token bucket (default: MemberRate rounded up); 429 beyond.
 	// MemberRate 0 means no limit.
@@ -75,6 +79,7 @@ type Server struct {
 	cfg     Config
 	metrics *metrics
 	limits  *memberLimits
+	slots   *uploadSlots
 	router  *mux.Router
 }
 
@@ -96,10 +101,10 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxUploadBytes < 0 || cfg.BodyIdleTimeout < 0 || cfg.MemberUploads < 0 || cfg.MemberRate < 0 || cfg.MemberBurst < 0 {
+	if cfg.MaxUploadBytes < 0 || cfg.BodyIdleTimeout < 0 || cfg.MemberUploads < 0 || cfg.MaxUploads < 0 || cfg.MemberRate < 0 || cfg.MemberBurst < 0 {
 		return nil, errors.New("gateway: limits must not be negative")
 	}
-	s := &Server{cfg: cfg, metrics: m, limits: newMemberLimits(cfg, m)}
+	s := &Server{cfg: cfg, metrics: m, limits: newMemberLimits(cfg, m), slots: newUploadSlots(cfg.MaxUploads, m)}
 	s.router = s.routes()
 	return s, nil
 }
