@@ -62,6 +62,11 @@ type LimitsConfig struct {
 	BodyIdleTimeout time.Duration `yaml:"body_idle_timeout"`
 	// UploadsPerMember caps the uploads one member may have in flight; default 4.
 	UploadsPerMember int `yaml:"uploads_per_member"`
+	// MaxUploads caps the uploads in flight in this gateway process, whoever sends
+	// them: one more waits for a slot (up to 30 s), then gets 503. Default 16. Each
+	// upload in flight holds about 4 MiB of buffers on the local store and about
+	// 36 MiB on S3 (two part buffers), so this bounds the gateway's memory.
+	MaxUploads int `yaml:"max_uploads"`
 	// RequestsPerSecond is the sustained request rate of one member, RequestBurst
 	// the size of its token bucket; defaults 20 and 40. Beyond: 429 with
 	// Retry-After.
@@ -175,6 +180,10 @@ const (
 	// for a script running a few at once, while one member alone cannot hold more
 	// than four uploads' memory and temporary files.
 	DefaultUploadsPerMember = 4
+	// DefaultMaxUploads: 16 uploads in flight hold about 64 MiB of buffers on the
+	// local store and about 600 MiB on S3, within the 1 GiB the Kubernetes
+	// manifest gives a replica; uploads of tens of GB are few at a time.
+	DefaultMaxUploads = 16
 	// DefaultRequestsPerSecond and DefaultRequestBurst: a person's client makes one
 	// request at a time, each a TLS round trip and usually a log append (about
 	// 100 ms); 20 per second sustained with a burst of 40 is far above that and
@@ -281,7 +290,7 @@ func (c *Config) opsAddr() (addr string, explicit bool) {
 }
 
 func (l *LimitsConfig) fill() error {
-	if l.BodyIdleTimeout < 0 || l.UploadsPerMember < 0 || l.RequestsPerSecond < 0 || l.RequestBurst < 0 {
+	if l.BodyIdleTimeout < 0 || l.UploadsPerMember < 0 || l.MaxUploads < 0 || l.RequestsPerSecond < 0 || l.RequestBurst < 0 {
 		return errors.New("no limit may be negative")
 	}
 	if l.BodyIdleTimeout == 0 {
@@ -292,6 +301,9 @@ func (l *LimitsConfig) fill() error {
 	}
 	if l.UploadsPerMember == 0 {
 		l.UploadsPerMember = DefaultUploadsPerMember
+	}
+	if l.MaxUploads == 0 {
+		l.MaxUploads = DefaultMaxUploads
 	}
 	if l.RequestsPerSecond == 0 {
 		l.RequestsPerSecond = DefaultRequestsPerSecond

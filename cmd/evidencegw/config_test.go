@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -30,6 +33,7 @@ func TestLoadConfig(t *testing.T) {
 		{"limits", "limits: {body_idle_timeout: 2m, uploads_per_member: 2, requests_per_second: 5.5, request_burst: 10}\n", ""},
 		{"unknown limit", "limits: {uploads: 3}\n", "uploads"},
 		{"negative limit", "limits: {uploads_per_member: -1}\n", "negative"},
+		{"negative gateway uploads", "limits: {max_uploads: -1}\n", "negative"},
 		{"idle timeout without a unit", "limits: {body_idle_timeout: 60}\n", "time.Duration"},
 		{"idle timeout not a duration", "limits: {body_idle_timeout: soon}\n", "time.Duration"},
 		{"idle timeout under a second", "limits: {body_idle_timeout: 500ms}\n", "at least 1s"},
@@ -65,13 +69,13 @@ func TestLimitsAndOps(t *testing.T) {
 		ops         string
 		opsExplicit bool
 	}{
-		{"defaults", "", LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, RequestsPerSecond: 20, RequestBurst: 40},
+		{"defaults", "", LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, MaxUploads: 16, RequestsPerSecond: 20, RequestBurst: 40},
 			"127.0.0.1:9464", false},
-		{"set", "ops_listen: 0.0.0.0:9100\nlimits: {body_idle_timeout: 90s, uploads_per_member: 8, requests_per_second: 5, request_burst: 12}\n",
-			LimitsConfig{BodyIdleTimeout: 90 * time.Second, UploadsPerMember: 8, RequestsPerSecond: 5, RequestBurst: 12}, "0.0.0.0:9100", true},
+		{"set", "ops_listen: 0.0.0.0:9100\nlimits: {body_idle_timeout: 90s, uploads_per_member: 8, max_uploads: 64, requests_per_second: 5, request_burst: 12}\n",
+			LimitsConfig{BodyIdleTimeout: 90 * time.Second, UploadsPerMember: 8, MaxUploads: 64, RequestsPerSecond: 5, RequestBurst: 12}, "0.0.0.0:9100", true},
 		{"a rate above the default burst", "limits: {requests_per_second: 100}\n",
-			LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, RequestsPerSecond: 100, RequestBurst: 100}, "127.0.0.1:9464", false},
-		{"ops off", "ops_listen: \"\"\n", LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, RequestsPerSecond: 20, RequestBurst: 40}, "", true},
+			LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, MaxUploads: 16, RequestsPerSecond: 100, RequestBurst: 100}, "127.0.0.1:9464", false},
+		{"ops off", "ops_listen: \"\"\n", LimitsConfig{BodyIdleTimeout: time.Minute, UploadsPerMember: 4, MaxUploads: 16, RequestsPerSecond: 20, RequestBurst: 40}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +95,44 @@ func TestLimitsAndOps(t *testing.T) {
 	}
 	if got := defaultConfig().Limits; got != tests[0].want {
 		t.Errorf("the embedded default has limits %+v, want %+v", got, tests[0].want)
+	}
+}
+
+// TestDeployConfigsLoad: the gateway configurations of the production manifests
+// (deploy/compose/gateway.yaml, the ConfigMap of deploy/k8s/gateway.yaml) load under
+// the schema once the operator has filled in the log's tree id, with their operations
+// listener off the API port.
+func TestDeployConfigsLoad(t *testing.T) {
+	k8s, err := os.ReadFile("../../deploy/k8s/gateway.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm struct {
+		Kind string            `yaml:"kind"`
+		Data map[string]string `yaml:"data"`
+	}
+	if err := yaml.NewDecoder(bytes.NewReader(k8s)).Decode(&cm); err != nil || cm.Kind != "ConfigMap" || cm.Data["gateway.yaml"] == "" {
+		t.Fatalf("deploy/k8s/gateway.yaml does not start with the ConfigMap holding gateway.yaml (%v)", err)
+	}
+	compose, err := os.ReadFile("../../deploy/compose/gateway.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, raw := range map[string]string{"deploy/compose/gateway.yaml": string(compose), "deploy/k8s/gateway.yaml": cm.Data["gateway.yaml"]} {
+		filled := strings.Replace(raw, "tree_id: 0", "tree_id: 1", 1)
+		if filled == raw {
+			t.Errorf("%s: no tree_id: 0 placeholder", name)
+		}
+		p := filepath.Join(t.TempDir(), "gateway.yaml")
+		os.WriteFile(p, []byte(filled), 0o600)
+		c, err := loadConfig(p)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if addr, explicit := c.opsAddr(); !explicit || addr == "" || addr == c.Listen {
+			t.Errorf("%s: ops_listen %q (set: %v), want one set apart from listen %q", name, addr, explicit, c.Listen)
+		}
 	}
 }
 

@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	}
 	lim := cfg.Limits
 	srv, err := gateway.New(gateway.Config{Exhibits: svc, Auth: auth, MaxUploadBytes: cfg.MaxUploadBytes,
-		BodyIdleTimeout: lim.BodyIdleTimeout, MemberUploads: lim.UploadsPerMember,
+		BodyIdleTimeout: lim.BodyIdleTimeout, MemberUploads: lim.UploadsPerMember, MaxUploads: lim.MaxUploads,
 		MemberRate: lim.RequestsPerSecond, MemberBurst: lim.RequestBurst,
 		Logger: logger, Registry: reg, Ready: be.ready, Step: crashHook()})
 	if err != nil {
