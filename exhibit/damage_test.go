@@ -24,7 +24,9 @@ import (
 // forges stored custody events. The gateway must not act on what it cannot verify: the
 // exhibit is frozen, the failure recorded once, and reads still show it.
 
-func eventName(id string, seq int) string { return fmt.Sprintf("evidence/%s/events/%08d.dsse", id, seq) }
+func eventName(id string, seq int) string {
+	return fmt.Sprintf("evidence/%s/events/%08d.dsse", id, seq)
+}
 
 // storedEnvelope reads the stored envelope of event seq.
 func storedEnvelope(t *testing.T, env *exhibittest.Env, id string, seq int) custody.Envelope {

@@ -72,7 +72,14 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Now returns the current time; time.Now if nil.
 	Now func() time.Time
+	// Step, if set, is called with StepAnswering when a change (a POST) succeeded and
+	// its answer is about to be written, for fault-injection tests; nil in production.
+	Step func(step string)
 }
+
+// StepAnswering is the step before a successful answer is written: the change is done,
+// the client does not know it yet.
+const StepAnswering = "answering"
 
 // Server serves the gateway API.
 type Server struct {
@@ -227,6 +234,9 @@ func (s *Server) api(h handlerFunc) http.HandlerFunc {
 			route, _ = cr.GetPathTemplate()
 		}
 		sw := &statusWriter{ResponseWriter: w}
+		if r.Method == http.MethodPost {
+			sw.step = s.cfg.Step // the answer of a change
+		}
 		body := s.watchBody(sw, r)
 		err := h(sw, r, p)
 		if err != nil && body.cutErr() != nil {
@@ -257,18 +267,23 @@ func (s *Server) fail(err error) http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// step, if set, hears StepAnswering before a success status is written.
+	step func(string)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		if w.step != nil && code < http.StatusBadRequest {
+			w.step(StepAnswering)
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
