@@ -67,12 +67,21 @@ func (b *backends) trustRoot(origin string) func(context.Context) (*custody.Trus
 	}
 }
 
+// opener says who opens the backends: the gateway itself, or an operator command that
+// may run beside a running gateway and must not disturb it.
+type opener int
+
+const (
+	asServer opener = iota
+	asOperator
+)
+
 // openBackends opens what the configuration selects. The embedded default keeps all of
 // it in the data directory.
-func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger) (*backends, error) {
+func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger, who opener) (*backends, error) {
 	be := &backends{}
 	var err error
-	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger); err != nil {
+	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger, who); err != nil {
 		return nil, err
 	}
 	ks, err := openKeys(ctx, cfg, dataDir, logger)
@@ -107,11 +116,12 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 		Step: crashHook()})
 }
 
-func openStore(ctx context.Context, sc StorageConfig, dataDir string, logger *slog.Logger) (storage.Store, error) {
+func openStore(ctx context.Context, sc StorageConfig, dataDir string, logger *slog.Logger, who opener) (storage.Store, error) {
 	if sc.Type == "s3" {
 		return openS3(ctx, sc, logger)
 	}
-	return localfs.New(ctx, localfs.Config{Dir: filepath.Join(dataDir, "store"), Logger: logger})
+	// Only the gateway removes what its own interrupted uploads left.
+	return localfs.New(ctx, localfs.Config{Dir: filepath.Join(dataDir, "store"), Logger: logger, KeepTemp: who == asOperator})
 }
 
 // keySet is what a key manager provides.

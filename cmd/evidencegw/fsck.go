@@ -119,7 +119,7 @@ func runFsck(ctx context.Context, cfg Config, o fsckOptions, logger *slog.Logger
 	var err error
 	if cfg.Backends.Log.Type == "trillian" {
 		res.Log = &fsckLogView{Backend: "trillian"}
-		be, err = openBackends(ctx, cfg, o.dataDir, logger)
+		be, err = openBackends(ctx, cfg, o.dataDir, logger, asOperator)
 		if errors.Is(err, ledger.ErrSecurity) {
 			// The log client refused Trillian's root against the stored checkpoints.
 			res.Log.Damage = &damageView{Kind: "security", Detail: err.Error()}
@@ -163,7 +163,7 @@ func checkDataDir(cfg Config, dataDir string) error {
 // fsckEmbedded checks the embedded log, rebuilds it if asked, and returns the backends
 // with the log opened read-only if it is intact (be.log nil if it is not).
 func fsckEmbedded(ctx context.Context, cfg Config, o fsckOptions, logger *slog.Logger, res *fsckResult, progress exhibit.ProgressFunc) (*backends, error) {
-	store, err := openStore(ctx, cfg.Backends.Storage, o.dataDir, logger)
+	store, err := openStore(ctx, cfg.Backends.Storage, o.dataDir, logger, asOperator)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func rotateKeys(ctx context.Context, kr keyRotation, stdout, stderr io.Writer) e
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	be, err := openBackends(ctx, cfg, kr.dataDir, logger)
+	be, err := openBackends(ctx, cfg, kr.dataDir, logger, asOperator)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
-	be, err := openBackends(ctx, cfg, dataDir, logger)
+	be, err := openBackends(ctx, cfg, dataDir, logger, asServer)
 	if err != nil {
 		return err
 	}

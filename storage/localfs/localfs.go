@@ -51,11 +51,15 @@ type Config struct {
 	Dir string
 	// Logger receives start-up and cleanup messages; nil means slog.Default().
 	Logger *slog.Logger
+	// KeepTemp leaves tmp/ alone at start-up: for a process (an operator command)
+	// that opens the store while a gateway may be uploading into it.
+	KeepTemp bool
 }
 
 // Store is a storage.Store on the local filesystem. It is safe for concurrent use,
-// also by several processes sharing Dir (link(2) arbitrates), but New must not run
-// while another process is uploading into the same Dir: it empties tmp/.
+// also by several processes sharing Dir (link(2) arbitrates), but New without
+// KeepTemp must not run while another process is uploading into the same Dir: it
+// empties tmp/.
 type Store struct {
 	objects string // absolute
 	tmp     string // absolute
@@ -88,6 +92,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("opening local object store %s: %w", dir, err)
 		}
+	}
+	if cfg.KeepTemp {
+		return s, nil
 	}
 	if err := s.cleanTmp(ctx); err != nil {
 		return nil, fmt.Errorf("opening local object store %s: %w", dir, err)

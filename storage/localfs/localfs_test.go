@@ -140,3 +140,28 @@ func TestMemoryDoesNotGrowWithSize(t *testing.T) {
 		t.Errorf("Info = {Size %d SHA256 %s}, want {%d %s}", info.Size, info.SHA256, size, want)
 	}
 }
+
+// TestKeepTemp: an operator command opening the store beside a running gateway must
+// not remove the gateway's uploads in progress.
+func TestKeepTemp(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := New(t.Context(), Config{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	inProgress := filepath.Join(dir, "tmp", "upload-123")
+	if err := os.WriteFile(inProgress, []byte("half an upload"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(t.Context(), Config{Dir: dir, KeepTemp: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(inProgress); err != nil {
+		t.Errorf("New with KeepTemp removed an upload in progress: %v", err)
+	}
+	if _, err := New(t.Context(), Config{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(inProgress); !os.IsNotExist(err) {
+		t.Errorf("New without KeepTemp left the interrupted upload: %v", err)
+	}
+}
