@@ -56,9 +56,7 @@ func (l *Log) approve(size uint64, hash []byte) error {
 		err = l.recompute(last, size, hash)
 	}
 	if err != nil {
-		l.refusal = err
-		close(l.refused)
-		l.cfg.Logger.Error("custody log damaged: refusing to sign", "err", err)
+		l.refuseLocked(err)
 		return err
 	}
 	l.signed = root{size: size, hash: hash}
@@ -82,6 +80,23 @@ func (l *Log) recompute(last root, size uint64, hash []byte) error {
 			Detail: fmt.Sprintf("refusing to sign the root of size %d: %v", size, err)}
 	}
 	return nil
+}
+
+// refuse stops the log signing for good: every waiting and later append fails with
+// err.
+func (l *Log) refuse(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refuseLocked(err)
+}
+
+func (l *Log) refuseLocked(err error) {
+	if l.refusal != nil {
+		return
+	}
+	l.refusal = err
+	close(l.refused)
+	l.cfg.Logger.Error("custody log damaged: refusing to sign", "err", err)
 }
 
 func bytesEqual(a, b []byte) bool { return bytes.Equal(a, b) }

@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -176,6 +177,13 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, ledger.Checkpoin
 	if err != nil {
 		if rerr := l.refusalErr(); rerr != nil {
 			return 0, ledger.Checkpoint{}, rerr
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			// A file the log builds on (the newest entry bundle, a tile) is gone:
+			// the log is damaged, not busy, and signs nothing more.
+			dmg := &DamageError{Kind: DamageCorrupt, Detail: fmt.Sprintf("a file of the log is missing: %v", err)}
+			l.refuse(dmg)
+			return 0, ledger.Checkpoint{}, dmg
 		}
 		return 0, ledger.Checkpoint{}, fmt.Errorf("appending to the embedded log: %w", err)
 	}
