@@ -100,6 +100,10 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.Is(err, exhibit.ErrKeysUnavailable):
 		s.cfg.Logger.ErrorContext(ctx, "key manager unavailable", "err", err)
 		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "the key manager is unavailable; retry later")
+	case errors.Is(err, exhibit.ErrLogDamaged):
+		s.cfg.Logger.ErrorContext(ctx, "custody log damaged: refusing custody changes", "alert", true, "err", err)
+		return api.NewProblem(api.ProblemLogDamaged, http.StatusServiceUnavailable,
+			"the custody log is damaged and signs nothing until the operator repairs it; nothing was recorded")
 	case errors.Is(err, errNotReady):
 		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "a backend is unavailable")
 	case errors.Is(err, exhibit.ErrIntegrity):

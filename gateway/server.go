@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -248,7 +249,11 @@ func (s *Server) api(h handlerFunc) http.HandlerFunc {
 		if err != nil {
 			if sw.status != 0 {
 				// Headers are gone: the only honest signal left is to break the stream.
-				s.cfg.Logger.ErrorContext(r.Context(), "response aborted", "route", route, "err", err)
+				if clientGone(r, err) {
+					s.cfg.Logger.InfoContext(r.Context(), "response cut: the client went away", "route", route, "err", err)
+				} else {
+					s.cfg.Logger.ErrorContext(r.Context(), "response aborted", "route", route, "err", err)
+				}
 				panic(http.ErrAbortHandler)
 			}
 			s.writeError(sw, r, err)
@@ -317,4 +322,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// clientGone reports whether err, met while writing an answer, is the client's leaving
+// (a closed or reset connection, a cancelled request), not the gateway's failure.
+func clientGone(r *http.Request, err error) bool {
+	return r.Context().Err() != nil || errors.Is(err, context.Canceled) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
