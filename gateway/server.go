@@ -1,7 +1,10 @@
 // Package gateway is the gateway's HTTP layer: routing (gorilla/mux), identity from the
-// mutual-TLS client certificate, decoding of requests, streaming of content, and the one
-// place where errors become HTTP statuses (errors.go). Every use case lives in the
-// application layer, package exhibit; docs/api.md and docs/openapi.yaml describe the API.
+// mutual-TLS client certificate, decoding of requests, streaming of content, the bounds
+// on what one client may hold (idle bodies cut, idle.go; per-member and gateway-wide
+// limits, limits.go), the operations endpoints for a listener of their own (ops.go), and
+// the one place where errors become HTTP statuses (errors.go). Every use case lives in
+// the application layer, package exhibit; docs/api.md and docs/openapi.yaml describe the
+// API.
 //
 // It may import exhibit, api, custody (for its media types) and its HTTP libraries; it
 // must not import storage, keys, ledger or policy, and it loads no configuration file:
