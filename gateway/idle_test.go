@@ -220,8 +220,8 @@ func TestStalledDownloadIsCut(t *testing.T) {
 	}
 	// The client reads nothing more.
 	ts.waitMetric(t, `evidencegw_http_idle_cut_total{direction="response"}`, "1", 20*idle)
-	if logs := ts.logs.String(); !strings.Contains(logs, "response aborted") {
-		t.Errorf("the cut is not logged:\n%s", logs)
+	if logs := ts.logs.String(); !strings.Contains(logs, "no byte of the body moved") {
+		t.Errorf("the cut is not logged with its reason:\n%s", logs)
 	}
 }
 
