@@ -33,7 +33,13 @@ func (s *Service) RotateKeys(ctx context.Context, jurisdiction string, actor cus
 	}
 	n := 0
 	for _, id := range exhibitsWithDataKeys(jurisdiction, names) {
-		if err := s.withChain(ctx, id, func() error { return s.rewrap(ctx, jurisdiction, id, actor) }); err != nil {
+		err := s.withChain(ctx, id, func() error { return s.rewrap(ctx, jurisdiction, id, actor) })
+		if errors.Is(err, ErrNotFound) {
+			// An orphan upload (Sweep quarantines it): no exhibit, nobody's evidence.
+			s.cfg.Logger.InfoContext(ctx, "not rewrapping the data key of an orphan upload", "evidence_id", id)
+			continue
+		}
+		if err != nil {
 			return n, fmt.Errorf("rewrapping the data key of %s: %w", id, err)
 		}
 		n++

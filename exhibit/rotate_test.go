@@ -3,6 +3,7 @@ package exhibit_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/evidencegw/evidencegw/custody"
@@ -114,4 +115,29 @@ func TestRotateKeysRefusals(t *testing.T) {
 			t.Errorf("the second run: got %d, %v; want 3, nil", n, err)
 		}
 	})
+}
+
+// TestRotateKeysSkipsOrphans: an upload that stopped before its registration left a
+// data key; rotation passes over it instead of failing the jurisdiction.
+func TestRotateKeysSkipsOrphans(t *testing.T) {
+	km := exhibittest.NewKeyManager()
+	env := exhibittest.New(t, exhibittest.Options{DataKeys: km, Rotator: km})
+	env.FailCreate(func(name string) error {
+		if strings.Contains(name, "/events/") {
+			return errors.New("disk full")
+		}
+		return nil
+	})
+	if _, err := env.Service.Register(t.Context(), env.Investigator.Principal, exhibittest.Upload([]byte("stopped"))); err == nil {
+		t.Fatal("the upload succeeded without its event")
+	}
+	env.FailCreate(nil)
+	id := env.Register(t, env.Investigator, []byte("registered")).Evidence.EvidenceID
+	n, err := env.Service.RotateKeys(t.Context(), "NL", operator)
+	if err != nil || n != 1 {
+		t.Fatalf("RotateKeys(NL) = %d, %v; want 1 (the orphan passed over), nil", n, err)
+	}
+	if _, version, _ := env.Service.LatestDataKey(t.Context(), "NL", id); version != 2 {
+		t.Errorf("the registered exhibit's data key is at version %d, want 2", version)
+	}
 }
