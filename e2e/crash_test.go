@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -138,11 +140,10 @@ func crashSafety(t *testing.T, base string) {
 	g := &crashGateway{gateway: startGatewayWith(t, "", base)}
 	g.stop()
 	ctx := t.Context()
-	// The real stack's stores are shared with other tests: count what this test adds.
-	before := g.registeredExhibits(ctx, base)
 	var tally crashTally
 	acked := map[string][]byte{} // evidence id -> content
 	grants := map[string]int{}   // evidence id -> shares acknowledged
+	keys := map[string]string{}  // idempotency key -> the evidence id acknowledged
 
 	for round := range rounds {
 		for _, step := range uploadSteps {
@@ -172,6 +173,7 @@ func crashSafety(t *testing.T, base string) {
 				t.Errorf("round %d, after a crash at %s: two retries registered %s and %s", round, step, res.Evidence.EvidenceID, again.Evidence.EvidenceID)
 			}
 			acked[res.Evidence.EvidenceID] = content
+			keys[key] = res.Evidence.EvidenceID
 			tally.acknowledged++
 			g.stop()
 		}
@@ -237,63 +239,85 @@ func crashSafety(t *testing.T, base string) {
 			t.Errorf("the bundle of %s does not verify: %v", id, err)
 		}
 	}
-	if n := g.registeredExhibits(ctx, base) - before; n != len(acked) {
-		tally.duplicates += n - len(acked)
-		t.Errorf("%d exhibits are registered, %d uploads were acknowledged: a crashed attempt became an exhibit of its own", n, len(acked))
-	}
-	tally.orphans = g.unaccountedOrphans(ctx, base)
-	if tally.orphans != 0 {
-		t.Errorf("%d orphans are neither registered nor quarantined", tally.orphans)
+	// Each key's attempts: one registered exhibit, the acknowledged one; every other
+	// attempt that stored content is quarantined. Only this test's attempts are read:
+	// the real stack's stores are shared with other tests.
+	names := g.storedNames(ctx, base)
+	for key, id := range keys {
+		for _, a := range g.attempts(ctx, base, names, key) {
+			switch registered := hasPrefix(names, "evidence/"+a+"/events/"); {
+			case registered && a != id:
+				tally.duplicates++
+				t.Errorf("key %s: attempt %s registered a second exhibit beside %s", key, a, id)
+			case !registered && hasPrefix(names, "content/NL/"+a+"/") && !hasPrefix(names, "quarantine/"+a+".json"):
+				tally.orphans++
+				t.Errorf("key %s: attempt %s left content that is neither registered nor quarantined", key, a)
+			}
+		}
 	}
 	t.Logf("crashes %d, acknowledged %d, lost %d, duplicate exhibits %d, unaccounted orphans %d",
 		tally.crashes, tally.acknowledged, tally.lost, tally.duplicates, tally.orphans)
 }
 
-// unaccountedOrphans counts the evidence ids with stored content but neither a custody
-// event nor a quarantine record. On the real stack the evidence buckets are read with
-// MinIO's client; on the embedded default the store's files.
-func (g *crashGateway) unaccountedOrphans(ctx context.Context, base string) int {
+// attempts returns the evidence ids of the upload attempts under an idempotency key of
+// investigator-nl (exhibit/idempotency.go: idempotency/<agency>/<sha256 of person and
+// key>/<n>.json).
+func (g *crashGateway) attempts(ctx context.Context, base string, names []string, key string) []string {
 	g.t.Helper()
-	names := g.storedNames(ctx, base)
-	has := func(prefix string) bool {
-		for _, n := range names {
-			if strings.HasPrefix(n, prefix) {
-				return true
-			}
-		}
-		return false
-	}
-	n := 0
-	seen := map[string]bool{}
+	sum := sha256.Sum256([]byte("investigator-nl\n" + key))
+	prefix := "idempotency/agency-nl/" + hex.EncodeToString(sum[:]) + "/"
+	var ids []string
 	for _, name := range names {
-		rest, ok := strings.CutPrefix(name, "content/")
-		if !ok {
+		if !strings.HasPrefix(name, prefix) {
 			continue
 		}
-		parts := strings.Split(rest, "/")
-		if len(parts) < 3 || seen[parts[1]] {
-			continue
+		var a struct {
+			EvidenceID string `json:"evidence_id"`
 		}
-		id := parts[1]
-		seen[id] = true
-		if !has("evidence/"+id+"/events/") && !has("quarantine/"+id+".json") {
-			g.t.Errorf("orphan %s: content stored, no event, no quarantine record", id)
-			n++
+		if err := json.Unmarshal(g.readStored(ctx, base, name), &a); err != nil {
+			g.t.Fatalf("attempt %s: %v", name, err)
 		}
+		ids = append(ids, a.EvidenceID)
 	}
-	return n
+	if len(ids) == 0 {
+		g.t.Fatalf("no attempt stored under key %s", key)
+	}
+	return ids
 }
 
-// registeredExhibits counts the evidence ids that have custody events.
-func (g *crashGateway) registeredExhibits(ctx context.Context, base string) int {
-	ids := map[string]bool{}
-	for _, name := range g.storedNames(ctx, base) {
-		rest, ok := strings.CutPrefix(name, "evidence/")
-		if id, _, found := strings.Cut(rest, "/events/"); ok && found {
-			ids[id] = true
+// readStored reads one object of the gateway's custody store.
+func (g *crashGateway) readStored(ctx context.Context, base, name string) []byte {
+	g.t.Helper()
+	if base == "" {
+		b, err := os.ReadFile(filepath.Join(g.data, "store", "objects", filepath.FromSlash(name)))
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		return b
+	}
+	cfg, err := parseStackConfig([]byte(base))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	o, err := minioClient(g.t.(*testing.T), cfg).GetObject(ctx, cfg.Backends.Storage.CustodyBucket, name, minio.GetObjectOptions{})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	defer o.Close()
+	b, err := io.ReadAll(o)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return b
+}
+
+func hasPrefix(names []string, prefix string) bool {
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			return true
 		}
 	}
-	return len(ids)
+	return false
 }
 
 // storedNames lists every object name of the gateway's stores.
