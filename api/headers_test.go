@@ -20,6 +20,8 @@ func TestParseDigest(t *testing.T) {
 		{field: "sha-512=:AAAA:, sha-256=:" + b64 + ":"},
 		{field: "  sha-256=:" + b64 + ":;param=1 "},
 		{field: "sha-512=:AAAA:;a=1, sha-256=:" + b64 + ":, x=\"a, b\""},
+		// An escaped quote does not end a string: the comma after it is in the string.
+		{field: "sha-256=:" + b64 + ":, x=\"a\\\", b\""},
 		{field: "sha-256 = :" + b64 + ":", wantErr: true},
 		{field: "sha-256=:" + b64 + ":, sha-256=:" + b64 + ":", wantErr: true},
 		{field: "sha-256=:" + b64 + ":, sha-256=:AAAA:", wantErr: true},
@@ -93,8 +95,26 @@ func TestCustodyEventRoundTrip(t *testing.T) {
 	}
 }
 
+func TestCustodyEventLimit(t *testing.T) {
+	// A receipt whose header value is exactly maxCustodyHeader bytes long.
+	in := CustodyReceipt{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", Seq: 1, Action: "download"}
+	v, _ := FormatCustodyEvent(in)
+	in.Proof = strings.Repeat("p", (maxCustodyHeader-len(v))/4*3)
+	v, err := FormatCustodyEvent(in)
+	if err != nil || len(v) != maxCustodyHeader {
+		t.Fatalf("built a %d-byte value (%v), want %d", len(v), err, maxCustodyHeader)
+	}
+	if _, err := ParseCustodyEvent(v); err != nil {
+		t.Errorf("ParseCustodyEvent of %d bytes (the limit): %v", len(v), err)
+	}
+	// One byte more, a space the parser would trim, is over the limit.
+	if _, err := ParseCustodyEvent(v + " "); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("ParseCustodyEvent of %d bytes: error %v, want the size limit", len(v)+1, err)
+	}
+}
+
 func TestIdempotencyKey(t *testing.T) {
-	for _, key := range []string{"a", "upload-2026-11-30-1", `with "quotes" and \ backslash`} {
+	for _, key := range []string{"a", "upload-2026-11-30-1", `with "quotes" and \ backslash`, strings.Repeat("k", 255)} {
 		got, err := ParseIdempotencyKey(FormatIdempotencyKey(key))
 		if err != nil || got != key {
 			t.Errorf("round trip of %q: %q, %v", key, got, err)
