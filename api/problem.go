@@ -32,6 +32,8 @@ const (
 	ProblemRequestTimeout     = "request-timeout"
 	ProblemRateLimited        = "rate-limited"
 	ProblemTooManyUploads     = "too-many-uploads"
+	ProblemIdempotencyReused  = "idempotency-key-reused"
+	ProblemIdempotencyBusy    = "idempotency-in-progress"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

@@ -54,6 +54,33 @@ func TestUploadAndDownload(t *testing.T) {
 	}
 }
 
+// TestIdempotentUploadOverHTTP: an upload sent again with its Idempotency-Key answers
+// with the first one's exhibit; the key sent with other content is refused 422.
+func TestIdempotentUploadOverHTTP(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverOptions{})
+	send := func(content []byte, key string) *httptest.ResponseRecorder {
+		r := request(t, &ts.env.Investigator, http.MethodPost, "/v1/evidence?case_id="+exhibittest.CaseID, bytes.NewReader(content))
+		r.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(content)))
+		r.Header.Set(api.HeaderIdempotencyKey, key)
+		return ts.serve(r)
+	}
+	content := []byte("disk image")
+	var first, again api.UploadResult
+	decode(t, "first upload", send(content, `"k-1"`), http.StatusCreated, &first)
+	decode(t, "the same upload again", send(content, `"k-1"`), http.StatusCreated, &again)
+	if again.Evidence.EvidenceID != first.Evidence.EvidenceID || again.Custody.Seq != 0 {
+		t.Errorf("the upload sent again registered %s (event %d), want %s's register event", again.Evidence.EvidenceID, again.Custody.Seq, first.Evidence.EvidenceID)
+	}
+	checkProblem(t, "the key with other content", send([]byte("other image"), `"k-1"`), http.StatusUnprocessableEntity, api.ProblemIdempotencyReused)
+	checkProblem(t, "a key that is no RFC 8941 string", send(content, "k-1"), http.StatusBadRequest, api.ProblemInvalidRequest)
+	var other api.UploadResult
+	decode(t, "a new key", send(content, `"k-2"`), http.StatusCreated, &other)
+	if other.Evidence.EvidenceID == first.Evidence.EvidenceID {
+		t.Errorf("an upload with a new key answered with the first exhibit %s", first.Evidence.EvidenceID)
+	}
+}
+
 func TestBundleOverHTTP(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, serverOptions{})

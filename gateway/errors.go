@@ -50,6 +50,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		body     *bodyError
 		idle     *idleError
 		limited  *limitError
+		reused   *exhibit.IdempotencyMismatchError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -74,6 +75,11 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(conflict.Kind, http.StatusConflict, conflict.Msg)
 	case errors.Is(err, exhibit.ErrConflict):
 		return api.NewProblem(api.ProblemConflict, http.StatusConflict, "the custody chain changed concurrently; retry")
+	case errors.As(err, &reused):
+		return api.NewProblem(api.ProblemIdempotencyReused, http.StatusUnprocessableEntity, reused.Error())
+	case errors.Is(err, exhibit.ErrIdempotencyInProgress):
+		return api.NewProblem(api.ProblemIdempotencyBusy, http.StatusConflict,
+			"an upload with this Idempotency-Key is in progress; retry once it has ended to get its answer")
 	case errors.Is(err, exhibit.ErrDigestMismatch):
 		return api.NewProblem(api.ProblemDigestMismatch, http.StatusUnprocessableEntity,
 			"the uploaded content does not match its Content-Digest; nothing was stored")

@@ -53,6 +53,8 @@ func TestProblemFor(t *testing.T) {
 		{"too large", wrap(&http.MaxBytesError{Limit: 65536}), 413, api.ProblemTooLarge, "65536"},
 		{"upload too large", wrap(&bodyError{&http.MaxBytesError{Limit: 1 << 30}}), 413, api.ProblemTooLarge, "1073741824"},
 		{"digest mismatch", wrap(exhibit.ErrDigestMismatch), 422, api.ProblemDigestMismatch, "nothing was stored"},
+		{"idempotency key reused", wrap(&exhibit.IdempotencyMismatchError{EvidenceID: "ev-first"}), 422, api.ProblemIdempotencyReused, "evidence ev-first"},
+		{"idempotency key busy", wrap(exhibit.ErrIdempotencyInProgress), 409, api.ProblemIdempotencyBusy, "in progress"},
 		{"cancelled", wrap(context.Canceled), 499, api.ProblemCancelled, "cancelled"},
 		{"integrity", wrap(exhibit.ErrIntegrity), 500, api.ProblemIntegrityFailure, ""},
 		{"internal", wrap(errors.New("disk full")), 500, api.ProblemInternal, ""},
