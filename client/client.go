@@ -15,6 +15,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
@@ -139,20 +142,89 @@ func evidencePath(id, suffix string) (string, error) {
 
 // send sends req and returns the response if its status is want; otherwise the
 // response is closed and an *api.Problem (or a transport error) returned.
+//
+// A 429 or 503 answer with Retry-After (a per-member limit, a gateway busy with
+// uploads) is retried after the time it says, up to maxBusyRetries times, if the request
+// can be sent again (no body, or a body with GetBody): the gateway refused it before
+// acting on it. A lost connection is retried, with exponential backoff, only for a
+// request that is safe to repeat (retrySafe).
 func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 	op := req.Method + " " + req.URL.Path
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, fmt.Errorf("%s: %w", op, ctxErr)
+	tries := 0
+	return backoff.Retry(req.Context(), func() (*http.Response, error) {
+		if tries++; tries > 1 {
+			if err := rewind(req); err != nil {
+				return nil, backoff.Permanent(fmt.Errorf("%s: %w", op, err))
+			}
 		}
-		return nil, transportError(op, err)
-	}
-	if resp.StatusCode != want {
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctxErr := req.Context().Err(); ctxErr != nil {
+				return nil, backoff.Permanent(fmt.Errorf("%s: %w", op, ctxErr))
+			}
+			terr := transportError(op, err)
+			if retrySafe(req) && replayable(req) && tries <= maxBusyRetries && !errors.Is(err, ErrContentChanged) {
+				return nil, terr
+			}
+			return nil, backoff.Permanent(terr)
+		}
+		if resp.StatusCode == want {
+			return resp, nil
+		}
 		defer resp.Body.Close()
-		return nil, fmt.Errorf("%s: %w", op, readProblem(resp))
+		perr := fmt.Errorf("%s: %w", op, readProblem(resp))
+		if wait, ok := retryAfter(resp); ok && replayable(req) && tries <= maxBusyRetries {
+			return nil, &backoff.RetryAfterError{Duration: wait}
+		}
+		return nil, backoff.Permanent(perr)
+	}, backoff.WithMaxElapsedTime(0))
+}
+
+// maxBusyRetries bounds the retries of a request the gateway was too busy for, and
+// maxRetryAfter the wait before one.
+const (
+	maxBusyRetries = 5
+	maxRetryAfter  = time.Minute
+)
+
+// retryAfter returns how long a 429 or 503 answer asks to wait (RFC 9110 10.2.3).
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
 	}
-	return resp, nil
+	v := resp.Header.Get("Retry-After")
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return min(time.Duration(secs)*time.Second, maxRetryAfter), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), maxRetryAfter), true
+	}
+	return 0, false
+}
+
+// retrySafe reports whether sending req twice does what sending it once does: a
+// read, or a change with an idempotency key (docs/api.md).
+func retrySafe(req *http.Request) bool {
+	return req.Method == http.MethodGet || req.Method == http.MethodHead ||
+		req.Header.Get(api.HeaderIdempotencyKey) != ""
+}
+
+// replayable reports whether req can be sent again.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// rewind gives req a fresh body to send again.
+func rewind(req *http.Request) error {
+	if req.GetBody == nil {
+		return nil
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return fmt.Errorf("rewinding the request body: %w", err)
+	}
+	req.Body = body
+	return nil
 }
 
 // doJSON sends in (if not nil) as JSON and decodes a want-status response into out.

@@ -335,3 +335,54 @@ func TestSelectGrant(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadRetriesWhenBusy(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	g.busy = 2
+	content := testContent(200000)
+	r, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(content)})
+	if err != nil {
+		t.Fatalf("Upload to a gateway busy twice: %v", err)
+	}
+	sum := sha256.Sum256(content)
+	if r.Evidence.SHA256 != hex.EncodeToString(sum[:]) || g.uploads != 3 {
+		t.Errorf("registered %s after %d uploads, want the content's digest after 3", r.Evidence.SHA256, g.uploads)
+	}
+}
+
+func TestUploadGivesUpWhenAlwaysBusy(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	g.busy = 100
+	_, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(testContent(1000))})
+	var p *api.Problem
+	if !errors.As(err, &p) || p.Status != 429 {
+		t.Fatalf("Upload to a gateway always busy: error %v, want the 429 problem", err)
+	}
+	if g.uploads != 6 {
+		t.Errorf("%d uploads sent, want 6 (one and five retries)", g.uploads)
+	}
+}
+
+func TestUploadRetriesLostConnectionOnlyWithIdempotencyKey(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	content := testContent(50000)
+	g.dropUploads = 1
+	if _, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(content)}); err == nil {
+		t.Fatal("Upload without an idempotency key over a lost connection succeeded; it must not be repeated blindly")
+	}
+	if g.uploads != 1 {
+		t.Errorf("%d uploads sent without an idempotency key, want 1", g.uploads)
+	}
+	g.dropUploads, g.uploads = 1, 0
+	r, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(content), IdempotencyKey: "k-1"})
+	if err != nil {
+		t.Fatalf("Upload with an idempotency key over a lost connection: %v", err)
+	}
+	if g.uploads != 2 || g.uploadHeader.Get(api.HeaderIdempotencyKey) == "" {
+		t.Errorf("%d uploads, Idempotency-Key %q; want 2 with the key", g.uploads, g.uploadHeader.Get(api.HeaderIdempotencyKey))
+	}
+	sum := sha256.Sum256(content)
+	if r.Evidence.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("registered %s, want the content's digest", r.Evidence.SHA256)
+	}
+}

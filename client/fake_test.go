@@ -44,6 +44,9 @@ type fakeGateway struct {
 	truncate       bool                       // send half the content, then break the connection
 	brokenProxy    bool                       // answer whoami with an HTML error page
 	rejectDigest   bool                       // treat every upload as a digest mismatch
+	busy           int                        // refuse this many uploads with 429 and Retry-After: 0
+	dropUploads    int                        // read this many uploads whole, then cut the connection
+	uploads        int                        // uploads received
 }
 
 // newFakeGateway starts a fake gateway under mutual TLS and returns it with a client
@@ -154,6 +157,24 @@ func (g *fakeGateway) receipt(action string) api.CustodyReceipt {
 }
 
 func (g *fakeGateway) upload(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	g.uploads++
+	busy, drop := g.busy > 0, g.dropUploads > 0 && g.busy == 0
+	if busy {
+		g.busy--
+	} else if drop {
+		g.dropUploads--
+	}
+	g.mu.Unlock()
+	if busy {
+		w.Header().Set("Retry-After", "0")
+		writeProblem(w, http.StatusTooManyRequests, "Too Many Requests", "too many uploads in flight")
+		return
+	}
+	if drop {
+		io.Copy(io.Discard, r.Body)
+		panic(http.ErrAbortHandler)
+	}
 	want, err := api.ParseDigest(r.Header.Get(api.HeaderContentDigest))
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())

@@ -69,8 +69,11 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 	if req.Description != "" {
 		q.Set("description", req.Description)
 	}
-	body := &sendReader{r: io.LimitReader(req.Content, size), size: size, want: sum,
-		h: sha256.New(), progress: req.Progress}
+	newBody := func() *sendReader {
+		return &sendReader{r: io.LimitReader(req.Content, size), size: size, want: sum,
+			h: sha256.New(), progress: req.Progress}
+	}
+	body := newBody()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint("/v1/evidence", q), body)
 	if err != nil {
 		return nil, fmt.Errorf("uploading evidence: %w", err)
@@ -78,6 +81,18 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 	hreq.ContentLength = size
 	if size == 0 {
 		hreq.Body = http.NoBody
+	}
+	// A retry (the gateway busy, or a lost connection with an idempotency key) sends
+	// the content again from its start.
+	hreq.GetBody = func() (io.ReadCloser, error) {
+		if size == 0 {
+			return http.NoBody, nil
+		}
+		if _, err := req.Content.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		body = newBody()
+		return io.NopCloser(body), nil
 	}
 	hreq.Header.Set("Content-Type", api.ContentMediaType)
 	hreq.Header.Set(api.HeaderContentDigest, api.FormatDigest(sum))
