@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -15,15 +17,21 @@ import (
 )
 
 func (a *app) newUploadCmd() *cobra.Command {
-	var caseID, description string
+	var caseID, description, key string
 	var quiet bool
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "upload --case CASE-ID [--description TEXT] [-q] FILE",
+		Use:   "upload --case CASE-ID [--description TEXT] [--idempotency-key KEY] [-q] FILE",
 		Short: "Register a file as evidence of a case, stored encrypted",
 		Long: `Register a file as evidence of a case. The file is hashed (SHA-256) and uploaded; the
 gateway checks the digest, stores the bytes encrypted and records a signed register
 event in the custody log. The evidence id it prints names the evidence in every other
 command.
+
+Each upload carries an idempotency key (a random one unless --idempotency-key gives
+it): when the gateway is busy or the connection is lost, the upload is sent again with
+the same key, and the gateway registers the evidence once. If the command still fails,
+its message names the key; running it again with that key cannot register the file
+twice.
 
 With --quiet, only the evidence id is printed, for a shell to capture.`,
 		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img
@@ -32,18 +40,24 @@ With --quiet, only the evidence id is printed, for a shell to capture.`,
 		// FILE: no completions of our own, so the shell completes file names.
 		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.upload(cmd.Context(), args[0], caseID, description, quiet)
+			return a.upload(cmd.Context(), args[0], caseID, description, key, quiet)
 		},
 	})
 	cmd.Flags().StringVar(&caseID, "case", "", "case `ID` the evidence belongs to (required)")
 	cmd.Flags().StringVar(&description, "description", "", "`TEXT` saying what the evidence is, in a few words")
+	cmd.Flags().StringVar(&key, "idempotency-key", "", "`KEY` of an earlier upload of the same file that may not have completed (default a new random key)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the evidence id")
 	must(cmd.MarkFlagRequired("case"))
 	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 	return cmd
 }
 
-func (a *app) upload(ctx context.Context, path, caseID, description string, quiet bool) error {
+func (a *app) upload(ctx context.Context, path, caseID, description, key string, quiet bool) error {
+	if key == "" {
+		key = rand.Text()
+	} else if _, err := api.ParseIdempotencyKey(api.FormatIdempotencyKey(key)); err != nil {
+		return usagef("--idempotency-key: %v", err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("uploading: %w", err)
@@ -62,7 +76,13 @@ func (a *app) upload(ctx context.Context, path, caseID, description string, quie
 	if !quiet {
 		progress = a.progress()
 	}
-	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f, Progress: progress})
+	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f,
+		Progress: progress, IdempotencyKey: key})
+	var problem *api.Problem
+	if err != nil && !errors.As(err, &problem) && !errors.Is(err, client.ErrContentChanged) {
+		// The gateway may have registered the file before the connection was lost.
+		return fmt.Errorf("uploading %s: %w (the gateway may have registered it: run the command again with --idempotency-key %s to get its evidence id without registering it twice)", path, err, key)
+	}
 	if err != nil {
 		return fmt.Errorf("uploading %s: %w", path, err)
 	}
