@@ -13,6 +13,8 @@ COPY --from=build /out/evidencegw /usr/local/bin/evidencegw
 # The gateway keeps no state of its own; /var/lib/evidencegw only holds
 # files derived from its config (it may be an emptyDir / tmpfs).
 USER nonroot
-EXPOSE 8443
+# 8443: the mTLS API; 9464: /metrics and the probes in plain HTTP (ops_listen), for
+# the operator's network only.
+EXPOSE 8443 9464
 ENTRYPOINT ["/usr/local/bin/evidencegw"]
 CMD ["serve", "--config", "/etc/evidencegw/gateway.yaml", "--data", "/var/lib/evidencegw"]
