@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/ledger"
@@ -31,21 +34,33 @@ func (s *Service) RotateKeys(ctx context.Context, jurisdiction string, actor cus
 	if err != nil {
 		return 0, fmt.Errorf("listing the content of %s: %w", jurisdiction, err)
 	}
-	n := 0
+	// Each rewrap waits for its custody event to be logged: run several at once, as
+	// concurrent requests would, or a store of thousands of exhibits takes as many log
+	// round trips end to end.
+	var n atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(rotateWorkers)
 	for _, id := range exhibitsWithDataKeys(jurisdiction, names) {
-		err := s.withChain(ctx, id, func() error { return s.rewrap(ctx, jurisdiction, id, actor) })
-		if errors.Is(err, ErrNotFound) {
-			// An orphan upload (Sweep quarantines it): no exhibit, nobody's evidence.
-			s.cfg.Logger.InfoContext(ctx, "not rewrapping the data key of an orphan upload", "evidence_id", id)
-			continue
-		}
-		if err != nil {
-			return n, fmt.Errorf("rewrapping the data key of %s: %w", id, err)
-		}
-		n++
+		g.Go(func() error {
+			err := s.withChain(gctx, id, func() error { return s.rewrap(gctx, jurisdiction, id, actor) })
+			if errors.Is(err, ErrNotFound) {
+				// An orphan upload (Sweep quarantines it): no exhibit, nobody's evidence.
+				s.cfg.Logger.InfoContext(ctx, "not rewrapping the data key of an orphan upload", "evidence_id", id)
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("rewrapping the data key of %s: %w", id, err)
+			}
+			n.Add(1)
+			return nil
+		})
 	}
-	return n, nil
+	err = g.Wait()
+	return int(n.Load()), err
 }
+
+// rotateWorkers is how many exhibits a rotation rewraps at once.
+const rotateWorkers = 16
 
 // exhibitsWithDataKeys returns the evidence ids that have a data-key record, in order.
 func exhibitsWithDataKeys(jurisdiction string, names []string) []string {
