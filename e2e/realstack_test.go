@@ -133,6 +133,11 @@ func minioClient(t *testing.T, cfg stackConfig) *minio.Client {
 	return mc
 }
 
+// maxRotationUploads bounds the uploads made while the keys rotate. A rotation rewraps
+// every data key of the stack's store, which other tests share and fill: unbounded, the
+// uploads would go on for as long as it takes, and the checks after it with them.
+const maxRotationUploads = 40
+
 // TestRealStackKeyRotationLosesNothing rotates the key-encryption keys while uploads and
 // downloads run, then checks every item downloads intact and its bundle verifies.
 func TestRealStackKeyRotationLosesNothing(t *testing.T) {
@@ -165,9 +170,9 @@ func TestRealStackKeyRotationLosesNothing(t *testing.T) {
 	errc := make(chan error, 2)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { // uploads
+	go func() { // uploads, a bounded number: the rotation's time grows with the store
 		defer wg.Done()
-		for ctx.Err() == nil {
+		for n := 0; n < maxRotationUploads && ctx.Err() == nil; n++ {
 			if err := upload(); err != nil {
 				errc <- fmt.Errorf("upload during rotation: %w", err)
 				return
