@@ -112,6 +112,11 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// gatewayStartTimeout bounds a gateway's start. Starting, it checks its log and sweeps
+// the store for orphan uploads: on the real stack, whose store the tests share and
+// fill, that takes seconds, more on a busy machine.
+const gatewayStartTimeout = 2 * time.Minute
+
 func (g *gateway) start() {
 	g.t.Helper()
 	g.log, g.logMu = &bytes.Buffer{}, &sync.Mutex{}
@@ -128,7 +133,7 @@ func (g *gateway) start() {
 	}
 	g.waitErr = make(chan error, 1)
 	go func() { g.waitErr <- g.cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(gatewayStartTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-g.waitErr:

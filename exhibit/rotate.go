@@ -59,8 +59,10 @@ func (s *Service) RotateKeys(ctx context.Context, jurisdiction string, actor cus
 	return int(n.Load()), err
 }
 
-// rotateWorkers is how many exhibits a rotation rewraps at once.
-const rotateWorkers = 16
+// rotateWorkers is how many exhibits a rotation rewraps at once: enough to keep the log
+// busy, few enough that the proofs of the chains it loads do not exhaust the log's
+// database connections beside the gateways' own.
+const rotateWorkers = 8
 
 // exhibitsWithDataKeys returns the evidence ids that have a data-key record, in order.
 func exhibitsWithDataKeys(jurisdiction string, names []string) []string {
