@@ -46,6 +46,10 @@ func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
 	if err != nil {
 		return nil, err
 	}
+	policy, err := readWitnessPolicy(o.WitnessPolicyPath, &report.Meta{})
+	if err != nil {
+		return nil, err
+	}
 	lc := &LogCheck{}
 	reports, paths := []*custody.Report{primary}, []string{o.BundlePath}
 	for _, path := range o.OtherBundles {
@@ -53,7 +57,7 @@ func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
 		if err != nil {
 			return lc, err
 		}
-		r, err := custody.Verify(b, tr, custody.VerifyOptions{})
+		r, err := custody.Verify(b, tr, custody.VerifyOptions{WitnessPolicy: policy})
 		if err != nil {
 			return lc, fmt.Errorf("verifying %s: %w", path, err)
 		}
