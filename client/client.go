@@ -146,7 +146,8 @@ func evidencePath(id, suffix string) (string, error) {
 // A 429 or 503 answer with Retry-After (a per-member limit, a gateway busy with
 // uploads) is retried after the time it says, up to maxBusyRetries times, if the request
 // can be sent again (no body, or a body with GetBody): the gateway refused it before
-// acting on it. A lost connection is retried, with exponential backoff, only for a
+// acting on it. A witness-quorum 503 came after the change was recorded: it is retried
+// only for a request that is safe to repeat. A lost connection is retried, with exponential backoff, only for a
 // request that is safe to repeat (retrySafe).
 func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 	op := req.Method + " " + req.URL.Path
@@ -172,12 +173,21 @@ func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 			return resp, nil
 		}
 		defer resp.Body.Close()
-		perr := fmt.Errorf("%s: %w", op, readProblem(resp))
-		if wait, ok := retryAfter(resp); ok && replayable(req) && tries <= maxBusyRetries {
+		prob := readProblem(resp)
+		perr := fmt.Errorf("%s: %w", op, prob)
+		if wait, ok := retryAfter(resp); ok && replayable(req) && tries <= maxBusyRetries && (retrySafe(req) || !acted(prob)) {
 			return nil, &backoff.RetryAfterError{Duration: wait}
 		}
 		return nil, backoff.Permanent(perr)
 	}, backoff.WithMaxElapsedTime(0))
+}
+
+// acted reports whether a refusal came after the gateway acted on the request: a
+// change the witnesses did not cosign was recorded, and only counts once they do, so
+// sending it again would record it twice (unless the request is retrySafe).
+func acted(err error) bool {
+	var p *api.Problem
+	return errors.As(err, &p) && p.Kind() == api.ProblemWitnessQuorum
 }
 
 // maxBusyRetries bounds the retries of a request the gateway was too busy for, and

@@ -336,3 +336,28 @@ func witnessVerifier(vkey string) (note.Verifier, error) {
 }
 
 var errWitnessKey = errors.New("malformed witness verifier key")
+
+// CheckCosignatures checks that a signed checkpoint carries the witness cosignatures
+// the trust root requires (its quorum and, if it has one, its policy); nil if it
+// requires none. The log's own signature is not checked here.
+func (tr *TrustRoot) CheckCosignatures(signed []byte) error {
+	w := tr.Witnesses
+	if w.Quorum == 0 && w.policy == nil {
+		return nil
+	}
+	n, err := note.Open(signed, note.VerifierList(w.verifiers...))
+	var unverified *note.UnverifiedNoteError
+	switch {
+	case errors.As(err, &unverified):
+		return failf("the checkpoint carries no cosignature of a witness of the trust root")
+	case err != nil:
+		return failf("the checkpoint's cosignatures do not verify: %v", err)
+	}
+	if got := tr.witnessCount(n); got < w.Quorum {
+		return failf("the checkpoint is cosigned by %d trusted witnesses, the trust root requires %d", got, w.Quorum)
+	}
+	if w.policy != nil && !w.policy.Satisfied(n.Sigs) {
+		return failf("the checkpoint does not meet the trust root's witness policy (cosigned by %s)", w.policy.cosigners(n.Sigs))
+	}
+	return nil
+}

@@ -180,6 +180,11 @@ func (l *Ledger) publish(ctx context.Context, rec *Record, raw, tagKey []byte) e
 		return fmt.Errorf("appending event %d of %s to the log: %w", ev.Seq, ev.EvidenceID, err)
 	}
 	rec.LogIndex = idx
+	// The log adapters wait for their witnesses; this holds whatever the adapter: a
+	// change is answered only under a checkpoint the trust root's witnesses cosigned.
+	if err := l.verify.cosigned(ctx, cp); err != nil {
+		return fmt.Errorf("appending event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
+	}
 	l.step(StepLogged)
 	if err := l.cfg.Records.PutIndex(ctx, ev.EvidenceID, ev.Seq, idx); err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("storing log index of event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
