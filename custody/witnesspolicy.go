@@ -223,7 +223,9 @@ func newName(name string, nodes map[string]policyNode) error {
 }
 
 // Witnesses returns the policy's witnesses, in the order of the file.
-func (p *WitnessPolicy) Witnesses() []PolicyWitness { return append([]PolicyWitness(nil), p.witnesses...) }
+func (p *WitnessPolicy) Witnesses() []PolicyWitness {
+	return append([]PolicyWitness(nil), p.witnesses...)
+}
 
 // Text returns the policy as it was parsed.
 func (p *WitnessPolicy) Text() string { return p.text }
