@@ -159,7 +159,7 @@ func (p *WitnessPolicy) addWitness(f []string, nodes map[string]policyNode, keys
 	}
 	v, err := witnessVerifier(f[2])
 	if err != nil {
-		return fmt.Errorf("witness %s: verifier key: %w", f[1], err)
+		return fmt.Errorf("witness %s: verifier key %q: %w", f[1], f[2], err)
 	}
 	id := fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash())
 	if other, dup := keys[id]; dup {
