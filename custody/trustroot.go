@@ -31,7 +31,12 @@ const (
 // TrustRoot is what a court pins: the keys it accepts, published by the gateway operator
 // out of band. Nothing in a bundle is trusted unless it verifies against a trust root.
 type TrustRoot struct {
-	MediaType string       `json:"media_type"`
+	MediaType string `json:"media_type"`
+	// Version numbers the trust roots of one gateway from 1; absent means 1 (the first
+	// release's trust roots have none). Previous is the hex SHA-256 of the encoded
+	// version before, set from version 2 on (docs/bundle.md#trust-root-versions).
+	Version   uint64       `json:"version,omitempty"`
+	Previous  string       `json:"previous,omitempty"`
 	EventKeys []TrustedKey `json:"event_keys"`
 	Log       TrustedLog   `json:"log"`
 	Witnesses Witnesses    `json:"witnesses"`
@@ -213,6 +218,12 @@ func ParseTrustRoot(b []byte) (*TrustRoot, error) {
 	}
 	if tr.MediaType != TrustRootMediaType {
 		return nil, fmt.Errorf("trust root media type %q, want %q", tr.MediaType, TrustRootMediaType)
+	}
+	if tr.Version > 1 && !hexDigestRe.MatchString(tr.Previous) {
+		return nil, fmt.Errorf("trust root version %d names no previous version's SHA-256", tr.Version)
+	}
+	if tr.Version <= 1 && tr.Previous != "" {
+		return nil, fmt.Errorf("trust root version 1 names a previous version")
 	}
 	if len(tr.EventKeys) == 0 {
 		return nil, fmt.Errorf("trust root lists no event keys")
