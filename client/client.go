@@ -362,6 +362,30 @@ func (c *Client) TrustRoot(ctx context.Context) (*custody.TrustRoot, []byte, err
 	return tr, raw, nil
 }
 
+// TrustRootChain fetches the logged changes of the trust root (docs/bundle.md), as
+// sent; it is checked by the verifier that follows it from a pinned version.
+func (c *Client) TrustRootChain(ctx context.Context) (*custody.TrustRootChain, []byte, error) {
+	const op = "GET /v1/trust-root/chain"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/trust-root/chain", nil), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := readBounded(resp.Body, custody.MaxTrustRootChainSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	chain, err := custody.ParseTrustRootChain(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return chain, raw, nil
+}
+
 // BundleResult is an exported court bundle.
 type BundleResult struct {
 	Bundle *custody.Bundle

@@ -97,4 +97,29 @@ func TestWitnessedGateway(t *testing.T) {
 	later := filepath.Join(dir, "later-bundle.json")
 	g.must("court-nl", "bundle", id, "-o", later)
 	g.must("court-nl", "verify", later, "--trust-root", trustRoot, "--witness-policy", own)
+
+	// The operator makes the policy stricter (all three): the trust root changes, and
+	// the change is logged as version 2, which a court that pinned version 1 reaches
+	// only through the chain.
+	w3.Restart()
+	g.stop()
+	if err := os.WriteFile(policy, witnesstest.Policy(3, w1, w2, w3), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g.start()
+	trustRoot2, chain := filepath.Join(dir, "trust-root-2.json"), filepath.Join(dir, "chain.json")
+	g.must("court-nl", "trust-root", "-o", trustRoot2, "--chain", chain)
+	if tr2, _ := os.ReadFile(trustRoot2); !strings.Contains(string(tr2), `"version": 2`) || !strings.Contains(string(tr2), `"quorum": 3`) {
+		t.Fatalf("the trust root after the policy change is not version 2 with quorum 3:\n%s", tr2)
+	}
+	g.must("investigator-nl", "share", id, "--to", "agency-us", "--legal-basis", "MLAT 2026/11", "--expires", "30d")
+	newest := filepath.Join(dir, "newest-bundle.json")
+	g.must("court-nl", "bundle", id, "-o", newest)
+	g.must("court-nl", "verify", newest, "--trust-root", trustRoot, "--trust-root-chain", chain, "--witness-policy", own)
+	// A chain from which the change is removed does not lead there: the bundle is
+	// checked against version 1, which it meets too, but a chain that lies fails.
+	raw, _ := os.ReadFile(chain)
+	forged := filepath.Join(dir, "forged-chain.json")
+	os.WriteFile(forged, []byte(strings.Replace(string(raw), `"proof": "c2sp.org/tlog-proof@v1\nindex `, `"proof": "c2sp.org/tlog-proof@v1\nindex 1`, 1)), 0o600)
+	g.fails("court-nl", exitVerificationFailed, "trust root chain", "verify", newest, "--trust-root", trustRoot, "--trust-root-chain", forged)
 }

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -394,4 +395,36 @@ func (l *Ledger) Bundle(ctx context.Context, chain *Chain, consistencyFrom ...ui
 		b.Events = append(b.Events, custody.BundleEntry{Envelope: rec.Envelope, Proof: p})
 	}
 	return b, nil
+}
+
+// LogTrustRootChange signs the change that introduces a trust root version (encoded,
+// its bytes; version and previous as it names them) with the event key, appends its
+// leaf to the log and returns the chain entry with the proof (docs/bundle.md). Like
+// Append it returns only under a checkpoint the witnesses cosigned. A retry after an
+// error may log the change twice; the chain keeps the entry returned.
+func (l *Ledger) LogTrustRootChange(ctx context.Context, encoded []byte, version uint64, previous string) (custody.TrustRootChainEntry, error) {
+	statement, err := custody.NewTrustRootChangeStatement(encoded, version, previous, l.cfg.Now())
+	if err != nil {
+		return custody.TrustRootChainEntry{}, err
+	}
+	raw, err := l.sign(ctx, statement)
+	if err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("signing trust root change %d: %w", version, err)
+	}
+	var env custody.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("decoding signed envelope: %w", err)
+	}
+	idx, cp, err := l.cfg.Log.Append(ctx, custody.TrustRootLeaf(statement))
+	if err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("appending trust root change %d to the log: %w", version, err)
+	}
+	if err := l.verify.cosigned(ctx, cp); err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("appending trust root change %d: %w", version, err)
+	}
+	proof, err := l.proof(ctx, idx, cp)
+	if err != nil {
+		return custody.TrustRootChainEntry{}, err
+	}
+	return custody.TrustRootChainEntry{TrustRoot: base64.StdEncoding.EncodeToString(encoded), Envelope: env, Proof: proof}, nil
 }

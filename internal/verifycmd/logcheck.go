@@ -42,7 +42,7 @@ type BundleCompleteness struct {
 // checkLog verifies the other bundles, checks that all checkpoints agree and, with a
 // log snapshot, that each bundle is complete and every checkpoint a prefix of the log.
 func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
-	tr, err := readTrustRoot(o.TrustRootPath, &report.Meta{})
+	tr, err := readTrustRootFollowed(o, &report.Meta{})
 	if err != nil {
 		return nil, err
 	}
