@@ -130,44 +130,50 @@ func BenchmarkAppendWitnessed(b *testing.B) {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
 	for _, appenders := range []int{50, 500} {
-		for _, witnessed := range []bool{false, true} {
-			name := func(log string) string {
+		// Each log without and then with witnesses, one after the other, so that the
+		// two runs of a pair share the machine's load of the moment.
+		for _, log := range []string{"tessera", "trillian"} {
+			for _, witnessed := range []bool{false, true} {
 				w := "none"
 				if witnessed {
 					w = "2of3"
 				}
-				return fmt.Sprintf("%s/appenders=%d/witnesses=%s", log, appenders, w)
+				b.Run(fmt.Sprintf("%s/appenders=%d/witnesses=%s", log, appenders, w), func(b *testing.B) {
+					benchAppend(b, openBenchLog(b, log, witnessed), appenders, events)
+				})
 			}
-			b.Run(name("tessera"), func(b *testing.B) {
-				s, v, policy := benchKeys(b, "tessera", witnessed)
-				cfg := tesseralog.Config{Dir: b.TempDir(), Signer: s, Verifier: v, Checkpoints: ledgertest.NewMemCheckpoints()}
-				if policy != nil {
-					g := witnesstest.Group(b, policy)
-					cfg.Witnesses = &g
-				}
-				l, err := tesseralog.New(b.Context(), cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { l.Close(context.Background()) })
-				benchAppend(b, l, appenders, events)
-			})
-			b.Run(name("trillian"), func(b *testing.B) {
-				env := newEnv(b)
-				s, v, policy := benchKeys(b, "trillian", witnessed)
-				cfg := trillianlog.Config{Address: env.addr, TreeID: env.tree, Signer: s, Verifier: v, Checkpoints: ledgertest.NewMemCheckpoints()}
-				if policy != nil {
-					cfg.Witnesses = witness.New(witness.Config{Policy: witnesstest.Group(b, policy)})
-				}
-				l, err := trillianlog.New(b.Context(), cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { l.Close(context.Background()) })
-				benchAppend(b, l, appenders, events)
-			})
 		}
 	}
+}
+
+// openBenchLog opens a fresh log of the kind named, with the stack's witnesses if
+// witnessed.
+func openBenchLog(b *testing.B, kind string, witnessed bool) ledger.Log {
+	s, v, policy := benchKeys(b, kind, witnessed)
+	if kind == "tessera" {
+		cfg := tesseralog.Config{Dir: b.TempDir(), Signer: s, Verifier: v, Checkpoints: ledgertest.NewMemCheckpoints()}
+		if policy != nil {
+			g := witnesstest.Group(b, policy)
+			cfg.Witnesses = &g
+		}
+		l, err := tesseralog.New(b.Context(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { l.Close(context.Background()) })
+		return l
+	}
+	env := newEnv(b)
+	cfg := trillianlog.Config{Address: env.addr, TreeID: env.tree, Signer: s, Verifier: v, Checkpoints: ledgertest.NewMemCheckpoints()}
+	if policy != nil {
+		cfg.Witnesses = witness.New(witness.Config{Policy: witnesstest.Group(b, policy)})
+	}
+	l, err := trillianlog.New(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close(context.Background()) })
+	return l
 }
 
 // benchKeys returns a fresh checkpoint key and, if witnessed, the policy of the stack's
