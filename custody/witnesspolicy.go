@@ -181,7 +181,7 @@ func (p *WitnessPolicy) addWitness(f []string, nodes map[string]policyNode, keys
 
 func addGroup(f []string, nodes map[string]policyNode) error {
 	if len(f) < 4 {
-		return errors.New("want: group <name> <k|any|all> <member>...")
+		return errors.New("want: group <name> <k|any|all> <member> [<member> ...]")
 	}
 	if err := newName(f[1], nodes); err != nil {
 		return err
