@@ -123,6 +123,8 @@ func (c *Client) Cosign(ctx context.Context, signed []byte, size uint64, proof P
 		refusal *ledger.WitnessRefusal
 	}
 	answers := make(chan answer, len(c.witnesses))
+	// The witnesses usually stand at the same size: one proof serves them all.
+	proof = sharedProofs(proof)
 	var running sync.WaitGroup
 	for _, w := range c.witnesses {
 		running.Go(func() {
@@ -199,6 +201,23 @@ func (c *Client) update(ctx context.Context, w *remote, signed []byte, size uint
 		}
 	}
 	return nil, refuse(http.StatusConflict, "its cosigned size kept changing")
+}
+
+// sharedProofs returns proof with each (from, to) asked for once, for one Cosign.
+func sharedProofs(proof ProofFunc) ProofFunc {
+	type key struct{ from, to uint64 }
+	var mu sync.Mutex
+	memo := map[key]func() ([][]byte, error){}
+	return func(ctx context.Context, from, to uint64) ([][]byte, error) {
+		mu.Lock()
+		f, ok := memo[key{from, to}]
+		if !ok {
+			f = sync.OnceValues(func() ([][]byte, error) { return proof(ctx, from, to) })
+			memo[key{from, to}] = f
+		}
+		mu.Unlock()
+		return f()
+	}
 }
 
 // requestBody is the add-checkpoint request: "old N", the proof lines, an empty line,
