@@ -29,6 +29,7 @@ const (
 	ProblemNotImplemented     = "not-implemented"
 	ProblemUnavailable        = "unavailable"
 	ProblemLogDamaged         = "log-damaged"
+	ProblemWitnessQuorum      = "witness-quorum"
 	ProblemRequestTimeout     = "request-timeout"
 	ProblemRateLimited        = "rate-limited"
 	ProblemTooManyUploads     = "too-many-uploads"

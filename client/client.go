@@ -146,7 +146,8 @@ func evidencePath(id, suffix string) (string, error) {
 // A 429 or 503 answer with Retry-After (a per-member limit, a gateway busy with
 // uploads) is retried after the time it says, up to maxBusyRetries times, if the request
 // can be sent again (no body, or a body with GetBody): the gateway refused it before
-// acting on it. A lost connection is retried, with exponential backoff, only for a
+// acting on it. A witness-quorum 503 came after the change was recorded: it is retried
+// only for a request that is safe to repeat. A lost connection is retried, with exponential backoff, only for a
 // request that is safe to repeat (retrySafe).
 func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 	op := req.Method + " " + req.URL.Path
@@ -172,12 +173,21 @@ func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 			return resp, nil
 		}
 		defer resp.Body.Close()
-		perr := fmt.Errorf("%s: %w", op, readProblem(resp))
-		if wait, ok := retryAfter(resp); ok && replayable(req) && tries <= maxBusyRetries {
+		prob := readProblem(resp)
+		perr := fmt.Errorf("%s: %w", op, prob)
+		if wait, ok := retryAfter(resp); ok && replayable(req) && tries <= maxBusyRetries && (retrySafe(req) || !acted(prob)) {
 			return nil, &backoff.RetryAfterError{Duration: wait}
 		}
 		return nil, backoff.Permanent(perr)
 	}, backoff.WithMaxElapsedTime(0))
+}
+
+// acted reports whether a refusal came after the gateway acted on the request: a
+// change the witnesses did not cosign was recorded, and only counts once they do, so
+// sending it again would record it twice (unless the request is retrySafe).
+func acted(err error) bool {
+	var p *api.Problem
+	return errors.As(err, &p) && p.Kind() == api.ProblemWitnessQuorum
 }
 
 // maxBusyRetries bounds the retries of a request the gateway was too busy for, and
@@ -350,6 +360,30 @@ func (c *Client) TrustRoot(ctx context.Context) (*custody.TrustRoot, []byte, err
 		return nil, nil, fmt.Errorf("%s: %w", op, err)
 	}
 	return tr, raw, nil
+}
+
+// TrustRootChain fetches the logged changes of the trust root (docs/bundle.md), as
+// sent; it is checked by the verifier that follows it from a pinned version.
+func (c *Client) TrustRootChain(ctx context.Context) (*custody.TrustRootChain, []byte, error) {
+	const op = "GET /v1/trust-root/chain"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/trust-root/chain", nil), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := readBounded(resp.Body, custody.MaxTrustRootChainSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	chain, err := custody.ParseTrustRootChain(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return chain, raw, nil
 }
 
 // BundleResult is an exported court bundle.

@@ -363,6 +363,29 @@ func TestUploadGivesUpWhenAlwaysBusy(t *testing.T) {
 	}
 }
 
+// TestWitnessQuorumRetriedOnlyWithIdempotencyKey: a witness-quorum 503 comes after the
+// gateway recorded the change, so only a request safe to repeat is sent again.
+func TestWitnessQuorumRetriedOnlyWithIdempotencyKey(t *testing.T) {
+	g, c, _ := newFakeGateway(t)
+	content := testContent(1000)
+	g.unwitnessed = 1
+	_, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(content)})
+	var p *api.Problem
+	if !errors.As(err, &p) || p.Status != 503 || p.Kind() != api.ProblemWitnessQuorum {
+		t.Fatalf("Upload refused for want of witnesses: error %v, want the witness-quorum problem", err)
+	}
+	if g.uploads != 1 {
+		t.Errorf("%d uploads sent without an idempotency key, want 1", g.uploads)
+	}
+	g.unwitnessed, g.uploads = 1, 0
+	if _, err := c.Upload(t.Context(), client.UploadRequest{CaseID: "CASE-1", Content: bytes.NewReader(content), IdempotencyKey: "k-2"}); err != nil {
+		t.Fatalf("Upload with an idempotency key after a witness-quorum 503: %v", err)
+	}
+	if g.uploads != 2 {
+		t.Errorf("%d uploads sent with an idempotency key, want 2", g.uploads)
+	}
+}
+
 func TestUploadRetriesLostConnectionOnlyWithIdempotencyKey(t *testing.T) {
 	g, c, _ := newFakeGateway(t)
 	content := testContent(50000)

@@ -45,6 +45,7 @@ type fakeGateway struct {
 	brokenProxy    bool                       // answer whoami with an HTML error page
 	rejectDigest   bool                       // treat every upload as a digest mismatch
 	busy           int                        // refuse this many uploads with 429 and Retry-After: 0
+	unwitnessed    int                        // answer this many uploads with a witness-quorum 503, Retry-After: 0
 	dropUploads    int                        // read this many uploads whole, then cut the connection
 	uploads        int                        // uploads received
 }
@@ -169,6 +170,20 @@ func (g *fakeGateway) upload(w http.ResponseWriter, r *http.Request) {
 	if busy {
 		w.Header().Set("Retry-After", "0")
 		writeProblem(w, http.StatusTooManyRequests, "Too Many Requests", "too many uploads in flight")
+		return
+	}
+	g.mu.Lock()
+	unwitnessed := g.unwitnessed > 0
+	if unwitnessed {
+		g.unwitnessed--
+	}
+	g.mu.Unlock()
+	if unwitnessed {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Retry-After", "0")
+		w.Header().Set("Content-Type", api.ProblemMediaType)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(api.NewProblem(api.ProblemWitnessQuorum, http.StatusServiceUnavailable, "the witnesses did not cosign"))
 		return
 	}
 	if drop {

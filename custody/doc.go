@@ -21,6 +21,15 @@
 // event's digest and a per-exhibit tag that only holders of the exhibit's register
 // event can compute (see [Leaf]).
 //
+// # Witnesses and trust root versions
+//
+// Checkpoints are cosigned by independent witnesses (C2SP tlog-cosignature, checked
+// with transparency-dev/formats/note); which cosignatures a checkpoint needs is a
+// [WitnessPolicy] in the Sigsum policy format, the trust root's and, independently, the
+// verifier's own ([VerifyOptions]). The trust root is versioned: every version after
+// the first is a change signed and logged in the log of the version before, and
+// [FollowTrustRootChain] takes a verifier from the version it pinned to the latest.
+//
 // # Imports
 //
 // This package is pure: it does no I/O beyond what its callers hand it. It may import

@@ -89,3 +89,42 @@ func FuzzParseLogSnapshot(f *testing.F) {
 		CheckCompleteness(r, s, tr)
 	})
 }
+
+func FuzzParseWitnessPolicy(f *testing.F) {
+	f.Add([]byte("witness a evidencegw.local/witness-nl+7a27d86b+BLsKEAwLOnstzzfM85wu2N7ngtTg1myPgkENDMltybb/ http://127.0.0.1:7380\nwitness b evidencegw.local/witness-us+e44f0d11+BO/a4IOvnPVb9NjBDZjKeQVPVNnLxZpnclDhQ8oHJKs1\ngroup g any a b\nquorum g\n"))
+	f.Add([]byte("quorum none\n"))
+	f.Add([]byte("log x\ngroup g all\nquorum g # c\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParseWitnessPolicy(b)
+		if err != nil {
+			return
+		}
+		// A policy that parses describes itself in a trust root that loads.
+		w := WitnessesFromPolicy(p)
+		if err := w.load(); err != nil {
+			t.Fatalf("a parsed policy does not load as trust root witnesses: %v\n%q", err, b)
+		}
+		if w.Quorum > len(w.Keys) {
+			t.Fatalf("least quorum %d above %d witnesses", w.Quorum, len(w.Keys))
+		}
+	})
+}
+
+func FuzzParseTrustRootChain(f *testing.F) {
+	f.Add([]byte(`{"media_type":"application/vnd.evidencegw.trust-root-chain.v1+json","changes":[]}`))
+	f.Add([]byte(`{"media_type":"application/vnd.evidencegw.trust-root-chain.v1+json","changes":[{"trust_root":"e30=","envelope":{"payloadType":"x","payload":"","signatures":[]},"proof":"p"}]}`))
+	pinned, err := (&TrustRoot{EventKeys: []TrustedKey{}}).Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseTrustRootChain(b)
+		if err != nil {
+			return
+		}
+		// Following it from an unloadable root fails without panicking.
+		if _, _, err := FollowTrustRootChain(pinned, c, nil); err == nil {
+			t.Fatalf("followed a chain from a trust root without keys")
+		}
+	})
+}

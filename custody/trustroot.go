@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -30,7 +31,12 @@ const (
 // TrustRoot is what a court pins: the keys it accepts, published by the gateway operator
 // out of band. Nothing in a bundle is trusted unless it verifies against a trust root.
 type TrustRoot struct {
-	MediaType string       `json:"media_type"`
+	MediaType string `json:"media_type"`
+	// Version numbers the trust roots of one gateway from 1; absent means 1 (the first
+	// release's trust roots have none). Previous is the hex SHA-256 of the encoded
+	// version before, set from version 2 on (docs/bundle.md#trust-root-versions).
+	Version   uint64       `json:"version,omitempty"`
+	Previous  string       `json:"previous,omitempty"`
 	EventKeys []TrustedKey `json:"event_keys"`
 	Log       TrustedLog   `json:"log"`
 	Witnesses Witnesses    `json:"witnesses"`
@@ -65,8 +71,60 @@ type Witnesses struct {
 	// Keys are C2SP tlog-cosignature verifier keys (cosignature/v1, Ed25519), in the
 	// signed-note vkey encoding.
 	Keys []string `json:"keys"`
+	// Policy, if set, is the gateway's witness policy (WitnessPolicy, Sigsum format):
+	// every checkpoint must satisfy it too. Keys then lists exactly its witnesses' keys
+	// and Quorum is the least number of them that can satisfy it.
+	Policy string `json:"policy,omitempty"`
 
 	verifiers []note.Verifier
+	policy    *WitnessPolicy
+}
+
+// WitnessesFromPolicy describes a witness policy in a trust root.
+func WitnessesFromPolicy(p *WitnessPolicy) Witnesses {
+	w := Witnesses{Keys: []string{}}
+	if !p.RequiresWitnesses() {
+		return w
+	}
+	for _, pw := range p.Witnesses() {
+		w.Keys = append(w.Keys, pw.VerifierKey)
+	}
+	w.Quorum, w.Policy = p.minWitnesses(), p.Text()
+	return w
+}
+
+// load parses the witness keys and policy and checks that they agree.
+func (w *Witnesses) load() error {
+	if w.Quorum > len(w.Keys) || w.Quorum < 0 {
+		return fmt.Errorf("witness quorum %d with %d keys", w.Quorum, len(w.Keys))
+	}
+	w.verifiers = nil
+	seen := map[string]bool{}
+	for _, k := range w.Keys {
+		wv, err := witnessVerifier(k)
+		if err != nil {
+			return fmt.Errorf("witness key %q: %w", k, err)
+		}
+		id := fmt.Sprintf("%s+%08x", wv.Name(), wv.KeyHash())
+		if seen[id] {
+			return fmt.Errorf("witness key %q listed twice", k)
+		}
+		seen[id] = true
+		w.verifiers = append(w.verifiers, wv)
+	}
+	if w.Policy == "" {
+		return nil
+	}
+	p, err := ParseWitnessPolicy([]byte(w.Policy))
+	if err != nil {
+		return err
+	}
+	want := WitnessesFromPolicy(p)
+	if w.Quorum != want.Quorum || !slices.Equal(w.Keys, want.Keys) {
+		return fmt.Errorf("witness keys and quorum %d do not match the witness policy (its %d keys, quorum %d)", w.Quorum, len(want.Keys), want.Quorum)
+	}
+	w.policy = p
+	return nil
 }
 
 // KeyID returns the key id of a public key: hex SHA-256 of its PKIX DER.
@@ -161,6 +219,12 @@ func ParseTrustRoot(b []byte) (*TrustRoot, error) {
 	if tr.MediaType != TrustRootMediaType {
 		return nil, fmt.Errorf("trust root media type %q, want %q", tr.MediaType, TrustRootMediaType)
 	}
+	if tr.Version > 1 && !hexDigestRe.MatchString(tr.Previous) {
+		return nil, fmt.Errorf("trust root version %d names no previous version's SHA-256", tr.Version)
+	}
+	if tr.Version <= 1 && tr.Previous != "" {
+		return nil, fmt.Errorf("trust root version 1 names a previous version")
+	}
 	if len(tr.EventKeys) == 0 {
 		return nil, fmt.Errorf("trust root lists no event keys")
 	}
@@ -177,15 +241,8 @@ func ParseTrustRoot(b []byte) (*TrustRoot, error) {
 		return nil, fmt.Errorf("trust root: log verifier key is for %q, not the log origin %q", v.Name(), tr.Log.Origin)
 	}
 	tr.Log.verifier = v
-	if tr.Witnesses.Quorum > len(tr.Witnesses.Keys) || tr.Witnesses.Quorum < 0 {
-		return nil, fmt.Errorf("trust root: witness quorum %d with %d keys", tr.Witnesses.Quorum, len(tr.Witnesses.Keys))
-	}
-	for _, k := range tr.Witnesses.Keys {
-		wv, err := newCosignatureVerifier(k)
-		if err != nil {
-			return nil, fmt.Errorf("trust root: witness key %q: %w", k, err)
-		}
-		tr.Witnesses.verifiers = append(tr.Witnesses.verifiers, wv)
+	if err := tr.Witnesses.load(); err != nil {
+		return nil, fmt.Errorf("trust root: %w", err)
 	}
 	return &tr, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/transparency-dev/formats/log"
@@ -58,6 +59,9 @@ type Report struct {
 type VerifyOptions struct {
 	// Content, if set, is read to the end and its SHA-256 compared with the exhibit's.
 	Content io.Reader
+	// WitnessPolicy, if set, is the verifier's own witness policy: every checkpoint
+	// must also meet it, whatever the trust root says.
+	WitnessPolicy *WitnessPolicy
 }
 
 func failf(format string, args ...any) error {
@@ -70,8 +74,9 @@ func failf(format string, args ...any) error {
 //  2. every statement is well formed and all are about one exhibit;
 //  3. the events form a hash chain: seq 0..n-1 in order, each Prev the digest of the
 //     previous statement, event 0 the registration;
-//  4. every proof's checkpoint is signed by the trusted log key, and the event's leaf
-//     is included in it at the stated index; checkpoints of one size agree;
+//  4. every proof's checkpoint is signed by the trusted log key, cosigned as the trust
+//     root's witnesses and opts.WitnessPolicy require, and the event's leaf is
+//     included in it at the stated index; checkpoints of one size agree;
 //  5. with opts.Content, the content's SHA-256 is the exhibit's.
 //
 // Every event is checked, so the report marks each one verified or failed; the first
@@ -106,7 +111,7 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 			r.Events = append(r.Events, ve)
 			continue
 		}
-		cp, err := verifyInclusion(entry.Proof, tr, Leaf(ve.Statement, tagKey, ve.Event.EvidenceID, ve.Event.Seq))
+		cp, err := verifyInclusion(entry.Proof, tr, opts.WitnessPolicy, Leaf(ve.Statement, tagKey, ve.Event.EvidenceID, ve.Event.Seq))
 		if err == nil {
 			if old, ok := r.Checkpoints[cp.size]; ok && !bytes.Equal(cp.root, checkpointRoot(old)) {
 				err = failf("two different log roots for tree size %d: the log forked", cp.size)
@@ -118,6 +123,9 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 			ve.LogIndex, ve.TreeSize = cp.index, cp.size
 			r.Checkpoints[cp.size] = cp.note
 			ve.Checks = append(ve.Checks, fmt.Sprintf("included in log %s at index %d, under a checkpoint of size %d signed by the log key", tr.Log.Origin, cp.index, cp.size))
+			if cp.witnessed != "" {
+				ve.Checks = append(ve.Checks, cp.witnessed)
+			}
 		}
 		r.Events = append(r.Events, ve)
 	}
@@ -223,10 +231,13 @@ type verifiedCheckpoint struct {
 	index, size uint64
 	root        []byte
 	note        []byte
+	// witnessed says which witness requirements the checkpoint met ("" if none).
+	witnessed string
 }
 
-// verifyInclusion checks a C2SP tlog-proof for leaf against the trusted log key.
-func verifyInclusion(text string, tr *TrustRoot, leaf []byte) (verifiedCheckpoint, error) {
+// verifyInclusion checks a C2SP tlog-proof for leaf against the trusted log key, the
+// trust root's witnesses and the verifier's own witness policy (if not nil).
+func verifyInclusion(text string, tr *TrustRoot, policy *WitnessPolicy, leaf []byte) (verifiedCheckpoint, error) {
 	var vc verifiedCheckpoint
 	var p tproof.TLogProof
 	if err := p.Unmarshal([]byte(text)); err != nil {
@@ -239,6 +250,22 @@ func verifyInclusion(text string, tr *TrustRoot, leaf []byte) (verifiedCheckpoin
 	if got := tr.witnessCount(n); got < tr.Witnesses.Quorum {
 		return vc, failf("checkpoint of size %d is cosigned by %d trusted witnesses, the trust root requires %d", cp.Size, got, tr.Witnesses.Quorum)
 	}
+	if p := tr.Witnesses.policy; p != nil && !p.Satisfied(n.Sigs) {
+		return vc, failf("checkpoint of size %d does not meet the trust root's witness policy (cosigned by %s)", cp.Size, p.cosigners(n.Sigs))
+	}
+	var met []string
+	if tr.Witnesses.Quorum > 0 {
+		met = append(met, fmt.Sprintf("cosigned by at least %d of the trust root's %d witnesses", tr.Witnesses.Quorum, len(tr.Witnesses.Keys)))
+	}
+	if policy != nil {
+		if err := policy.CheckCheckpoint(p.Checkpoint); err != nil {
+			return vc, fmt.Errorf("checkpoint of size %d: %w", cp.Size, err)
+		}
+		if policy.RequiresWitnesses() {
+			met = append(met, "meets the verifier's own witness policy")
+		}
+	}
+	vc.witnessed = strings.Join(met, "; ")
 	hashes := make([][]byte, len(p.Hashes))
 	for i := range p.Hashes {
 		hashes[i] = p.Hashes[i][:]
@@ -247,7 +274,8 @@ func verifyInclusion(text string, tr *TrustRoot, leaf []byte) (verifiedCheckpoin
 	if err := VerifyInclusion(p.Index, cp.Size, leafHash, hashes, cp.Hash); err != nil {
 		return vc, failf("leaf %d is not included in the checkpoint of size %d: %v", p.Index, cp.Size, err)
 	}
-	return verifiedCheckpoint{index: p.Index, size: cp.Size, root: cp.Hash, note: p.Checkpoint}, nil
+	vc.index, vc.size, vc.root, vc.note = p.Index, cp.Size, cp.Hash, p.Checkpoint
+	return vc, nil
 }
 
 // witnessCount counts the distinct trusted witnesses whose cosignatures verified on n

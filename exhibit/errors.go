@@ -26,6 +26,9 @@ var (
 	// ErrLogDamaged: the transparency log rolled back, forked or holds damaged data;
 	// nothing is signed until the operator repairs it (docs/log.md).
 	ErrLogDamaged = ledger.ErrSecurity
+	// ErrWitnessQuorum: the witnesses did not cosign the checkpoint of a custody
+	// change; it does not count until they do: retry later (docs/log.md).
+	ErrWitnessQuorum = ledger.ErrWitnessQuorum
 
 	// ErrNotFound hides both absent evidence and evidence the caller may not see.
 	ErrNotFound = errors.New("no such evidence")
@@ -34,6 +37,13 @@ var (
 	// ErrNotImplemented is a read the configured log backend does not serve.
 	ErrNotImplemented = errors.New("not implemented by this log backend")
 )
+
+// WitnessQuorumError says which witnesses did not cosign, and whether one refused a
+// fork or a rollback (Refused).
+type WitnessQuorumError = ledger.WitnessQuorumError
+
+// WitnessRefusal is one witness's part of a WitnessQuorumError.
+type WitnessRefusal = ledger.WitnessRefusal
 
 // InvalidError is input that breaks a rule of the use case; Msg is safe to show.
 type InvalidError struct{ Msg string }

@@ -15,6 +15,8 @@ import (
 //	checkpoints/<tree size:020>                      a checkpoint the gateway signed
 //	idempotency/<agency>/<key hash>/<n:04>.json      attempt n of an upload under an idempotency key
 //	quarantine/<evidence id>.json                    an orphan upload found by Sweep
+//	trust-root/<version:08>.json                     a trust root version (trustroot.go)
+//	trust-root/<version:08>.change.json              its logged change, from version 2 on
 //
 // Zero-padded numbers make the bytewise order of a listing the numeric order.
 

@@ -3,7 +3,6 @@ package exhibit
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
@@ -102,13 +101,4 @@ func (s *Service) Bundle(ctx context.Context, p Principal, id string, consistenc
 		return nil, api.CustodyReceipt{}, err
 	}
 	return out, rc, nil
-}
-
-// TrustRoot returns the encoded trust root courts pin.
-func (s *Service) TrustRoot(ctx context.Context) ([]byte, error) {
-	tr, err := s.cfg.TrustRoot(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("building the trust root: %w", err)
-	}
-	return tr.Marshal()
 }

@@ -8,11 +8,16 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/gorilla/mux"
 )
+
+// witnessRetryAfter is the Retry-After of a change the witnesses did not cosign: a
+// round of witnessing takes seconds.
+const witnessRetryAfter = 5 * time.Second
 
 // Errors of the HTTP layer itself; the use cases' errors are the exhibit package's.
 var (
@@ -110,6 +115,15 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		s.cfg.Logger.ErrorContext(ctx, "custody log damaged: refusing custody changes", "alert", true, "err", err)
 		return api.NewProblem(api.ProblemLogDamaged, http.StatusServiceUnavailable,
 			"the custody log is damaged and signs nothing until the operator repairs it; nothing was recorded")
+	case errors.Is(err, exhibit.ErrWitnessQuorum):
+		var qerr *exhibit.WitnessQuorumError
+		if errors.As(err, &qerr) && qerr.Refused() {
+			s.cfg.Logger.ErrorContext(ctx, "witnesses refused the custody log's checkpoint: a fork or a rollback", "alert", true, "err", err)
+		} else {
+			s.cfg.Logger.WarnContext(ctx, "witness quorum not met", "err", err)
+		}
+		return api.NewProblem(api.ProblemWitnessQuorum, http.StatusServiceUnavailable,
+			"the independent witnesses did not cosign the custody log's checkpoint, so the change does not count yet; retry after Retry-After seconds")
 	case errors.Is(err, errNotReady):
 		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "a backend is unavailable")
 	case errors.Is(err, exhibit.ErrIntegrity):
@@ -128,6 +142,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problemFor(r.Context(), err)
 	if p.Status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", s.allowedMethods(r))
+	}
+	if p.Kind() == api.ProblemWitnessQuorum {
+		w.Header().Set("Retry-After", retryAfterSeconds(witnessRetryAfter))
 	}
 	w.Header().Set("Content-Type", api.ProblemMediaType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")

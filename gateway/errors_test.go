@@ -62,6 +62,8 @@ func TestProblemFor(t *testing.T) {
 		{"not implemented", exhibit.ErrNotImplemented, 501, api.ProblemNotImplemented, ""},
 		{"keys unavailable", wrap(exhibit.ErrKeysUnavailable), 503, api.ProblemUnavailable, ""},
 		{"not ready", errNotReady, 503, api.ProblemUnavailable, ""},
+		{"witness quorum", wrap(&exhibit.WitnessQuorumError{Size: 7, Refusals: []exhibit.WitnessRefusal{{Witness: "w1", Status: 409}}}), 503, api.ProblemWitnessQuorum, ""},
+		{"witness quorum, unreachable", wrap(exhibit.ErrWitnessQuorum), 503, api.ProblemWitnessQuorum, ""},
 		{"idle body", wrap(&bodyError{&idleError{time.Minute}}), 408, api.ProblemRequestTimeout, "no byte of the body moved for 1m0s"},
 		{"too many requests", &limitError{limit: limitRequests, max: 20, retryAfter: time.Second}, 429, api.ProblemRateLimited, "more than 20 requests per second"},
 		{"too many uploads", &limitError{limit: limitUploads, max: 4, retryAfter: time.Minute}, 429, api.ProblemTooManyUploads, "already has 4 uploads in flight"},

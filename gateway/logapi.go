@@ -20,6 +20,16 @@ func (s *Server) trustRoot(w http.ResponseWriter, r *http.Request, _ exhibit.Pri
 	return err
 }
 
+func (s *Server) trustRootChain(w http.ResponseWriter, r *http.Request, _ exhibit.Principal) error {
+	b, err := s.cfg.Exhibits.TrustRootChain(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", custody.TrustRootChainMediaType)
+	_, err = w.Write(b)
+	return err
+}
+
 func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request, _ exhibit.Principal) error {
 	cp, err := s.cfg.Exhibits.Checkpoint(r.Context())
 	if err != nil {

@@ -123,6 +123,7 @@ var routeCases = []routeCase{
 	{name: "metrics are not on the API", who: "partner", method: "GET", path: "/metrics", status: 404, kind: api.ProblemNotFound},
 	{name: "whoami", who: "court", method: "GET", path: "/v1/whoami", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(custody.Party) }},
 	{name: "trust root", who: "stranger", method: "GET", path: "/v1/trust-root", status: 200, ctype: custody.TrustRootMediaType},
+	{name: "trust root chain", who: "stranger", method: "GET", path: "/v1/trust-root/chain", status: 200, ctype: custody.TrustRootChainMediaType},
 	{name: "checkpoint", who: "stranger", method: "GET", path: "/v1/log/checkpoint", status: 200, ctype: "text/plain; charset=utf-8"},
 
 	{name: "consistency", who: "stranger", method: "GET", path: "/v1/log/consistency?from=1&to=3", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.ConsistencyProof) }},

@@ -171,6 +171,7 @@ func (s *Server) routes() *mux.Router {
 	v1 := prefixed{r, "/v1"}
 	v1.HandleFunc("/whoami", s.api(s.whoami)).Methods(http.MethodGet)
 	v1.HandleFunc("/trust-root", s.api(s.trustRoot)).Methods(http.MethodGet)
+	v1.HandleFunc("/trust-root/chain", s.api(s.trustRootChain)).Methods(http.MethodGet)
 	v1.HandleFunc("/log/checkpoint", s.api(s.logCheckpoint)).Methods(http.MethodGet)
 	v1.HandleFunc("/log/consistency", s.api(s.logConsistency)).Methods(http.MethodGet)
 	v1.HandleFunc("/log/leaves", s.api(s.logLeaves)).Methods(http.MethodGet)

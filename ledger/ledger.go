@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -180,6 +181,11 @@ func (l *Ledger) publish(ctx context.Context, rec *Record, raw, tagKey []byte) e
 		return fmt.Errorf("appending event %d of %s to the log: %w", ev.Seq, ev.EvidenceID, err)
 	}
 	rec.LogIndex = idx
+	// The log adapters wait for their witnesses; this holds whatever the adapter: a
+	// change is answered only under a checkpoint the trust root's witnesses cosigned.
+	if err := l.verify.cosigned(ctx, cp); err != nil {
+		return fmt.Errorf("appending event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
+	}
 	l.step(StepLogged)
 	if err := l.cfg.Records.PutIndex(ctx, ev.EvidenceID, ev.Seq, idx); err != nil && !errors.Is(err, ErrConflict) {
 		return fmt.Errorf("storing log index of event %d of %s: %w", ev.Seq, ev.EvidenceID, err)
@@ -389,4 +395,36 @@ func (l *Ledger) Bundle(ctx context.Context, chain *Chain, consistencyFrom ...ui
 		b.Events = append(b.Events, custody.BundleEntry{Envelope: rec.Envelope, Proof: p})
 	}
 	return b, nil
+}
+
+// LogTrustRootChange signs the change that introduces a trust root version (encoded,
+// its bytes; version and previous as it names them) with the event key, appends its
+// leaf to the log and returns the chain entry with the proof (docs/bundle.md). Like
+// Append it returns only under a checkpoint the witnesses cosigned. A retry after an
+// error may log the change twice; the chain keeps the entry returned.
+func (l *Ledger) LogTrustRootChange(ctx context.Context, encoded []byte, version uint64, previous string) (custody.TrustRootChainEntry, error) {
+	statement, err := custody.NewTrustRootChangeStatement(encoded, version, previous, l.cfg.Now())
+	if err != nil {
+		return custody.TrustRootChainEntry{}, err
+	}
+	raw, err := l.sign(ctx, statement)
+	if err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("signing trust root change %d: %w", version, err)
+	}
+	var env custody.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("decoding signed envelope: %w", err)
+	}
+	idx, cp, err := l.cfg.Log.Append(ctx, custody.TrustRootLeaf(statement))
+	if err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("appending trust root change %d to the log: %w", version, err)
+	}
+	if err := l.verify.cosigned(ctx, cp); err != nil {
+		return custody.TrustRootChainEntry{}, fmt.Errorf("appending trust root change %d: %w", version, err)
+	}
+	proof, err := l.proof(ctx, idx, cp)
+	if err != nil {
+		return custody.TrustRootChainEntry{}, err
+	}
+	return custody.TrustRootChainEntry{TrustRoot: base64.StdEncoding.EncodeToString(encoded), Envelope: env, Proof: proof}, nil
 }

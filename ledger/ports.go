@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/transparency-dev/formats/log"
 )
@@ -112,4 +113,63 @@ type CheckpointStore interface {
 	Get(ctx context.Context, size uint64) ([]byte, error)
 	// Latest returns the stored checkpoint of the largest size; ErrNotFound if none.
 	Latest(ctx context.Context) ([]byte, error)
+}
+
+// ErrWitnessQuorum is matched (errors.Is) by the error of an Append whose checkpoint
+// could not be cosigned by the witness quorum of the log's policy: the leaf may be in
+// the log, but no checkpoint covering it was published, and the append did not count.
+// It is transient when witnesses are unreachable, and lasting when they refuse (a
+// fork, a rollback, a log unknown to them): *WitnessQuorumError says which.
+var ErrWitnessQuorum = errors.New("the witness quorum did not cosign the checkpoint")
+
+// WitnessQuorumError is an Append (or a checkpoint publication) that the witnesses of
+// the policy did not cosign in time.
+type WitnessQuorumError struct {
+	// Size is the tree size of the checkpoint that was refused or left uncosigned.
+	Size uint64
+	// Refusals say, witness by witness, what went wrong (the last answer of each).
+	Refusals []WitnessRefusal
+}
+
+// WitnessRefusal is one witness's failure to cosign.
+type WitnessRefusal struct {
+	// Witness is the witness's name in its verifier key; URL where it was asked.
+	Witness, URL string
+	// Status is its HTTP answer (0 if none came); a 409 or 422 is a refusal of a
+	// checkpoint inconsistent with what it cosigned before (a fork or a rollback).
+	Status int
+	// Detail describes the failure.
+	Detail string
+}
+
+func (e *WitnessQuorumError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the witness quorum did not cosign the checkpoint of size %d", e.Size)
+	for i, r := range e.Refusals {
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%s", sep, r.Witness)
+		if r.Status != 0 {
+			fmt.Fprintf(&b, " answered %d", r.Status)
+		}
+		if r.Detail != "" {
+			fmt.Fprintf(&b, " (%s)", r.Detail)
+		}
+	}
+	return b.String()
+}
+
+func (e *WitnessQuorumError) Is(target error) bool { return target == ErrWitnessQuorum }
+
+// Refused reports whether a witness refused the checkpoint as inconsistent with what it
+// cosigned before (HTTP 409 or 422): the log forked or rolled back, or the witness did.
+func (e *WitnessQuorumError) Refused() bool {
+	for _, r := range e.Refusals {
+		if r.Status == 409 || r.Status == 422 {
+			return true
+		}
+	}
+	return false
 }

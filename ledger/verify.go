@@ -83,6 +83,19 @@ func (v *verifier) reload(ctx context.Context) (*custody.TrustRoot, error) {
 	return tr, nil
 }
 
+// cosigned checks that cp carries the cosignatures the trust root requires: an error
+// matching ErrWitnessQuorum if not.
+func (v *verifier) cosigned(ctx context.Context, cp Checkpoint) error {
+	tr, err := v.root(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tr.CheckCosignatures(cp.Note); err != nil {
+		return &WitnessQuorumError{Size: cp.Size, Refusals: []WitnessRefusal{{Detail: err.Error()}}}
+	}
+	return nil
+}
+
 // verifiedKey names a verified event: the SHA-256 of its stored envelope (signatures
 // included) and its log index.
 type verifiedKey struct {

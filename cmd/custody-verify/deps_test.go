@@ -24,6 +24,18 @@ var allowedDeps = []string{
 	"github.com/go-json-experiment/json/jsontext",
 	"github.com/spf13/pflag",
 	"github.com/transparency-dev/formats/log",
+	// C2SP tlog-cosignature verifiers of witness keys (NewVerifierForCosignatureV1),
+	// with the ML-DSA cosignature/v1 keys it also accepts: filippo.io/mldsa and the
+	// cryptobyte parser it uses.
+	"github.com/transparency-dev/formats/note",
+	"filippo.io/mldsa",
+	"filippo.io/mldsa/internal/byteorder",
+	"filippo.io/mldsa/internal/constanttime",
+	"filippo.io/mldsa/internal/fips140",
+	"filippo.io/mldsa/internal/fips140/mldsa",
+	"filippo.io/mldsa/mldsacrypto",
+	"golang.org/x/crypto/cryptobyte",
+	"golang.org/x/crypto/cryptobyte/asn1",
 	"github.com/transparency-dev/formats/proof",
 	"github.com/transparency-dev/merkle",
 	"github.com/transparency-dev/merkle/compact",

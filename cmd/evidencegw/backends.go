@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -35,8 +37,10 @@ type backends struct {
 	eventKeyRotator interface {
 		RotateEventKey(ctx context.Context) error
 	}
-	ready   func(context.Context) error
-	closers []func(context.Context) error
+	// witnesses is what the trust root says of the witness policy.
+	witnesses custody.Witnesses
+	ready     func(context.Context) error
+	closers   []func(context.Context) error
 }
 
 func (b *backends) close(ctx context.Context) {
@@ -54,7 +58,7 @@ func (b *backends) trustRoot(origin string) func(context.Context) (*custody.Trus
 			return nil, err
 		}
 		tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
-			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
+			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: b.witnesses}
 		raw, err := tr.Marshal()
 		if err != nil {
 			return nil, err
@@ -66,6 +70,9 @@ func (b *backends) trustRoot(origin string) func(context.Context) (*custody.Trus
 		return parsed, nil
 	}
 }
+
+// witnessHTTPClient asks the witnesses; each round is bounded by the witness timeout.
+var witnessHTTPClient = &http.Client{Timeout: time.Minute}
 
 // opener says who opens the backends: the gateway itself, or an operator command that
 // may run beside a running gateway and must not disturb it.
@@ -79,7 +86,10 @@ const (
 // openBackends opens what the configuration selects. The embedded default keeps all of
 // it in the data directory.
 func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger, who opener) (*backends, error) {
-	be := &backends{}
+	be := &backends{witnesses: custody.Witnesses{Keys: []string{}}}
+	if cfg.Witnesses.parsed != nil {
+		be.witnesses = custody.WitnessesFromPolicy(cfg.Witnesses.parsed)
+	}
 	var err error
 	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger, who); err != nil {
 		return nil, err
@@ -156,14 +166,15 @@ func openKeys(ctx context.Context, cfg Config, dataDir string, logger *slog.Logg
 
 func openLog(ctx context.Context, cfg Config, dataDir string, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
 	if cfg.Backends.Log.Type == "trillian" {
-		return openTrillian(ctx, cfg.Backends.Log, store, ks, logger, be)
+		return openTrillian(ctx, cfg, store, ks, logger, be)
 	}
 	v, err := note.NewVerifier(ks.checkpointVerifierKey)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint verifier key: %w", err)
 	}
 	tlog, err := tesseralog.New(ctx, tesseralog.Config{Dir: filepath.Join(dataDir, "log"), Signer: ks.checkpointSigner, Verifier: v,
-		Checkpoints: exhibit.NewCheckpointStore(store), Logger: logger})
+		Checkpoints: exhibit.NewCheckpointStore(store), Witnesses: cfg.Witnesses.group, WitnessTimeout: cfg.Witnesses.Timeout,
+		HTTPClient: witnessHTTPClient, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

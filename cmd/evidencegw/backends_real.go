@@ -13,6 +13,7 @@ import (
 	"github.com/evidencegw/evidencegw/keys/vault"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/trillianlog"
+	"github.com/evidencegw/evidencegw/ledger/witness"
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/s3"
 )
@@ -78,13 +79,18 @@ func openVault(ctx context.Context, cfg Config, logger *slog.Logger) (*keySet, e
 
 // openTrillian opens the Trillian log; the gateway signs its checkpoints and keeps them
 // write-once in the custody store, shared by every replica.
-func openTrillian(ctx context.Context, lc LogConfig, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
+func openTrillian(ctx context.Context, cfg Config, store storage.Store, ks *keySet, logger *slog.Logger, be *backends) (ledger.Log, error) {
+	lc := cfg.Backends.Log
 	v, err := note.NewVerifier(ks.checkpointVerifierKey)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint verifier key: %w", err)
 	}
+	var wc *witness.Client
+	if g := cfg.Witnesses.group; g != nil {
+		wc = witness.New(witness.Config{Policy: *g, HTTPClient: witnessHTTPClient, Timeout: cfg.Witnesses.Timeout, Logger: logger})
+	}
 	l, err := trillianlog.New(ctx, trillianlog.Config{Address: lc.Address, TreeID: lc.TreeID, Signer: ks.checkpointSigner,
-		Verifier: v, Checkpoints: exhibit.NewCheckpointStore(store), Logger: logger})
+		Verifier: v, Checkpoints: exhibit.NewCheckpointStore(store), Witnesses: wc, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

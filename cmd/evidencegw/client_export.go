@@ -118,26 +118,36 @@ func caseJSONLD(b *custody.Bundle) ([]byte, error) {
 }
 
 func (a *app) newTrustRootCmd() *cobra.Command {
-	var out string
+	var out, chain string
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "trust-root -o FILE",
+		Use:   "trust-root -o FILE [--chain FILE]",
 		Short: "Fetch the gateway's trust root, for offline verification",
-		Long: `Fetch the trust root: the public keys that sign custody events and the transparency
-log's origin and verifier key. Verification pins it, so check it against the copy the
-operator publishes out of band before relying on it.`,
-		Example: "  evidencegw trust-root -o trust-root.json",
-		Args:    positional(),
+		Long: `Fetch the trust root: the public keys that sign custody events, the transparency
+log's origin and verifier key, and the witnesses that must cosign its checkpoints.
+Verification pins it, so check it against the copy the operator publishes out of band
+before relying on it. Trust roots are versioned: with --chain, also fetch every logged
+change, with which a verifier that pinned an earlier version reaches this one
+('verify --trust-root-chain').`,
+		Example: `  evidencegw trust-root -o trust-root.json
+  evidencegw trust-root -o trust-root-now.json --chain trust-root-chain.json`,
+		Args: positional(),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.trustRoot(cmd.Context(), out)
+			return a.trustRoot(cmd.Context(), out, chain)
 		},
 	})
 	outputFlag(cmd, &out, "the trust root")
+	cmd.Flags().StringVar(&chain, "chain", "", "also write the trust root's logged changes (the trust root chain) to `FILE`")
 	return cmd
 }
 
-func (a *app) trustRoot(ctx context.Context, out string) error {
+func (a *app) trustRoot(ctx context.Context, out, chainOut string) error {
 	if err := checkAbsent(out); err != nil {
 		return fmt.Errorf("fetching trust root: %w", err)
+	}
+	if chainOut != "" {
+		if err := checkAbsent(chainOut); err != nil {
+			return fmt.Errorf("fetching trust root chain: %w", err)
+		}
 	}
 	c, err := a.client()
 	if err != nil {
@@ -147,6 +157,15 @@ func (a *app) trustRoot(ctx context.Context, out string) error {
 	if err != nil {
 		return fmt.Errorf("fetching trust root: %w", err)
 	}
+	if chainOut != "" {
+		_, rawChain, err := c.TrustRootChain(ctx)
+		if err != nil {
+			return fmt.Errorf("fetching trust root chain: %w", err)
+		}
+		if err := writeNewFile(chainOut, rawChain); err != nil {
+			return fmt.Errorf("fetching trust root chain: %w", err)
+		}
+	}
 	if err := writeNewFile(out, raw); err != nil {
 		return fmt.Errorf("fetching trust root: %w", err)
 	}
@@ -155,9 +174,14 @@ func (a *app) trustRoot(ctx context.Context, out string) error {
 			Path      string `json:"path"`
 			LogOrigin string `json:"log_origin"`
 			EventKeys int    `json:"event_keys"`
-		}{out, tr.Log.Origin, len(tr.EventKeys)})
+			Version   uint64 `json:"version"`
+			Chain     string `json:"chain,omitempty"`
+		}{out, tr.Log.Origin, len(tr.EventKeys), tr.TrustRootVersion(), chainOut})
 	}
-	a.printf("wrote the trust root of log %s (%d event key(s)) to %s\n", tr.Log.Origin, len(tr.EventKeys), out)
+	a.printf("wrote version %d of the trust root of log %s (%d event key(s)) to %s\n", tr.TrustRootVersion(), tr.Log.Origin, len(tr.EventKeys), out)
+	if chainOut != "" {
+		a.printf("wrote its logged changes to %s\n", chainOut)
+	}
 	a.printf("check it against the operator's published copy before relying on it\n")
 	return nil
 }

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evidencegw/evidencegw/exhibit"
+	"github.com/transparency-dev/tessera"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/exhibit"
 )
 
 // Config is the gateway's configuration file (YAML, unknown keys rejected). Every
@@ -50,6 +53,72 @@ type Config struct {
 	// Backends selects where evidence, keys and the log live; default: all embedded in
 	// the data directory.
 	Backends BackendsConfig `yaml:"backends"`
+	// Witnesses, if set, are the independent witnesses that must cosign every
+	// checkpoint of the log before a custody change counts; default: none.
+	Witnesses WitnessesConfig `yaml:"witnesses"`
+}
+
+// WitnessesConfig is the gateway's witness policy (docs/config.md#witnesses).
+type WitnessesConfig struct {
+	// PolicyFile is a witness policy file (Sigsum format, docs/bundle.md#witness-policy)
+	// naming each witness's key and URL, and the quorum; Policy is the same text
+	// inline. At most one of the two.
+	PolicyFile string `yaml:"policy_file"`
+	Policy     string `yaml:"policy"`
+	// Timeout bounds one round of cosigning; default 5s.
+	Timeout time.Duration `yaml:"timeout"`
+
+	// parsed is the policy as a court reads it, group as the logs use it; both nil
+	// without witnesses.
+	parsed *custody.WitnessPolicy
+	group  *tessera.WitnessGroup
+}
+
+// DefaultWitnessTimeout bounds one round of cosigning.
+const DefaultWitnessTimeout = 5 * time.Second
+
+// fill reads and checks the policy.
+func (w *WitnessesConfig) fill() error {
+	if w.PolicyFile != "" && w.Policy != "" {
+		return errors.New("witnesses: policy_file and policy exclude each other")
+	}
+	if w.Timeout < 0 {
+		return errors.New("witnesses: timeout must be positive")
+	}
+	if w.Timeout == 0 {
+		w.Timeout = DefaultWitnessTimeout
+	}
+	text := []byte(w.Policy)
+	if w.PolicyFile != "" {
+		f, err := os.Open(w.PolicyFile)
+		if err != nil {
+			return fmt.Errorf("witnesses: %w", err)
+		}
+		defer f.Close()
+		// One byte more than the limit, for the parser to refuse.
+		if text, err = io.ReadAll(io.LimitReader(f, custody.MaxWitnessPolicySize+1)); err != nil {
+			return fmt.Errorf("witnesses: reading %s: %w", w.PolicyFile, err)
+		}
+	}
+	if len(bytes.TrimSpace(text)) == 0 {
+		if w.PolicyFile != "" {
+			return fmt.Errorf("witnesses: policy file %s is empty", w.PolicyFile)
+		}
+		return nil
+	}
+	p, err := custody.ParseWitnessPolicy(text)
+	if err != nil {
+		return fmt.Errorf("witnesses: %w", err)
+	}
+	if !p.RequiresWitnesses() {
+		return nil // quorum none
+	}
+	g, err := tessera.NewWitnessGroupFromPolicy(text)
+	if err != nil {
+		return fmt.Errorf("witnesses: %w (the gateway's policy names every witness's URL)", err)
+	}
+	w.parsed, w.group = p, &g
+	return nil
 }
 
 // LimitsConfig bounds what one connection or one member (an agency's person) may
@@ -275,6 +344,9 @@ func (c *Config) fill() error {
 		c.Agencies = demoAgencies()
 	}
 	if err := c.checkAgencies(); err != nil {
+		return err
+	}
+	if err := c.Witnesses.fill(); err != nil {
 		return err
 	}
 	return c.Backends.fill(c.Agencies)

@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/evidencegw/evidencegw/custody"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -41,6 +46,13 @@ func TestLoadConfig(t *testing.T) {
 		{"ops_listen off", "ops_listen: \"\"\n", ""},
 		{"bad ops_listen", "ops_listen: nowhere\n", "ops_listen"},
 		{"ops_listen on the API", "listen: 127.0.0.1:9443\nops_listen: 127.0.0.1:9443\n", "API's address"},
+		{"witness policy inline", "witnesses:\n  policy: |\n    witness a " + testWitnessKey + " http://127.0.0.1:7380\n    quorum a\n", ""},
+		{"witness policy none", "witnesses:\n  policy: \"quorum none\\n\"\n", ""},
+		{"witness without URL", "witnesses:\n  policy: |\n    witness a " + testWitnessKey + "\n    quorum a\n", "URL"},
+		{"witness policy invalid", "witnesses:\n  policy: |\n    witness a\n    quorum a\n", "witness policy line 1"},
+		{"witness policy twice", "witnesses:\n  policy: \"quorum none\\n\"\n  policy_file: /x\n", "exclude each other"},
+		{"witness policy file missing", "witnesses:\n  policy_file: /nonexistent/witnesses.txt\n", "no such file"},
+		{"witness timeout negative", "witnesses:\n  timeout: -1s\n", "timeout must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,13 +130,30 @@ func TestDeployConfigsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	composeWitnesses, err := os.ReadFile("../../deploy/compose/witnesses.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	witnesses := map[string]string{"deploy/compose/gateway.yaml": string(composeWitnesses), "deploy/k8s/gateway.yaml": cm.Data["witnesses.txt"]}
 	for name, raw := range map[string]string{"deploy/compose/gateway.yaml": string(compose), "deploy/k8s/gateway.yaml": cm.Data["gateway.yaml"]} {
 		filled := strings.Replace(raw, "tree_id: 0", "tree_id: 1", 1)
 		if filled == raw {
 			t.Errorf("%s: no tree_id: 0 placeholder", name)
 		}
+		// The witness policy, as shipped (placeholders: refused) and filled in.
+		policy := filepath.Join(t.TempDir(), "witnesses.txt")
+		filled = strings.Replace(filled, "policy_file: /etc/evidencegw/witnesses.txt", "policy_file: "+policy, 1)
 		p := filepath.Join(t.TempDir(), "gateway.yaml")
 		os.WriteFile(p, []byte(filled), 0o600)
+		os.WriteFile(policy, []byte(witnesses[name]), 0o600)
+		if _, err := loadConfig(p); err == nil || !strings.Contains(err.Error(), "CHANGE-ME") {
+			t.Errorf("%s: the witness policy placeholders: got %v, want an error naming the placeholder", name, err)
+		}
+		text := witnesses[name]
+		for _, w := range []string{"nl", "us", "de"} {
+			text = strings.Replace(text, "CHANGE-ME-witness-"+w+"-vkey", cosignatureKey(t, "witness.example/"+w), 1)
+		}
+		os.WriteFile(policy, []byte(text), 0o600)
 		c, err := loadConfig(p)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -133,7 +162,27 @@ func TestDeployConfigsLoad(t *testing.T) {
 		if addr, explicit := c.opsAddr(); !explicit || addr == "" || addr == c.Listen {
 			t.Errorf("%s: ops_listen %q (set: %v), want one set apart from listen %q", name, addr, explicit, c.Listen)
 		}
+		if c.Witnesses.parsed == nil || len(c.Witnesses.parsed.Witnesses()) != 3 || custody.WitnessesFromPolicy(c.Witnesses.parsed).Quorum != 2 {
+			t.Errorf("%s: the witness policy is not 2 of 3 witnesses", name)
+		}
 	}
+}
+
+// testWitnessKey is a witness's cosignature/v1 verifier key.
+const testWitnessKey = "evidencegw.local/witness-nl+7a27d86b+BLsKEAwLOnstzzfM85wu2N7ngtTg1myPgkENDMltybb/"
+
+// cosignatureKey returns a new witness's C2SP cosignature/v1 verifier key.
+func cosignatureKey(t *testing.T, name string) string {
+	t.Helper()
+	_, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := fnote.VKeyToCosignatureV1(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func FuzzLoadConfig(f *testing.F) {

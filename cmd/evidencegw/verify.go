@@ -25,6 +25,7 @@ evidence is proven bad.`,
 		Example: `  evidencegw verify bundle.json --trust-root trust-root.json --evidence received.img
   evidencegw verify bundle.json --trust-root trust-root.json --html report.html
   evidencegw verify bundle.json --trust-root trust-root.json --log-snapshot log.json
+  evidencegw verify bundle.json --trust-root trust-root.json --witness-policy court-witnesses.txt
   evidencegw verify old-bundle.json bundle.json --trust-root trust-root.json`,
 		GroupID: groupCourt,
 		Args:    atLeastOne("BUNDLE"),

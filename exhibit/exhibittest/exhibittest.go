@@ -99,6 +99,18 @@ type Env struct {
 
 	hooks  hooks
 	config exhibit.Config
+
+	// extraKeys are event keys added to the trust root of now (AddTrustedKey).
+	extraMu   sync.Mutex
+	extraKeys []custody.TrustedKey
+}
+
+// AddTrustedKey adds k to the event keys of the trust root of now, as a rotation does:
+// the next trust root version lists it.
+func (e *Env) AddTrustedKey(k custody.TrustedKey) {
+	e.extraMu.Lock()
+	defer e.extraMu.Unlock()
+	e.extraKeys = append(e.extraKeys, k)
 }
 
 // hooks are the fault hooks, behind a lock so that tests may change them while the
@@ -270,6 +282,9 @@ func (e *Env) trustRoot(ctx context.Context) (*custody.TrustRoot, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.extraMu.Lock()
+	eventKeys = append(eventKeys, e.extraKeys...)
+	e.extraMu.Unlock()
 	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
 		Log: custody.TrustedLog{Origin: Origin, VerifierKey: e.Keys.CheckpointVerifierKey()}, Witnesses: custody.Witnesses{Keys: []string{}}}
 	raw, err := tr.Marshal()

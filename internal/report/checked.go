@@ -30,20 +30,28 @@ func checked(r *custody.Report, verr error, meta Meta) []checkView {
 	return views
 }
 
-// witnessCheck says whether independent witnesses cosigned the checkpoints.
+// witnessCheck says whether independent witnesses cosigned the checkpoints, as the
+// trust root and the verifier's own witness policy require.
 func witnessCheck(r *custody.Report, verr error, meta Meta) checkView {
 	c := checkView{Title: "Independent witnesses",
 		Explain: "Witnesses are independent parties that cosign the log's checkpoints, so the log operator cannot show different histories to different people."}
-	if meta.TrustRoot == nil || meta.TrustRoot.Witnesses.Quorum == 0 {
-		c.Status, c.Result = "info", []string{"Not checked: the trust root requires no witness cosignatures."}
+	var required []string
+	if meta.TrustRoot != nil && meta.TrustRoot.Witnesses.Quorum > 0 {
+		w := meta.TrustRoot.Witnesses
+		required = append(required, fmt.Sprintf("at least %d of the %d witnesses pinned in the trust root", w.Quorum, len(w.Keys)))
+	}
+	if p := meta.WitnessPolicy; p != nil && p.RequiresWitnesses() {
+		required = append(required, fmt.Sprintf("the witnesses of the verifier's own witness policy (%d named, file SHA-256 %s)", len(p.Witnesses()), meta.WitnessPolicySHA256))
+	}
+	if len(required) == 0 {
+		c.Status, c.Result = "info", []string{"Not checked: neither the trust root nor a witness policy of the verifier requires witness cosignatures."}
 		return c
 	}
-	w := meta.TrustRoot.Witnesses
 	if verr != nil {
-		c.Status, c.Result = "fail", []string{fmt.Sprintf("Not established: the verification failed (%d of %d pinned witnesses must cosign every checkpoint).", w.Quorum, len(w.Keys))}
+		c.Status, c.Result = "fail", []string{fmt.Sprintf("Not established: the verification failed (every checkpoint must be cosigned by %s).", strings.Join(required, " and by "))}
 		return c
 	}
-	c.Status, c.Result = "ok", []string{fmt.Sprintf("Every checkpoint carries valid cosignatures of at least %d of the %d witnesses pinned in the trust root.", w.Quorum, len(w.Keys))}
+	c.Status, c.Result = "ok", []string{fmt.Sprintf("Every checkpoint carries valid cosignatures of %s.", strings.Join(required, " and of "))}
 	return c
 }
 

@@ -35,6 +35,10 @@ type Meta struct {
 	// TrustRootSHA256 is the hex SHA-256 of the trust root file, to compare with the
 	// fingerprint the operator published.
 	TrustRootSHA256 string
+	// WitnessPolicy is the verifier's own witness policy, nil if none was given;
+	// WitnessPolicySHA256 the hex SHA-256 of its file.
+	WitnessPolicy       *custody.WitnessPolicy
+	WitnessPolicySHA256 string
 	// BundleName and BundleSHA256 identify the bundle file.
 	BundleName   string
 	BundleSHA256 string

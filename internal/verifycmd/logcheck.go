@@ -42,7 +42,11 @@ type BundleCompleteness struct {
 // checkLog verifies the other bundles, checks that all checkpoints agree and, with a
 // log snapshot, that each bundle is complete and every checkpoint a prefix of the log.
 func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
-	tr, err := readTrustRoot(o.TrustRootPath, &report.Meta{})
+	tr, err := readTrustRootFollowed(o, &report.Meta{})
+	if err != nil {
+		return nil, err
+	}
+	policy, err := readWitnessPolicy(o.WitnessPolicyPath, &report.Meta{})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +57,7 @@ func checkLog(o Options, primary *custody.Report) (*LogCheck, error) {
 		if err != nil {
 			return lc, err
 		}
-		r, err := custody.Verify(b, tr, custody.VerifyOptions{})
+		r, err := custody.Verify(b, tr, custody.VerifyOptions{WitnessPolicy: policy})
 		if err != nil {
 			return lc, fmt.Errorf("verifying %s: %w", path, err)
 		}

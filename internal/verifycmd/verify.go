@@ -25,6 +25,12 @@ type Options struct {
 	BundlePath string
 	// TrustRootPath is the pinned trust root.
 	TrustRootPath string
+	// TrustRootChainPath, if set, is a trust root chain (docs/bundle.md): the bundles
+	// are verified against the latest version it leads to from the pinned trust root.
+	TrustRootChainPath string
+	// WitnessPolicyPath, if set, is the court's own witness policy (Sigsum format,
+	// docs/bundle.md): every checkpoint of every bundle must meet it.
+	WitnessPolicyPath string
 	// EvidencePath, if set, is the evidence file whose SHA-256 must be the exhibit's.
 	EvidencePath string
 	// JSON selects the JSON report instead of the text one.
@@ -48,18 +54,23 @@ type Options struct {
 // share it.
 func (o *Options) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TrustRootPath, "trust-root", "", "pinned trust root `FILE` (required)")
+	fs.StringVar(&o.TrustRootChainPath, "trust-root-chain", "", "follow the pinned trust root to its latest version through the logged changes in `FILE` (evidencegw trust-root --chain)")
+	fs.StringVar(&o.WitnessPolicyPath, "witness-policy", "", "the court's own witness policy `FILE`: every checkpoint must be cosigned as it requires")
 	fs.StringVar(&o.EvidencePath, "evidence", "", "evidence `FILE` to check against the exhibit's SHA-256")
 	fs.StringVar(&o.HTMLPath, "html", "", "also write a self-contained HTML report for the court to `FILE`")
 	fs.StringVar(&o.LogSnapshotPath, "log-snapshot", "", "check completeness and log consistency against the log snapshot `FILE` (evidencegw log snapshot)")
 }
 
 // Synopsis is the command line of the verify command after its name.
-const Synopsis = "BUNDLE [BUNDLE...] --trust-root FILE [--evidence FILE] [--log-snapshot FILE] [--html FILE] [--json]"
+const Synopsis = "BUNDLE [BUNDLE...] --trust-root FILE [--trust-root-chain FILE] [--witness-policy FILE] [--evidence FILE] [--log-snapshot FILE] [--html FILE] [--json]"
 
 // Description says what verify does, for its help.
 const Description = `Verify custody bundles offline against a pinned trust root: every event's signature,
 the hash chain linking the events, and each event's inclusion in the transparency log
-under a signed checkpoint. With --evidence, the file's SHA-256 must be the exhibit's.
+under a signed checkpoint. With --witness-policy, every checkpoint must also be
+cosigned by the witnesses the court chose, whatever the trust root says. With
+--trust-root-chain, the pinned trust root is followed to its latest version through its
+logged changes, each of which must be in the log of the version before. With --evidence, the file's SHA-256 must be the exhibit's.
 Further bundles of the same log are verified too, and all their checkpoints must agree;
 with --log-snapshot, each bundle must list every event of its exhibit.
 
@@ -180,7 +191,7 @@ func writeHTMLFile(path string, r *custody.Report, verr error, meta report.Meta)
 // and the names and SHA-256 of the files it read, for the HTML report.
 func verify(o Options, meta *report.Meta) (*custody.Report, error) {
 	meta.BundleName = o.BundlePath
-	tr, err := readTrustRoot(o.TrustRootPath, meta)
+	tr, err := readTrustRootFollowed(o, meta)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +200,9 @@ func verify(o Options, meta *report.Meta) (*custody.Report, error) {
 		return nil, err
 	}
 	var opts custody.VerifyOptions
+	if opts.WitnessPolicy, err = readWitnessPolicy(o.WitnessPolicyPath, meta); err != nil {
+		return nil, err
+	}
 	if o.EvidencePath != "" {
 		f, err := os.Open(o.EvidencePath)
 		if err != nil {
@@ -209,6 +223,40 @@ func verify(o Options, meta *report.Meta) (*custody.Report, error) {
 	return r, nil
 }
 
+// readTrustRootFollowed reads the pinned trust root and, with a trust root chain,
+// follows it to the latest version the chain proves.
+func readTrustRootFollowed(o Options, meta *report.Meta) (*custody.TrustRoot, error) {
+	if o.TrustRootChainPath == "" {
+		return readTrustRoot(o.TrustRootPath, meta)
+	}
+	pinned, err := readFileMax(o.TrustRootPath, custody.MaxTrustRootSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading trust root: %w", err)
+	}
+	meta.TrustRootSHA256 = sha256Hex(pinned)
+	data, err := readFileMax(o.TrustRootChainPath, custody.MaxTrustRootChainSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading trust root chain: %w", err)
+	}
+	chain, err := custody.ParseTrustRootChain(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading trust root chain %s: %w", o.TrustRootChainPath, err)
+	}
+	policy, err := readWitnessPolicy(o.WitnessPolicyPath, &report.Meta{})
+	if err != nil {
+		return nil, err
+	}
+	tr, _, err := custody.FollowTrustRootChain(pinned, chain, policy)
+	if err != nil {
+		if tr == nil {
+			return nil, fmt.Errorf("reading trust root %s: %w", o.TrustRootPath, err)
+		}
+		return nil, fmt.Errorf("following trust root chain %s: %w", o.TrustRootChainPath, err)
+	}
+	meta.TrustRoot = tr
+	return tr, nil
+}
+
 func readTrustRoot(path string, meta *report.Meta) (*custody.TrustRoot, error) {
 	data, err := readFileMax(path, custody.MaxTrustRootSize)
 	if err != nil {
@@ -221,6 +269,23 @@ func readTrustRoot(path string, meta *report.Meta) (*custody.TrustRoot, error) {
 	}
 	meta.TrustRoot = tr
 	return tr, nil
+}
+
+// readWitnessPolicy reads the court's witness policy; nil if path is "".
+func readWitnessPolicy(path string, meta *report.Meta) (*custody.WitnessPolicy, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := readFileMax(path, custody.MaxWitnessPolicySize)
+	if err != nil {
+		return nil, fmt.Errorf("reading witness policy: %w", err)
+	}
+	p, err := custody.ParseWitnessPolicy(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading witness policy %s: %w", path, err)
+	}
+	meta.WitnessPolicy, meta.WitnessPolicySHA256 = p, sha256Hex(data)
+	return p, nil
 }
 
 func readBundle(path string, meta *report.Meta) (*custody.Bundle, error) {

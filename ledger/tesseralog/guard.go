@@ -60,7 +60,25 @@ func (l *Log) approve(size uint64, hash []byte) error {
 		return err
 	}
 	l.signed = root{size: size, hash: hash}
+	l.recent = append(l.recent, l.signed)
+	if len(l.recent) > keptSignedRoots {
+		l.recent = l.recent[len(l.recent)-keptSignedRoots:]
+	}
 	return nil
+}
+
+// keptSignedRoots is how many recently signed roots a published checkpoint is matched
+// against.
+const keptSignedRoots = 64
+
+// signedLocked reports whether the guard signed root (size, hash) lately. l.mu is held.
+func (l *Log) signedLocked(size uint64, hash []byte) bool {
+	for _, r := range l.recent {
+		if r.size == size && bytesEqual(r.hash, hash) {
+			return true
+		}
+	}
+	return size == l.signed.size && bytesEqual(hash, l.signed.hash)
 }
 
 // recompute checks a new root against the last one signed: the tiles must prove that

@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -77,7 +78,20 @@ type Config struct {
 	Verifier note.Verifier
 	// Checkpoints keeps every published checkpoint outside Dir, write-once.
 	Checkpoints ledger.CheckpointStore
-	Logger      *slog.Logger
+	// Witnesses, if set, is the witness policy (tessera.NewWitnessGroupFromPolicy)
+	// whose quorum must cosign every checkpoint before Tessera publishes it
+	// (tessera's AppendOptions.WithWitnesses, failing closed). An append whose
+	// checkpoint is not cosigned within WitnessTimeout (plus the batching and
+	// publication intervals) fails with an error matching ledger.ErrWitnessQuorum.
+	// A new log's first (empty) checkpoint must be cosigned too: New fails if the
+	// witnesses do not answer.
+	Witnesses *tessera.WitnessGroup
+	// WitnessTimeout bounds one round of cosigning; tessera.DefaultWitnessTimeout if
+	// zero.
+	WitnessTimeout time.Duration
+	// HTTPClient makes the witness requests; http.DefaultClient if nil.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
 }
 
 // Log is an embedded Tessera log. It is safe for concurrent use.
@@ -91,13 +105,19 @@ type Log struct {
 	cancel   context.CancelFunc
 
 	mu sync.Mutex
-	// signed is the newest root the guard let the signer sign.
+	// signed is the newest root the guard let the signer sign; recent the last
+	// roots it signed, newest last (with witnesses, a root may be published after a
+	// newer one was signed: its witnessing took longer).
 	signed root
+	recent []root
 	// published is the newest published checkpoint read back and verified.
 	published ledger.Checkpoint
 	// refused is closed, and refusal set, when the guard first refused to sign.
 	refused chan struct{}
 	refusal error
+
+	// witnessed records the witnesses' answers, to say why a quorum was not met.
+	witnessed *witnessRecorder
 
 	// persistMu serializes writes to the checkpoint store; persisted is the size of
 	// the newest checkpoint stored there.
@@ -136,7 +156,12 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 	if err := l.checkStart(ctx); err != nil {
 		return nil, err
 	}
-	driver, err := posix.New(ctx, posix.Config{Path: cfg.Dir})
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	l.witnessed = newWitnessRecorder(hc, cfg.Witnesses)
+	driver, err := posix.New(ctx, posix.Config{Path: cfg.Dir, HTTPClient: l.witnessed.client})
 	if err != nil {
 		return nil, fmt.Errorf("opening log directory %s: %w", cfg.Dir, err)
 	}
@@ -145,11 +170,23 @@ func New(ctx context.Context, cfg Config) (*Log, error) {
 		WithBatching(tessera.DefaultBatchMaxSize, batchMaxAge).
 		WithCheckpointInterval(checkpointInterval).
 		WithShutdownTimeout(shutdownTimeout)
+	if cfg.Witnesses != nil {
+		if cfg.WitnessTimeout <= 0 {
+			l.cfg.WitnessTimeout = tessera.DefaultWitnessTimeout
+		}
+		// FailOpen stays false: a checkpoint the quorum did not cosign is not published.
+		opts = opts.WithWitnesses(*cfg.Witnesses, &tessera.WitnessOptions{Timeout: l.cfg.WitnessTimeout})
+	}
 	// The log lives as long as the Log, not the caller's ctx.
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	appender, shutdown, reader, err := tessera.NewAppender(lctx, driver, opts)
 	if err != nil {
 		cancel()
+		if cfg.Witnesses != nil {
+			if werr := l.witnessed.quorumError(0, time.Time{}); len(werr.Refusals) > 0 {
+				err = fmt.Errorf("%w: %w", err, werr)
+			}
+		}
 		return nil, fmt.Errorf("starting log in %s: %w", cfg.Dir, err)
 	}
 	l.appender, l.reader, l.shutdown, l.cancel = appender, reader, shutdown, cancel
@@ -166,6 +203,14 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, ledger.Checkpoin
 	}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	start := time.Now()
+	if l.cfg.Witnesses != nil {
+		// Tessera retries a checkpoint the witnesses did not cosign at every interval
+		// and never tells the appends: bound their wait instead.
+		var stop context.CancelFunc
+		actx, stop = context.WithTimeoutCause(actx, l.witnessWait(), errWitnessWait)
+		defer stop()
+	}
 	go func() {
 		select {
 		case <-l.refused:
@@ -177,6 +222,17 @@ func (l *Log) Append(ctx context.Context, leaf []byte) (uint64, ledger.Checkpoin
 	if err != nil {
 		if rerr := l.refusalErr(); rerr != nil {
 			return 0, ledger.Checkpoint{}, rerr
+		}
+		if errors.Is(context.Cause(actx), errWitnessWait) && ctx.Err() == nil {
+			l.mu.Lock()
+			signed := l.signed.size
+			l.mu.Unlock()
+			werr := l.witnessed.quorumError(signed, start)
+			if len(werr.Refusals) == 0 {
+				werr.Refusals = []ledger.WitnessRefusal{{Detail: fmt.Sprintf("no cosigned checkpoint within %s", l.witnessWait())}}
+			}
+			l.cfg.Logger.WarnContext(ctx, "no cosigned checkpoint: witness quorum not met", "err", werr)
+			return 0, ledger.Checkpoint{}, werr
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			// A file the log builds on (the newest entry bundle, a tile) is gone:
@@ -221,7 +277,7 @@ func (l *Log) accept(ctx context.Context, raw []byte) (ledger.Checkpoint, error)
 	l.mu.Lock()
 	switch {
 	case cp.Size > l.published.Size:
-		if cp.Size != l.signed.size || !bytesEqual(cp.Hash, l.signed.hash) {
+		if !l.signedLocked(cp.Size, cp.Hash) {
 			l.mu.Unlock()
 			return ledger.Checkpoint{}, &DamageError{Kind: DamageFork, Found: raw, Published: l.published.Note,
 				Detail: fmt.Sprintf("the log's checkpoint of size %d is not the root the gateway signed (size %d)", cp.Size, l.signed.size)}

@@ -32,13 +32,19 @@ func (l *Log) publish(ctx context.Context, size uint64, hash []byte) (*checkpoin
 	stored, err := l.readCheckpoint(ctx, size)
 	switch {
 	case err == nil:
-		return adopt(stored, body)
+		return l.adopt(stored, body)
 	case !errors.Is(err, ledger.ErrNotFound):
 		return nil, err
 	}
 	signed, err := note.Sign(&note.Note{Text: string(body)}, l.cfg.Signer)
 	if err != nil {
 		return nil, fmt.Errorf("signing checkpoint %d: %w", size, err)
+	}
+	if l.cfg.Witnesses != nil {
+		// Nothing is stored, so nothing published, before the quorum cosigned.
+		if signed, err = l.cfg.Witnesses.Cosign(ctx, signed, size, l.ConsistencyProof); err != nil {
+			return nil, err
+		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
@@ -51,19 +57,24 @@ func (l *Log) publish(ctx context.Context, size uint64, hash []byte) (*checkpoin
 		if stored, err = l.readCheckpoint(ctx, size); err != nil {
 			return nil, err
 		}
-		return adopt(stored, body)
+		return l.adopt(stored, body)
 	}
 	return &checkpoint{size: size, hash: hash, note: signed}, nil
 }
 
-// adopt returns the stored checkpoint if it commits to the same root as body.
-func adopt(stored *checkpoint, body []byte) (*checkpoint, error) {
+// adopt returns the stored checkpoint if it commits to the same root as body and, with
+// witnesses, carries their quorum's cosignatures (another replica stored it).
+func (l *Log) adopt(stored *checkpoint, body []byte) (*checkpoint, error) {
 	var want log.Checkpoint
 	if _, err := want.Unmarshal(body); err != nil {
 		return nil, fmt.Errorf("parsing own checkpoint: %w", err)
 	}
 	if !bytes.Equal(stored.hash, want.Hash) {
 		return nil, &ConflictingCheckpointError{Size: stored.size, Stored: stored.note, Proposed: body}
+	}
+	if l.cfg.Witnesses != nil && !l.cfg.Witnesses.Satisfied(stored.note) {
+		return nil, &ledger.WitnessQuorumError{Size: stored.size, Refusals: []ledger.WitnessRefusal{{Witness: "(stored checkpoint)",
+			Detail: "the checkpoint stored for this size lacks the quorum's cosignatures: a replica without witnesses signed it"}}}
 	}
 	return stored, nil
 }

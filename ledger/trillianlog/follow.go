@@ -13,6 +13,8 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // register records an append waiting for the leaf with Merkle hash h. It must happen
@@ -111,6 +113,13 @@ func (l *Log) refresh(ctx context.Context) error {
 			l.cfg.Logger.ErrorContext(ctx, "trillian log inconsistency: refusing to sign", "tree_id", l.cfg.TreeID, "err", err)
 		}
 		l.alarmed = true
+		l.failAll(err)
+		return err
+	}
+	if errors.Is(err, ledger.ErrWitnessQuorum) {
+		// Fail closed, and fast: the appends waiting now are answered with the
+		// refusal instead of waiting for their deadline. Their leaves stay queued,
+		// so a retry returns their index under the next cosigned checkpoint.
 		l.failAll(err)
 		return err
 	}

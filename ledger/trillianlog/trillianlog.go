@@ -27,6 +27,11 @@
 //     hash to Trillian's root before signing it (an error matching ErrSecurity if not).
 //     The same leaves answer the appends' inclusion proofs without a call to Trillian.
 //
+//   - With Config.Witnesses, a signed checkpoint is sent to the witnesses of the policy
+//     (ledger/witness) and stored only once their cosignatures meet its quorum; until
+//     then nothing is published and the waiting appends fail with an error matching
+//     ledger.ErrWitnessQuorum (a witness that refuses a fork or a rollback says so).
+//
 // The errors of the first two rules match ErrSecurity with errors.Is and carry what is
 // needed to show the inconsistency offline. No checkpoint is signed while Trillian serves
 // an inconsistent root, and every waiting append fails with the error.
@@ -54,6 +59,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/evidencegw/evidencegw/ledger"
+	"github.com/evidencegw/evidencegw/ledger/witness"
 )
 
 // Timeouts and tuning. A custody request waits until its event is covered by a signed
@@ -109,6 +115,12 @@ type Config struct {
 	// Credentials secure the gRPC connection. Nil means plaintext, acceptable only on
 	// loopback or a private network restricted to the gateway and Trillian.
 	Credentials credentials.TransportCredentials
+	// Witnesses, if set, must cosign every checkpoint before it is stored or
+	// answers an append (C2SP tlog-witness). While they do not meet their policy's
+	// quorum no checkpoint is published and waiting appends fail with
+	// ledger.ErrWitnessQuorum. Nil: checkpoints are published with the log's
+	// signature alone.
+	Witnesses *witness.Client
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
 }

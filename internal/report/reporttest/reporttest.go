@@ -93,6 +93,8 @@ type Options struct {
 	// to make a bundle that is validly signed and logged but wrong in one way (a broken
 	// chain link, a time out of order). The next event chains to the edited one.
 	Edit func(i int, ev *custody.Event)
+	// Witnesses, if set, cosign the checkpoint (C2SP tlog-cosignature signers).
+	Witnesses []note.Signer
 }
 
 // NewWith is New with options.
@@ -147,7 +149,7 @@ func NewWith(t testing.TB, events []custody.Event, opts Options) *Exhibit {
 		leafHashes = append(leafHashes, rfc6962.DefaultHasher.HashLeaf(custody.Leaf(st, tagKey, EvidenceID, uint64(i))))
 		b.Events = append(b.Events, custody.BundleEntry{Envelope: signEnvelope(t, eventKey, tk.KeyID, st)})
 	}
-	cp := signCheckpoint(t, logSigner, leafHashes)
+	cp := signCheckpoint(t, leafHashes, append([]note.Signer{logSigner}, opts.Witnesses...)...)
 	for i := range b.Events {
 		p := tproof.TLogProof{Index: uint64(i), Checkpoint: cp}
 		for _, h := range inclusionPath(i, leafHashes) {
@@ -263,10 +265,10 @@ func signEnvelope(t testing.TB, key *ecdsa.PrivateKey, keyID string, statement [
 }
 
 // signCheckpoint returns the signed checkpoint of the tree of the given leaf hashes.
-func signCheckpoint(t testing.TB, s note.Signer, leafHashes [][]byte) []byte {
+func signCheckpoint(t testing.TB, leafHashes [][]byte, s ...note.Signer) []byte {
 	t.Helper()
 	body := log.Checkpoint{Origin: Origin, Size: uint64(len(leafHashes)), Hash: treeHash(leafHashes)}.Marshal()
-	signed, err := note.Sign(&note.Note{Text: string(body)}, s)
+	signed, err := note.Sign(&note.Note{Text: string(body)}, s...)
 	if err != nil {
 		t.Fatal(err)
 	}
