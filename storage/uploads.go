@@ -35,17 +35,19 @@ var ErrUploadNotFound = errors.New("upload in progress not found")
 // do not see it, and it takes the object's name only when CompleteUpload publishes it,
 // under the same write-once rule as Create.
 //
-// Implementations are safe for concurrent use, also of one upload (but parts of one
-// upload must not be written concurrently under the same Number).
+// Implementations are safe for concurrent use. Within one upload, PutPart of part n+1
+// may begin once PutPart of part n has read its last byte (so part n uploads while
+// part n+1 is produced), never before, and one part number is written by one PutPart
+// at a time.
 type Uploader interface {
 	// BeginUpload starts an upload that will become the object name and returns its
 	// id. Nothing is visible under name until CompleteUpload.
 	BeginUpload(ctx context.Context, name string) (id string, err error)
 	// PutPart stores part p.Number of upload id: exactly p.Size bytes read from r,
 	// placed at p.Offset of the object. It returns once the part is durable, with
-	// p.ETag filled in. Writing a part number again replaces that part and drops any
-	// higher-numbered part (they may have been written partially: the caller resumes
-	// from its own record of the last durable part). If r fails or ends early, or ctx
+	// p.ETag filled in. Writing a part number again replaces that part and, as it
+	// begins, drops any higher-numbered part (they may have been written partially: the
+	// caller resumes from its own record of the last durable part). If r fails or ends early, or ctx
 	// is cancelled, the part is not durable and the error wraps r's error (or
 	// ctx.Err()). ErrUploadNotFound if id is not in progress. Memory use does not grow
 	// with the part's size beyond the backend's one part buffer.

@@ -54,7 +54,7 @@ func (s *Store) PutPart(ctx context.Context, name, id string, p storage.Part, r 
 			return storage.Part{}, fmt.Errorf("storing part %d of %s: %w", p.Number, name, err)
 		}
 	}
-	if _, err := s.upload(name, id); err != nil {
+	if err := s.dropFrom(name, id, p.Number); err != nil {
 		return storage.Part{}, fmt.Errorf("storing part %d of %s: %w", p.Number, name, err)
 	}
 	var buf bytes.Buffer
@@ -70,25 +70,26 @@ func (s *Store) PutPart(ctx context.Context, name, id string, p storage.Part, r 
 	if !ok {
 		return storage.Part{}, fmt.Errorf("storing part %d of %s: %w", p.Number, name, storage.ErrUploadNotFound)
 	}
-	for n := range up.parts {
-		if n > p.Number {
-			delete(up.parts, n)
-		}
-	}
 	up.parts[p.Number] = buf.Bytes()
 	sum := sha256.Sum256(buf.Bytes())
 	p.ETag = hex.EncodeToString(sum[:8])
 	return p, nil
 }
 
-func (s *Store) upload(name, id string) (*upload, error) {
+// dropFrom drops part n and the parts after it, as a PutPart of part n begins.
+func (s *Store) dropFrom(name, id string, n int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up, ok := s.uploads[id]
 	if !ok || up.name != name {
-		return nil, storage.ErrUploadNotFound
+		return storage.ErrUploadNotFound
 	}
-	return up, nil
+	for k := range up.parts {
+		if k >= n {
+			delete(up.parts, k)
+		}
+	}
+	return nil
 }
 
 // CompleteUpload implements storage.Uploader.
