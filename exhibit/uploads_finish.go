@@ -1,6 +1,7 @@
 package exhibit
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -40,6 +41,13 @@ func (s *Service) FinishUpload(ctx context.Context, p Principal, uploadID string
 	if res, err := s.finishedBefore(ctx, p, sess, want); res != nil || err != nil {
 		return derefResult(res), err
 	}
+	if !last.State.Final && sess.Length == 0 {
+		// An empty upload has no write (tus finishes it at creation): seal its one
+		// empty segment now.
+		if last, err = s.sealEmpty(ctx, p, sess, last); err != nil {
+			return api.UploadResult{}, err
+		}
+	}
 	if !last.State.Final {
 		return api.UploadResult{}, &ConflictError{Kind: ConflictUploadIncomplete,
 			Msg: fmt.Sprintf("%d of the %d bytes of the upload are stored: send the rest first", last.State.PlainSize, sess.Length)}
@@ -78,6 +86,19 @@ func (s *Service) FinishUpload(ctx context.Context, p Principal, uploadID string
 	s.forgetParts(ctx, p, sess)
 	s.metrics.uploadSessions.WithLabelValues("registered").Inc()
 	return res, nil
+}
+
+// sealEmpty writes the one empty final segment of an empty upload.
+func (s *Service) sealEmpty(ctx context.Context, p Principal, sess uploadSession, last partRecord) (partRecord, error) {
+	ps, err := s.sealer.ResumeSealing(ctx, sess.Sealing, []byte(sess.EvidenceID))
+	if err != nil {
+		return last, fmt.Errorf("finishing upload %s: %w", sess.UploadID, err)
+	}
+	w := &partWriter{s: s, p: p, sess: sess, ps: ps, last: last}
+	if err := w.run(ctx, bytes.NewReader(nil)); err != nil {
+		return last, err
+	}
+	return w.last, nil
 }
 
 func derefResult(r *api.UploadResult) api.UploadResult {
