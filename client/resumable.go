@@ -114,16 +114,26 @@ type resumer struct {
 }
 
 func (u *resumer) run(ctx context.Context) (*api.UploadResult, error) {
-	offset, err := u.open(ctx)
-	if err != nil {
-		return nil, err
-	}
 	bo := u.req.Retry
 	if bo == nil {
 		eb := backoff.NewExponentialBackOff()
 		eb.MaxInterval = maxResumeWait
 		bo = eb
 	}
+	// A creation whose answer is lost is made again: the first upload, never used,
+	// expires at the gateway.
+	offset, err := backoff.Retry(ctx, func() (int64, error) {
+		offset, err := u.open(ctx)
+		var p *api.Problem
+		if err != nil && (errors.As(err, &p) && !retryable(p) || ctx.Err() != nil) {
+			return 0, backoff.Permanent(err)
+		}
+		return offset, err
+	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0))
+	if err != nil {
+		return nil, err
+	}
+	bo.Reset()
 	for {
 		var res *api.UploadResult
 		if offset < u.req.Size {

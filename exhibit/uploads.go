@@ -215,6 +215,17 @@ func (s *Service) session(ctx context.Context, p Principal, uploadID string) (up
 		return uploadSession{}, partRecord{}, ErrUploadNotFound
 	}
 	last, err := s.lastPart(ctx, sc, p.Jurisdiction, uploadID)
+	if err != nil || last.State.Final {
+		return sess, last, err
+	}
+	// A registered upload's part records are deleted: every byte of it is stored.
+	err = getJSON(ctx, sc, registeredName(p.Jurisdiction, uploadID), &registeredRecord{})
+	if err == nil {
+		return sess, partRecord{State: storage.SealState{PlainSize: sess.Length, Final: true}}, nil
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		err = nil
+	}
 	return sess, last, err
 }
 

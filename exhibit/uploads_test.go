@@ -233,3 +233,27 @@ func TestUploadCompletedBeforeItsEventIsNotAnOrphan(t *testing.T) {
 		t.Errorf("downloaded %d bytes, want the %d uploaded", len(data), len(content))
 	}
 }
+
+func TestRegisteredUploadIsComplete(t *testing.T) {
+	t.Parallel()
+	env := newUploadEnv(t)
+	content := make([]byte, 2*part+5)
+	rand.Read(content)
+	ctx, p := t.Context(), env.Investigator.Principal
+	st := start(t, env.Service, env.Investigator, len(content))
+	if _, err := env.Service.WriteUpload(ctx, p, st.UploadID, 0, bytes.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := env.Service.FinishUpload(ctx, p, st.UploadID, exhibittest.Digest(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A client whose registration answer was lost asks where the upload stands.
+	status, err := env.Service.UploadStatus(ctx, p, st.UploadID)
+	if err != nil || status.Offset != int64(len(content)) || status.EvidenceID != res.Evidence.EvidenceID {
+		t.Errorf("UploadStatus after the registration = %+v, %v; want every byte stored and evidence %s", status, err, res.Evidence.EvidenceID)
+	}
+	if got, err := env.Service.WriteUpload(ctx, p, st.UploadID, int64(len(content)), bytes.NewReader(nil)); err != nil || got.Offset != int64(len(content)) {
+		t.Errorf("WriteUpload at the end of a registered upload = %+v, %v; want nothing to do", got, err)
+	}
+}

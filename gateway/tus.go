@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/mux"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
 	xslog "golang.org/x/exp/slog"
 
 	"github.com/evidencegw/evidencegw/api"
@@ -49,6 +50,9 @@ func (s *Server) newTus() (*tusd.UnroutedHandler, error) {
 	store := tusStore{s}
 	composer.UseCore(store)
 	composer.UseTerminater(store)
+	// Requests of one upload take turns; a new one interrupts one still running (a
+	// PATCH whose client is gone without the gateway knowing yet), as tus intends.
+	memorylocker.New().UseIn(composer)
 	networkTimeout := s.cfg.BodyIdleTimeout
 	if networkTimeout <= 0 {
 		networkTimeout = 24 * time.Hour // idle.go cuts nothing either
