@@ -109,10 +109,14 @@ func BenchmarkResumableUpload(b *testing.B) {
 	writeBenchFile(b, path, size)
 	g := startGateway(b, "")
 	c := resumableClient(b, g)
+	hc, base := g.httpClient("investigator-nl")
 	for b.Loop() {
 		start := time.Now()
 		copyDurably(b, path, filepath.Join(g.data, "bench-disk-baseline"))
 		diskRate := rate(size, time.Since(start))
+		start = time.Now()
+		benchUpload(b, hc, base, path, sha256File(b, path))
+		b.ReportMetric(rate(size, time.Since(start)), "single-request-upload-MB/s")
 		reportResumable(b, measureResumable(b, c, path, size), size, diskRate, "disk-fsync")
 	}
 	b.ReportMetric(float64(peakRSS(b, g.cmd.Process.Pid))/(1<<20), "gateway-peak-RSS-MiB")
