@@ -35,6 +35,9 @@ const (
 	ProblemTooManyUploads     = "too-many-uploads"
 	ProblemIdempotencyReused  = "idempotency-key-reused"
 	ProblemIdempotencyBusy    = "idempotency-in-progress"
+	ProblemUploadOffset       = "upload-offset"
+	ProblemUploadIncomplete   = "upload-incomplete"
+	ProblemUploadProtocol     = "upload-protocol"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

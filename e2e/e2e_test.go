@@ -181,7 +181,7 @@ func (g *gateway) identity(name string) string { return filepath.Join(g.data, "i
 // run runs a client command as the named demo identity.
 func (g *gateway) run(who string, args ...string) (string, string, error) {
 	cmd := exec.Command(binary(g.t), args...)
-	cmd.Env = append(os.Environ(), "EVIDENCEGW_IDENTITY="+g.identity(who))
+	cmd.Env = append(os.Environ(), "EVIDENCEGW_IDENTITY="+g.identity(who), "EVIDENCEGW_STATE_DIR="+filepath.Join(g.data, "client-state"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -55,6 +55,17 @@ func newID(prefix string, n int) string {
 	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
+// newUploadID returns a fresh random upload session id (128 bits).
+func newUploadID() string { return newID("up-", 16)[:3+26] }
+
+// validUploadID reports whether id has the form of an upload session id.
+func validUploadID(id string) bool {
+	if len(id) != 3+26 || !strings.HasPrefix(id, "up-") {
+		return false
+	}
+	return strings.Trim(id[3:], "abcdefghijklmnopqrstuvwxyz234567") == ""
+}
+
 // newEvidenceID returns a fresh random evidence id (128 bits).
 func newEvidenceID() string { return newID("ev-", 16)[:3+26] }
 

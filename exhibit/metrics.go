@@ -12,6 +12,8 @@ type metrics struct {
 	orphans       prometheus.Counter
 	bytesIn       prometheus.Counter
 	bytesOut      prometheus.Counter
+	// uploadSessions counts resumable upload sessions by what became of them.
+	uploadSessions *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,8 +39,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		bytesOut: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "evidencegw_download_bytes_total", Help: "Plaintext evidence bytes served.",
 		}),
+		uploadSessions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "evidencegw_upload_sessions_total", Help: "Resumable upload sessions, by event: started, registered, digest-mismatch, cancelled, expired.",
+		}, []string{"event"}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.chainDamage, m.orphans, m.bytesIn, m.bytesOut} {
+	for _, c := range []prometheus.Collector{m.events, m.denials, m.integrityFail, m.chainDamage, m.orphans, m.bytesIn, m.bytesOut, m.uploadSessions} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -18,6 +18,13 @@ import (
 //	trust-root/<version:08>.json                     a trust root version (trustroot.go)
 //	trust-root/<version:08>.change.json              its logged change, from version 2 on
 //
+// and the scratch records of resumable uploads in progress (storage.Scratch, deleted
+// when the upload ends), in the owner's jurisdiction J:
+//
+//	uploads/<J>/<upload id>/session.json             the upload's session
+//	uploads/<J>/<upload id>/parts/<n:08>.json         part n, durable, and the state after it
+//	uploads/<J>/<upload id>/registered.json           the evidence it registered
+//
 // Zero-padded numbers make the bytewise order of a listing the numeric order.
 
 const (
@@ -26,7 +33,24 @@ const (
 	checkpointPrefix = "checkpoints/"
 	idempotencyRoot  = "idempotency/"
 	quarantinePrefix = "quarantine/"
+	uploadsPrefix    = "uploads/"
 )
+
+// uploadsOf starts the records of the resumable uploads of jurisdiction j.
+func uploadsOf(j string) string { return uploadsPrefix + j + "/" }
+
+// uploadRecords starts the records of one resumable upload.
+func uploadRecords(j, uploadID string) string { return uploadsOf(j) + uploadID + "/" }
+
+func sessionName(j, uploadID string) string { return uploadRecords(j, uploadID) + "session.json" }
+
+func registeredName(j, uploadID string) string { return uploadRecords(j, uploadID) + "registered.json" }
+
+func partsPrefix(j, uploadID string) string { return uploadRecords(j, uploadID) + "parts/" }
+
+func partName(j, uploadID string, n int) string {
+	return fmt.Sprintf("%s%08d.json", partsPrefix(j, uploadID), n)
+}
 
 // contentName is the sealed content of an exhibit, kept in its owner's jurisdiction.
 func contentName(jurisdiction, id string) string {
@@ -95,13 +119,17 @@ func quarantineName(id string) string { return quarantinePrefix + id + ".json" }
 
 func checkpointName(size uint64) string { return fmt.Sprintf("%s%020d", checkpointPrefix, size) }
 
-// ContentJurisdiction returns the jurisdiction whose store keeps the named object, and
-// false for objects kept in the custody store (events, checkpoints). storage.Router
+// ContentJurisdiction returns the jurisdiction whose store keeps the named object (or
+// the scratch record of an upload in progress), and false for objects kept in the
+// custody store (events, checkpoints). storage.Router
 // routes with it, so evidence content never leaves its jurisdiction by accident.
 func ContentJurisdiction(name string) (string, bool) {
 	rest, ok := strings.CutPrefix(name, contentPrefix)
 	if !ok {
-		return "", false
+		// The records of an upload in progress live beside its content.
+		if rest, ok = strings.CutPrefix(name, uploadsPrefix); !ok {
+			return "", false
+		}
 	}
 	j, _, _ := strings.Cut(rest, "/")
 	return j, true

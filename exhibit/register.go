@@ -70,22 +70,38 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("sealing the content of %s: %w", id, err)
 	}
+	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	s.step(StepSealed)
-	if err := s.putDataKey(ctx, p.Jurisdiction, id, 1, dataKey{KeyRef: sealed.KeyRef, Wrapped: sealed.WrappedKey}); err != nil {
+	return s.registerSealed(ctx, p, registration{id: id, caseID: u.CaseID, description: u.Description, sealed: sealed})
+}
+
+// registration is sealed content to register: the exhibit's facts of the register
+// event. A struct, so that more facts can come.
+type registration struct {
+	id          string
+	caseID      string
+	description string
+	sealed      storage.Sealed
+}
+
+// registerSealed stores the data key of sealed content and records its register event:
+// the steps after the content is stored, shared by Register and FinishUpload.
+func (s *Service) registerSealed(ctx context.Context, p Principal, r registration) (api.UploadResult, error) {
+	sealed := r.sealed
+	if err := s.putDataKey(ctx, p.Jurisdiction, r.id, 1, dataKey{KeyRef: sealed.KeyRef, Wrapped: sealed.WrappedKey}); err != nil {
 		return api.UploadResult{}, err
 	}
 	s.step(StepDataKeyStored)
 	tagKey := make([]byte, 32)
 	rand.Read(tagKey)
-	ev := custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
-		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: u.Description, TagKey: hex.EncodeToString(tagKey)},
+	ev := custody.Event{EvidenceID: r.id, CaseID: r.caseID, Action: custody.ActionRegister, Actor: p.party(),
+		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: r.description, TagKey: hex.EncodeToString(tagKey)},
 		Storage: storageFacts(sealed)}
 	rec, err := s.ledger.Append(ctx, nil, sealed.PlainSHA256, ev)
 	if err != nil {
-		return api.UploadResult{}, fmt.Errorf("registering %s: %w", id, err)
+		return api.UploadResult{}, fmt.Errorf("registering %s: %w", r.id, err)
 	}
 	s.metrics.events.WithLabelValues(string(custody.ActionRegister)).Inc()
-	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	st := fold(&ledger.Chain{Records: []ledger.Record{rec}})
 	return api.UploadResult{Evidence: st.view(p, s.cfg.Now()), Custody: receipt(rec)}, nil
 }

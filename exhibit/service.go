@@ -94,6 +94,13 @@ type Config struct {
 	// Step, if set, is called as a use case passes each of its steps (steps.go), for
 	// fault-injection tests; nil in production.
 	Step func(step string)
+	// UploadExpiry is how long a resumable upload session may stay unfinished before
+	// ExpireUploads removes it; 0 means DefaultUploadExpiry.
+	UploadExpiry time.Duration
+	// UploadPartSegments is the number of 1 MiB segments in a part of a resumable
+	// upload, the most a cut transfer sends again; 0 means DefaultUploadPartSegments.
+	// On S3 a part must be at least 5 MiB (so 5 segments or more).
+	UploadPartSegments uint32
 }
 
 // Service runs the use cases. It keeps no state of its own but per-exhibit locks: the

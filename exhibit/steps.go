@@ -9,6 +9,13 @@ const (
 	StepSealed = "sealed"
 	// StepDataKeyStored: its data-key record is stored too.
 	StepDataKeyStored = "datakey-stored"
+	// StepUploadStarted: a resumable upload's session is recorded.
+	StepUploadStarted = "upload-started"
+	// StepPartStored: a part of a resumable upload is durable and recorded.
+	StepPartStored = "part-stored"
+	// StepUploadCompleted: the parts of a resumable upload are published as its
+	// sealed content (its data key and register event come next).
+	StepUploadCompleted = "upload-completed"
 )
 
 // step reports a step to the hook, if any.

@@ -46,8 +46,15 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 		if err != nil {
 			return r, fmt.Errorf("listing the content of %s: %w", j, err)
 		}
+		live, err := s.liveUploads(ctx, j)
+		if err != nil {
+			return r, err
+		}
 		for id, objects := range byExhibit(j, names) {
 			r.Exhibits++
+			if live[id] {
+				continue // a resumable upload between its completion and its register event
+			}
 			events, err := s.cfg.Store.List(ctx, eventsPrefix(id))
 			if err != nil {
 				return r, fmt.Errorf("listing the events of %s: %w", id, err)
@@ -92,6 +99,32 @@ func (s *Service) quarantine(ctx context.Context, id string, objects []string) (
 	s.metrics.orphans.Inc()
 	s.cfg.Logger.WarnContext(ctx, "orphan upload quarantined", "evidence_id", id, "objects", objects)
 	return true, nil
+}
+
+// liveUploads returns the evidence ids of the upload sessions of jurisdiction j.
+func (s *Service) liveUploads(ctx context.Context, j string) (map[string]bool, error) {
+	live := map[string]bool{}
+	_, sc, err := s.uploadStores()
+	if err != nil {
+		return live, nil // a store without resumable uploads has none
+	}
+	names, err := sc.ListRecords(ctx, uploadsOf(j))
+	if err != nil {
+		return nil, fmt.Errorf("listing the uploads of %s: %w", j, err)
+	}
+	for _, name := range names {
+		if !isSessionName(j, name) {
+			continue
+		}
+		var sess uploadSession
+		if err := getJSON(ctx, sc, name, &sess); err != nil {
+			return nil, err
+		}
+		if s.cfg.Now().Before(sess.Expires) {
+			live[sess.EvidenceID] = true
+		}
+	}
+	return live, nil
 }
 
 // byExhibit groups the content names of jurisdiction j by evidence id.

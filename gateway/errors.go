@@ -56,6 +56,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		idle     *idleError
 		limited  *limitError
 		reused   *exhibit.IdempotencyMismatchError
+		tusErr   *tusError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -70,6 +71,13 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed, "this endpoint does not take that method")
 	case errors.Is(err, exhibit.ErrNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such evidence")
+	case errors.Is(err, exhibit.ErrUploadNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such upload")
+	case errors.As(err, &tusErr):
+		if tusErr.status >= http.StatusInternalServerError {
+			s.cfg.Logger.ErrorContext(ctx, "upload protocol error", "err", err)
+		}
+		return tusProblem(tusErr)
 	case errors.Is(err, exhibit.ErrGrantNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
 	case errors.As(err, &denied):
@@ -106,6 +114,8 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.As(err, &body) && errors.Is(body, io.ErrUnexpectedEOF):
 		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest,
 			"the body ended before its Content-Length: nothing was stored")
+	case errors.Is(err, errors.ErrUnsupported):
+		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this gateway's store does not take resumable uploads")
 	case errors.Is(err, exhibit.ErrNotImplemented):
 		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this log backend does not serve its leaves")
 	case errors.Is(err, exhibit.ErrKeysUnavailable):
@@ -165,7 +175,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // 405 (RFC 9110 section 15.5.6).
 func (s *Server) allowedMethods(r *http.Request) string {
 	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost} {
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 		var match mux.RouteMatch
 		rm := r.Clone(r.Context())
 		rm.Method = m

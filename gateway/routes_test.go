@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
 )
 
@@ -34,6 +37,8 @@ type fixture struct {
 	courtGrant string
 	pending    string // the second exhibit
 	pendGrant  string // agency-us's grant of pending, not accepted
+	upload     string // an upload session of content by the owner, nothing sent yet
+	fullUpload string // an upload session of content by the owner, every byte sent
 }
 
 func newFixture(t *testing.T, opts serverOptions) *fixture {
@@ -50,7 +55,23 @@ func newFixture(t *testing.T, opts serverOptions) *fixture {
 	f.courtGrant = env.Share(t, f.id, env.ShareRequest(exhibittest.CourtNL)).GrantID
 	f.pending = env.Register(t, env.Investigator, []byte("pending")).Evidence.EvidenceID
 	f.pendGrant = env.Share(t, f.pending, env.ShareRequest(exhibittest.AgencyUS)).GrantID
+	f.upload = f.startUpload(t)
+	f.fullUpload = f.startUpload(t)
+	if _, err := env.Service.WriteUpload(t.Context(), env.Investigator.Principal, f.fullUpload, 0, content(f)); err != nil {
+		t.Fatal(err)
+	}
 	return f
+}
+
+// startUpload begins an upload session of the fixture's content by the owner.
+func (f *fixture) startUpload(t *testing.T) string {
+	t.Helper()
+	st, err := f.env.Service.StartUpload(t.Context(), f.env.Investigator.Principal,
+		exhibit.UploadStart{CaseID: exhibittest.CaseID, Length: int64(len(f.content))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.UploadID
 }
 
 // member returns the member a test case names; nil for "none".
@@ -72,7 +93,8 @@ func (f *fixture) member(name string) *exhibittest.Member {
 func (f *fixture) expand(s string) string {
 	return strings.NewReplacer("{id}", f.id, "{grant}", f.grant, "{courtGrant}", f.courtGrant,
 		"{pending}", f.pending, "{pendGrant}", f.pendGrant, "{missing}", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"{missingGrant}", "gr-aaaaaaaaaaaaaaaa", "{expires}", f.env.Clock.Now().Add(7*24*time.Hour).Format(time.RFC3339),
+		"{missingGrant}", "gr-aaaaaaaaaaaaaaaa", "{upload}", f.upload, "{fullUpload}", f.fullUpload,
+		"{length}", strconv.Itoa(len(f.content)), "{sha}", api.FormatDigest(exhibittest.Digest(f.content)), "{expires}", f.env.Clock.Now().Add(7*24*time.Hour).Format(time.RFC3339),
 	).Replace(s)
 }
 
@@ -96,8 +118,10 @@ type routeCase struct {
 	// reader, if set, is the body instead (an upload).
 	reader func(f *fixture) io.Reader
 	digest string // Content-Digest of an upload; "{true}" for the body's
-	setup  func(t *testing.T, f *fixture)
-	status int
+	// headers are more request headers, with placeholders.
+	headers map[string]string
+	setup   func(t *testing.T, f *fixture)
+	status  int
 	// ctype is the Content-Type of a success (its start, with ctypePrefix); errors
 	// are problems of kind.
 	ctype       string
@@ -107,6 +131,15 @@ type routeCase struct {
 	// unknown field.
 	answer func() any
 }
+
+// Headers of the tus cases.
+var (
+	caseB64    = base64.StdEncoding.EncodeToString([]byte(exhibittest.CaseID))
+	tusV1      = map[string]string{"Tus-Resumable": "1.0.0"}
+	tusCreate  = map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "{length}", "Upload-Metadata": "case_id " + caseB64}
+	tusPatch   = map[string]string{"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+	reprDigest = map[string]string{"Repr-Digest": "{sha}"}
+)
 
 const (
 	shareBody  = `{"to":"agency-de","legal_basis":"EIO 2026/3","expires":"{expires}"}`
@@ -152,6 +185,40 @@ var routeCases = []routeCase{
 	}, digest: "{true}", status: 413, kind: api.ProblemTooLarge},
 	{name: "upload without a case", who: "owner", method: "POST", path: "/v1/evidence", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
 	{name: "upload by a court", who: "court", method: "POST", path: uploadPath, reader: content, digest: "{true}", status: 403, kind: api.ProblemForbidden},
+
+	{name: "tus options", who: "partner", method: "OPTIONS", path: "/v1/uploads", status: 200},
+	{name: "tus create", who: "owner", method: "POST", path: "/v1/uploads", headers: tusCreate, status: 201},
+	{name: "tus create with its first bytes", who: "owner", method: "POST", path: "/v1/uploads", reader: content,
+		headers: map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "{length}", "Upload-Metadata": "case_id " + caseB64,
+			"Content-Type": "application/offset+octet-stream"}, status: 201},
+	{name: "tus create without Tus-Resumable", who: "owner", method: "POST", path: "/v1/uploads",
+		headers: map[string]string{"Upload-Length": "10", "Upload-Metadata": "case_id " + caseB64}, status: 412, kind: api.ProblemUploadProtocol},
+	{name: "tus create without a case", who: "owner", method: "POST", path: "/v1/uploads",
+		headers: map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "10"}, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "tus create over the limit", who: "owner", method: "POST", path: "/v1/uploads",
+		headers: map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": strconv.Itoa(maxUpload + 1), "Upload-Metadata": "case_id " + caseB64}, status: 413, kind: api.ProblemTooLarge},
+	{name: "tus create by a court", who: "court", method: "POST", path: "/v1/uploads", headers: tusCreate, status: 403, kind: api.ProblemForbidden},
+	{name: "tus create with no certificate", who: "none", method: "POST", path: "/v1/uploads", headers: tusCreate, status: 401, kind: api.ProblemUnauthenticated},
+	{name: "tus head", who: "owner", method: "HEAD", path: "/v1/uploads/{upload}", headers: tusV1, status: 200},
+	{name: "tus head by a stranger", who: "stranger", method: "HEAD", path: "/v1/uploads/{upload}", headers: tusV1, status: 404, kind: api.ProblemNotFound},
+	{name: "tus head of a colleague's upload", who: "court", method: "HEAD", path: "/v1/uploads/{upload}", headers: tusV1, status: 404, kind: api.ProblemNotFound},
+	{name: "tus head of a malformed id", who: "owner", method: "HEAD", path: "/v1/uploads/up-1", headers: tusV1, status: 404, kind: api.ProblemNotFound},
+	{name: "tus patch", who: "owner", method: "PATCH", path: "/v1/uploads/{upload}", reader: content, headers: tusPatch, status: 204},
+	{name: "tus patch at another offset", who: "owner", method: "PATCH", path: "/v1/uploads/{upload}", reader: content,
+		headers: map[string]string{"Tus-Resumable": "1.0.0", "Upload-Offset": "5", "Content-Type": "application/offset+octet-stream"}, status: 409, kind: api.ProblemUploadOffset},
+	{name: "tus patch by the partner", who: "partner", method: "PATCH", path: "/v1/uploads/{upload}", reader: content, headers: tusPatch, status: 404, kind: api.ProblemNotFound},
+	{name: "tus patch past the length", who: "owner", method: "PATCH", path: "/v1/uploads/{upload}", reader: func(*fixture) io.Reader {
+		return strings.NewReader(strings.Repeat("x", 100))
+	}, headers: tusPatch, status: 413, kind: api.ProblemTooLarge},
+	{name: "tus delete", who: "owner", method: "DELETE", path: "/v1/uploads/{upload}", headers: tusV1, status: 204},
+	{name: "tus delete by a stranger", who: "stranger", method: "DELETE", path: "/v1/uploads/{upload}", headers: tusV1, status: 404, kind: api.ProblemNotFound},
+	{name: "register an upload", who: "owner", method: "POST", path: "/v1/uploads/{fullUpload}/register", headers: reprDigest, status: 201,
+		ctype: api.JSONMediaType, answer: func() any { return new(api.UploadResult) }},
+	{name: "register an incomplete upload", who: "owner", method: "POST", path: "/v1/uploads/{upload}/register", headers: reprDigest, status: 409, kind: api.ProblemUploadIncomplete},
+	{name: "register with another digest", who: "owner", method: "POST", path: "/v1/uploads/{fullUpload}/register",
+		headers: map[string]string{"Repr-Digest": api.FormatDigest(make([]byte, 32))}, status: 422, kind: api.ProblemDigestMismatch},
+	{name: "register without Repr-Digest", who: "owner", method: "POST", path: "/v1/uploads/{fullUpload}/register", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "register by the partner", who: "partner", method: "POST", path: "/v1/uploads/{fullUpload}/register", headers: reprDigest, status: 404, kind: api.ProblemNotFound},
 
 	{name: "show", who: "partner", method: "GET", path: "/v1/evidence/{id}", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.EvidenceView) }},
 	{name: "show a malformed id", who: "owner", method: "GET", path: "/v1/evidence/ev-1", status: 400, kind: api.ProblemInvalidRequest},
@@ -241,6 +308,9 @@ func (c routeCase) build(t *testing.T, f *fixture) *http.Request {
 		body = strings.NewReader(f.expand(c.body))
 	}
 	r := request(t, f.member(c.who), c.method, f.expand(c.path), body)
+	for k, v := range c.headers {
+		r.Header.Set(k, f.expand(v))
+	}
 	switch c.digest {
 	case "":
 	case "{true}":
@@ -306,8 +376,8 @@ func TestRoutesAllCovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(covered) < 17 {
-		t.Errorf("the cases cover %d routes, want all 17", len(covered))
+	if len(covered) < 23 {
+		t.Errorf("the cases cover %d routes, want all 23", len(covered))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
+	tusd "github.com/tus/tusd/v2/pkg/handler"
 
 	"github.com/evidencegw/evidencegw/exhibit"
 )
@@ -92,6 +93,7 @@ type Server struct {
 	limits  *memberLimits
 	slots   *uploadSlots
 	router  *mux.Router
+	tusd    *tusd.UnroutedHandler
 }
 
 // New returns the gateway's server.
@@ -116,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: limits must not be negative")
 	}
 	s := &Server{cfg: cfg, metrics: m, limits: newMemberLimits(cfg, m), slots: newUploadSlots(cfg.MaxUploads, m)}
+	if s.tusd, err = s.newTus(); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	s.router = s.routes()
 	return s, nil
 }
@@ -185,6 +190,13 @@ func (s *Server) routes() *mux.Router {
 	v1.HandleFunc("/evidence/{id}/bundle", s.api(s.bundle)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/hold", s.api(s.hold)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/release", s.api(s.release)).Methods(http.MethodPost)
+	// Resumable uploads (tus.go).
+	v1.HandleFunc("/uploads", s.api(s.tus(s.tusd.PostFile, true))).Methods(http.MethodPost)
+	v1.HandleFunc("/uploads", s.api(s.tus(s.tusd.PostFile, false))).Methods(http.MethodOptions)
+	v1.HandleFunc("/uploads/{id}", s.api(s.tus(s.tusd.HeadFile, false))).Methods(http.MethodHead)
+	v1.HandleFunc("/uploads/{id}", s.api(s.tus(s.tusd.PatchFile, true))).Methods(http.MethodPatch)
+	v1.HandleFunc("/uploads/{id}", s.api(s.tus(s.tusd.DelFile, false))).Methods(http.MethodDelete)
+	v1.HandleFunc("/uploads/{id}/register", s.api(s.registerUpload)).Methods(http.MethodPost)
 	return r
 }
 
@@ -239,7 +251,7 @@ func (s *Server) api(h handlerFunc) http.HandlerFunc {
 			route, _ = cr.GetPathTemplate()
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost || r.Method == http.MethodPatch {
 			sw.step = s.cfg.Step // the answer of a change
 		}
 		body := s.watchBody(sw, r)

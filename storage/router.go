@@ -76,3 +76,106 @@ func (r *Router) SetLegalHold(ctx context.Context, name, version string, on bool
 	}
 	return lh.SetLegalHold(ctx, name, version, on)
 }
+
+var (
+	_ Uploader = (*Router)(nil)
+	_ Scratch  = (*Router)(nil)
+)
+
+// uploader returns the Uploader that holds name.
+func (r *Router) uploader(name string) (Uploader, error) {
+	s, err := r.route(name)
+	if err != nil {
+		return nil, err
+	}
+	u, ok := s.(Uploader)
+	if !ok {
+		return nil, fmt.Errorf("resumable upload of %s: %w", name, errors.ErrUnsupported)
+	}
+	return u, nil
+}
+
+// scratch returns the Scratch that holds name.
+func (r *Router) scratch(name string) (Scratch, error) {
+	s, err := r.route(name)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := s.(Scratch)
+	if !ok {
+		return nil, fmt.Errorf("record %s: %w", name, errors.ErrUnsupported)
+	}
+	return sc, nil
+}
+
+// BeginUpload implements Uploader in the store that holds name.
+func (r *Router) BeginUpload(ctx context.Context, name string) (string, error) {
+	u, err := r.uploader(name)
+	if err != nil {
+		return "", err
+	}
+	return u.BeginUpload(ctx, name)
+}
+
+// PutPart implements Uploader in the store that holds name.
+func (r *Router) PutPart(ctx context.Context, name, id string, p Part, src io.Reader) (Part, error) {
+	u, err := r.uploader(name)
+	if err != nil {
+		return Part{}, err
+	}
+	return u.PutPart(ctx, name, id, p, src)
+}
+
+// CompleteUpload implements Uploader in the store that holds name.
+func (r *Router) CompleteUpload(ctx context.Context, name, id string, parts []Part) (Info, error) {
+	u, err := r.uploader(name)
+	if err != nil {
+		return Info{}, err
+	}
+	return u.CompleteUpload(ctx, name, id, parts)
+}
+
+// AbortUpload implements Uploader in the store that holds name.
+func (r *Router) AbortUpload(ctx context.Context, name, id string) error {
+	u, err := r.uploader(name)
+	if err != nil {
+		return err
+	}
+	return u.AbortUpload(ctx, name, id)
+}
+
+// PutRecord implements Scratch in the store that holds name.
+func (r *Router) PutRecord(ctx context.Context, name string, data []byte) error {
+	sc, err := r.scratch(name)
+	if err != nil {
+		return err
+	}
+	return sc.PutRecord(ctx, name, data)
+}
+
+// GetRecord implements Scratch in the store that holds name.
+func (r *Router) GetRecord(ctx context.Context, name string) ([]byte, error) {
+	sc, err := r.scratch(name)
+	if err != nil {
+		return nil, err
+	}
+	return sc.GetRecord(ctx, name)
+}
+
+// DeleteRecord implements Scratch in the store that holds name.
+func (r *Router) DeleteRecord(ctx context.Context, name string) error {
+	sc, err := r.scratch(name)
+	if err != nil {
+		return err
+	}
+	return sc.DeleteRecord(ctx, name)
+}
+
+// ListRecords implements Scratch in the store prefix routes to (see List).
+func (r *Router) ListRecords(ctx context.Context, prefix string) ([]string, error) {
+	sc, err := r.scratch(prefix)
+	if err != nil {
+		return nil, err
+	}
+	return sc.ListRecords(ctx, prefix)
+}

@@ -123,7 +123,7 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
 		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
-		Step: crashHook()})
+		Step: crashHook(), UploadExpiry: cfg.Uploads.Expiry, UploadPartSegments: uint32(cfg.Uploads.PartMiB)})
 }
 
 func openStore(ctx context.Context, sc StorageConfig, dataDir string, logger *slog.Logger, who opener) (storage.Store, error) {

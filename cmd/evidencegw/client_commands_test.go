@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,8 +44,11 @@ func runCLI(t *testing.T, env clientEnv, args ...string) (stdout, stderr string,
 func testEnv(identity string) clientEnv {
 	return clientEnv{
 		getenv: func(k string) string {
-			if k == identityEnv {
+			switch k {
+			case identityEnv:
 				return identity
+			case stateDirEnv:
+				return filepath.Join(os.TempDir(), "evidencegw-cli-test-state")
 			}
 			return ""
 		},
@@ -251,6 +256,50 @@ func (g *cliGateway) handler() http.Handler {
 		}
 		writeTestJSON(w, http.StatusCreated, api.UploadResult{
 			Evidence: api.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: r.URL.Query().Get("case_id"), SHA256: hex.EncodeToString(sum)},
+			Custody:  api.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
+		})
+	})
+	// The resumable upload: tus creation, offset, append, and the registration.
+	var sent int64
+	mux.HandleFunc("POST /v1/uploads", func(w http.ResponseWriter, r *http.Request) {
+		meta := map[string]string{}
+		for _, kv := range strings.Split(r.Header.Get("Upload-Metadata"), ",") {
+			k, v, _ := strings.Cut(kv, " ")
+			b, _ := base64.StdEncoding.DecodeString(v)
+			meta[k] = string(b)
+		}
+		g.mu.Lock()
+		g.query, sent = "case_id="+meta["case_id"], 0
+		g.mu.Unlock()
+		w.Header().Set("Location", "/v1/uploads/up-aaaaaaaaaaaaaaaaaaaaaaaaaa")
+		w.WriteHeader(http.StatusCreated)
+	})
+	mux.HandleFunc("HEAD /v1/uploads/{id}", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		w.Header().Set("Upload-Offset", strconv.FormatInt(sent, 10))
+	})
+	mux.HandleFunc("PATCH /v1/uploads/{id}", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		g.mu.Lock()
+		sent += n
+		w.Header().Set("Upload-Offset", strconv.FormatInt(sent, 10))
+		g.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /v1/uploads/{id}/register", func(w http.ResponseWriter, r *http.Request) {
+		sum, _ := api.ParseDigest(r.Header.Get(api.HeaderReprDigest))
+		g.mu.Lock()
+		problem, query := g.uploadProblem, g.query
+		g.mu.Unlock()
+		if problem != nil {
+			w.Header().Set("Content-Type", api.ProblemMediaType)
+			w.WriteHeader(problem.Status)
+			json.NewEncoder(w).Encode(problem)
+			return
+		}
+		writeTestJSON(w, http.StatusCreated, api.UploadResult{
+			Evidence: api.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: strings.TrimPrefix(query, "case_id="), SHA256: hex.EncodeToString(sum)},
 			Custody:  api.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
 		})
 	})

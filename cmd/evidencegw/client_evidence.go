@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -17,77 +18,99 @@ import (
 )
 
 func (a *app) newUploadCmd() *cobra.Command {
-	var caseID, description, key string
-	var quiet bool
+	var o uploadOptions
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "upload --case CASE-ID [--description TEXT] [--idempotency-key KEY] [-q] FILE",
+		Use:   "upload --case CASE-ID [--description TEXT] [--state-dir DIR] [--single-request [--idempotency-key KEY]] [-q] FILE",
 		Short: "Register a file as evidence of a case, stored encrypted",
-		Long: `Register a file as evidence of a case. The file is hashed (SHA-256) and uploaded; the
-gateway checks the digest, stores the bytes encrypted and records a signed register
-event in the custody log. The evidence id it prints names the evidence in every other
-command.
+		Long: `Register a file as evidence of a case. The file is sent once, hashed (SHA-256) as it
+goes; the gateway stores it encrypted as it arrives, checks the digest once every byte
+is there, and records a signed register event in the custody log. The evidence id it
+prints names the evidence in every other command.
 
-Each upload carries an idempotency key (a random one unless --idempotency-key gives
-it): when the gateway is busy or the connection is lost, the upload is sent again with
-the same key, and the gateway registers the evidence once. If the command still fails,
-its message names the key; running it again with that key cannot register the file
-twice.
+The upload resumes by itself: when the connection drops, the command asks the gateway
+how far it got and sends the rest, retrying with backoff for as long as it takes (stop
+it with Ctrl-C). A transfer cut anywhere sends again at most one part (16 MiB by
+default). If the command itself stops (a crash, a reboot, Ctrl-C), running it again
+with the same file, case and description continues the same upload: its state is a
+small file in the state directory (--state-dir, default $EVIDENCEGW_STATE_DIR, else
+$XDG_STATE_HOME/evidencegw, else ~/.local/state/evidencegw), removed once the evidence
+is registered. An upload left unfinished expires at the gateway (72 hours by default).
+
+--single-request sends the file in one request instead, after hashing it (the file is
+read twice), as gateways before resumable uploads take it. It carries an idempotency
+key (a random one unless --idempotency-key gives it): running it again with that key
+cannot register the file twice.
 
 With --quiet, only the evidence id is printed, for a shell to capture.`,
 		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img
-  ID=$(evidencegw upload -q --case CASE-2026-0042 laptop.img)`,
+  ID=$(evidencegw upload -q --case CASE-2026-0042 laptop.img)
+  evidencegw upload --case CASE-2026-0042 --state-dir /var/tmp/uploads server.img   # run again to resume`,
 		Args: positional("FILE"),
 		// FILE: no completions of our own, so the shell completes file names.
 		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.upload(cmd.Context(), args[0], caseID, description, key, quiet)
+			o.path = args[0]
+			return a.upload(cmd.Context(), o)
 		},
 	})
-	cmd.Flags().StringVar(&caseID, "case", "", "case `ID` the evidence belongs to (required)")
-	cmd.Flags().StringVar(&description, "description", "", "`TEXT` saying what the evidence is, in a few words")
-	cmd.Flags().StringVar(&key, "idempotency-key", "", "`KEY` of an earlier upload of the same file that may not have completed (default a new random key)")
-	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the evidence id")
+	cmd.Flags().StringVar(&o.caseID, "case", "", "case `ID` the evidence belongs to (required)")
+	cmd.Flags().StringVar(&o.description, "description", "", "`TEXT` saying what the evidence is, in a few words")
+	cmd.Flags().StringVar(&o.stateDir, "state-dir", "", "`DIR` keeping the state of unfinished uploads (default $"+stateDirEnv+", $XDG_STATE_HOME/evidencegw or ~/.local/state/evidencegw)")
+	cmd.Flags().BoolVar(&o.single, "single-request", false, "send the file in one request, not resumable (reads the file twice)")
+	cmd.Flags().StringVar(&o.key, "idempotency-key", "", "with --single-request: `KEY` of an earlier upload of the same file that may not have completed (default a new random key)")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the evidence id")
 	must(cmd.MarkFlagRequired("case"))
 	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
+	cmd.MarkFlagsMutuallyExclusive("state-dir", "single-request")
 	return cmd
 }
 
-func (a *app) upload(ctx context.Context, path, caseID, description, key string, quiet bool) error {
-	if key == "" {
-		key = rand.Text()
-	} else if _, err := api.ParseIdempotencyKey(api.FormatIdempotencyKey(key)); err != nil {
-		return usagef("--idempotency-key: %v", err)
+// uploadOptions are the arguments of the upload command.
+type uploadOptions struct {
+	path, caseID, description string
+	stateDir, key             string
+	single, quiet             bool
+}
+
+func (a *app) upload(ctx context.Context, o uploadOptions) error {
+	if o.key != "" && !o.single {
+		return usagef("--idempotency-key goes with --single-request: a resumable upload resumes by itself")
 	}
-	f, err := os.Open(path)
+	if o.key != "" {
+		if _, err := api.ParseIdempotencyKey(api.FormatIdempotencyKey(o.key)); err != nil {
+			return usagef("--idempotency-key: %v", err)
+		}
+	}
+	f, err := os.Open(o.path)
 	if err != nil {
 		return fmt.Errorf("uploading: %w", err)
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return fmt.Errorf("uploading %s: %w", path, err)
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("uploading %s: %w", o.path, err)
 	} else if !fi.Mode().IsRegular() {
-		return fmt.Errorf("uploading %s: not a regular file", path)
+		return fmt.Errorf("uploading %s: not a regular file", o.path)
 	}
 	c, err := a.client()
 	if err != nil {
 		return err
 	}
 	var progress client.ProgressFunc
-	if !quiet {
+	if !o.quiet {
 		progress = a.progress()
 	}
-	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f,
-		Progress: progress, IdempotencyKey: key})
-	var problem *api.Problem
-	if err != nil && !errors.As(err, &problem) && !errors.Is(err, client.ErrContentChanged) {
-		// The gateway may have registered the file before the connection was lost.
-		return fmt.Errorf("uploading %s: %w (the gateway may have registered it: run the command again with --idempotency-key %s to get its evidence id without registering it twice)", path, err, key)
+	var r *api.UploadResult
+	if o.single {
+		r, err = a.uploadSingle(ctx, c, f, o, progress)
+	} else {
+		r, err = a.uploadResumable(ctx, c, f, fi, o, progress)
 	}
 	if err != nil {
-		return fmt.Errorf("uploading %s: %w", path, err)
+		return err
 	}
 	switch {
-	case quiet:
+	case o.quiet:
 		a.printf("%s\n", r.Evidence.EvidenceID)
 		return nil
 	case a.json:
@@ -99,6 +122,48 @@ func (a *app) upload(ctx context.Context, path, caseID, description, key string,
 	a.printf("registered %s for case %s: %d bytes, SHA-256 %s\n", r.Evidence.EvidenceID, r.Evidence.CaseID, r.Evidence.Size, r.Evidence.SHA256)
 	a.printCustody(&r.Custody)
 	return nil
+}
+
+// uploadResumable uploads over tus, keeping its state in the state directory.
+func (a *app) uploadResumable(ctx context.Context, c *client.Client, f *os.File, fi os.FileInfo, o uploadOptions, progress client.ProgressFunc) (*api.UploadResult, error) {
+	dir, err := a.stateDir(o.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(o.path)
+	if err != nil {
+		return nil, fmt.Errorf("uploading %s: %w", o.path, err)
+	}
+	state := newUploadStateFile(dir, a.identity, abs, fi, o.caseID, o.description)
+	r, err := c.UploadResumable(ctx, client.ResumableUpload{CaseID: o.caseID, Description: o.description,
+		Content: f, Size: fi.Size(), Progress: progress, State: state})
+	if err != nil {
+		var problem *api.Problem
+		if !errors.As(err, &problem) && ctx.Err() != nil {
+			return nil, fmt.Errorf("uploading %s: %w (run the same command again to continue the upload)", o.path, err)
+		}
+		return nil, fmt.Errorf("uploading %s: %w", o.path, err)
+	}
+	return r, nil
+}
+
+// uploadSingle uploads in one request, with an idempotency key.
+func (a *app) uploadSingle(ctx context.Context, c *client.Client, f *os.File, o uploadOptions, progress client.ProgressFunc) (*api.UploadResult, error) {
+	key := o.key
+	if key == "" {
+		key = rand.Text()
+	}
+	r, err := c.Upload(ctx, client.UploadRequest{CaseID: o.caseID, Description: o.description, Content: f,
+		Progress: progress, IdempotencyKey: key})
+	var problem *api.Problem
+	if err != nil && !errors.As(err, &problem) && !errors.Is(err, client.ErrContentChanged) {
+		// The gateway may have registered the file before the connection was lost.
+		return nil, fmt.Errorf("uploading %s: %w (the gateway may have registered it: run the command again with --idempotency-key %s to get its evidence id without registering it twice)", o.path, err, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("uploading %s: %w", o.path, err)
+	}
+	return r, nil
 }
 
 func (a *app) newDownloadCmd() *cobra.Command {

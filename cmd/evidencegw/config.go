@@ -43,6 +43,8 @@ type Config struct {
 	OpsListen *string `yaml:"ops_listen"`
 	// Limits bound what one connection or member may hold.
 	Limits LimitsConfig `yaml:"limits"`
+	// Uploads configures the resumable uploads (docs/config.md#uploads).
+	Uploads UploadsConfig `yaml:"uploads"`
 	// TLS selects the server certificate; default: issued by the development CA.
 	TLS TLSConfig `yaml:"tls"`
 	// Policies is a directory of .cedar files replacing the shipped policies.
@@ -228,6 +230,41 @@ type MemberConfig struct {
 	Role string `yaml:"role"`
 }
 
+// UploadsConfig configures the resumable uploads (tus, /v1/uploads). Every field is
+// optional.
+type UploadsConfig struct {
+	// Expiry is how long an upload may stay unfinished before it is removed with its
+	// parts; default 72h, at least 1m.
+	Expiry time.Duration `yaml:"expiry"`
+	// PartMiB is the size of a part in MiB of ciphertext (segments of 1 MiB): the
+	// most a transfer cut anywhere sends again, and the memory an upload in flight
+	// holds on S3 (two parts). Default 16, 5 (S3's smallest part) to 512.
+	PartMiB int `yaml:"part_mib"`
+}
+
+// Bounds of UploadsConfig.
+const (
+	minUploadExpiry = time.Minute
+	minPartMiB      = 5
+	maxPartMiB      = 512
+)
+
+func (u *UploadsConfig) fill() error {
+	if u.Expiry == 0 {
+		u.Expiry = exhibit.DefaultUploadExpiry
+	}
+	if u.Expiry < minUploadExpiry {
+		return fmt.Errorf("expiry %s: want at least %s", u.Expiry, minUploadExpiry)
+	}
+	if u.PartMiB == 0 {
+		u.PartMiB = exhibit.DefaultUploadPartSegments
+	}
+	if u.PartMiB < minPartMiB || u.PartMiB > maxPartMiB {
+		return fmt.Errorf("part_mib %d: want %d to %d", u.PartMiB, minPartMiB, maxPartMiB)
+	}
+	return nil
+}
+
 // Defaults of the embedded configuration.
 const (
 	DefaultListen         = "127.0.0.1:8443"
@@ -336,6 +373,9 @@ func (c *Config) fill() error {
 	}
 	if err := c.Limits.fill(); err != nil {
 		return fmt.Errorf("limits: %w", err)
+	}
+	if err := c.Uploads.fill(); err != nil {
+		return fmt.Errorf("uploads: %w", err)
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return fmt.Errorf("tls: cert and key go together")

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/pki"
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,6 +101,19 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	}
 	logger.InfoContext(ctx, "orphan uploads swept", "exhibits", sweep.Exhibits, "orphans", len(sweep.Orphans),
 		"newly_quarantined", len(sweep.Quarantined))
+	expireUploads(ctx, svc, logger)
+	go func() {
+		t := time.NewTicker(uploadExpiryInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				expireUploads(ctx, svc, logger)
+			}
+		}
+	}()
 	agencies, err := authAgencies(cfg, ca.Cert())
 	if err != nil {
 		return err
@@ -120,6 +134,23 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 		return err
 	}
 	return listenAndServe(ctx, srv, cfg, ca, auth, filepath.Join(dataDir, "tls"), logger)
+}
+
+// uploadExpiryInterval is how often the gateway removes the resumable uploads past
+// their expiry: an abandoned upload holds its parts at most this much longer.
+const uploadExpiryInterval = 10 * time.Minute
+
+// expireUploads removes the expired upload sessions; a failure is logged, and the next
+// round tries again.
+func expireUploads(ctx context.Context, svc *exhibit.Service, logger *slog.Logger) {
+	rep, err := svc.ExpireUploads(ctx)
+	if err != nil {
+		logger.ErrorContext(ctx, "removing expired uploads", "err", err)
+		return
+	}
+	if len(rep.Expired)+len(rep.Forgotten) > 0 {
+		logger.InfoContext(ctx, "expired uploads removed", "unfinished", len(rep.Expired), "finished", len(rep.Forgotten))
+	}
 }
 
 // authAgencies returns the agencies with their client CAs loaded: an agency without

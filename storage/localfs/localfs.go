@@ -4,7 +4,9 @@
 // Layout under Config.Dir:
 //
 //	objects/<name>   published objects, mode 0400, never rewritten or removed
-//	tmp/             uploads in progress, removed by New at start-up
+//	tmp/             Creates in progress, removed by New at start-up
+//	uploads/<id>     resumable uploads in progress (Uploader), kept across restarts
+//	scratch/<name>   records of work in progress (Scratch), replaced and removed
 //
 // An object is written to a temporary file in tmp/, hashed (SHA-256) while written,
 // fsynced, then published with link(2), which is atomic and fails if the name exists;
@@ -36,6 +38,8 @@ import (
 const (
 	objectsDir = "objects"
 	tmpDir     = "tmp"
+	uploadsDir = "uploads"
+	scratchDir = "scratch"
 	// copyBufSize is the size of the buffer each Create streams through, so memory
 	// does not grow with the object.
 	copyBufSize = 1 << 20
@@ -63,6 +67,8 @@ type Config struct {
 type Store struct {
 	objects string // absolute
 	tmp     string // absolute
+	uploads string // absolute
+	scratch string // absolute
 	log     *slog.Logger
 	bufs    sync.Pool
 }
@@ -82,13 +88,15 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{
 		objects: filepath.Join(dir, objectsDir),
 		tmp:     filepath.Join(dir, tmpDir),
+		uploads: filepath.Join(dir, uploadsDir),
+		scratch: filepath.Join(dir, scratchDir),
 		log:     cfg.Logger,
 		bufs:    sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }},
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	for _, d := range []string{s.objects, s.tmp} {
+	for _, d := range []string{s.objects, s.tmp, s.uploads, s.scratch} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("opening local object store %s: %w", dir, err)
 		}

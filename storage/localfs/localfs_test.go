@@ -165,3 +165,7 @@ func TestKeepTemp(t *testing.T) {
 		t.Errorf("New without KeepTemp left the interrupted upload: %v", err)
 	}
 }
+
+func TestUploadsConformance(t *testing.T) {
+	storetest.RunUploads(t, func(t *testing.T) storetest.ResumableStore { return newStore(t, t.TempDir()) })
+}

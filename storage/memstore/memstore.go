@@ -26,9 +26,15 @@ type Store struct {
 	// BeforeOpen, if set, is called at the start of every Open with a valid name; a
 	// non-nil error is returned (wrapped).
 	BeforeOpen func(name string) error
+	// BeforePutPart, if set, is called at the start of every PutPart of an upload in
+	// progress; a non-nil error is returned (wrapped) and the part is not stored.
+	BeforePutPart func(name string, p storage.Part) error
 
 	mu      sync.Mutex
 	objects map[string]object
+	uploads map[string]*upload // by upload id
+	records map[string][]byte
+	nextID  int
 }
 
 type object struct {
@@ -40,7 +46,7 @@ var _ storage.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{objects: make(map[string]object)}
+	return &Store{objects: make(map[string]object), uploads: make(map[string]*upload), records: make(map[string][]byte)}
 }
 
 // Create implements storage.Store.
@@ -70,17 +76,22 @@ func (s *Store) Create(ctx context.Context, name string, r io.Reader) (storage.I
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.publishLocked(name, buf.Bytes(), info)
+}
+
+// publishLocked stores data under name, write-once. The caller holds s.mu.
+func (s *Store) publishLocked(name string, data []byte, info storage.Info) (storage.Info, error) {
 	if err := s.conflictLocked(name); err != nil {
 		return storage.Info{}, fmt.Errorf("creating object %s: %w", name, err)
 	}
 	if old, ok := s.objects[name]; ok {
-		if !bytes.Equal(old.data, buf.Bytes()) {
+		if !bytes.Equal(old.data, data) {
 			return storage.Info{}, fmt.Errorf("creating object %s: existing object has sha256 %s, new one %s: %w",
 				name, old.info.SHA256, info.SHA256, storage.ErrExists)
 		}
 		return old.info, nil
 	}
-	s.objects[name] = object{data: buf.Bytes(), info: info}
+	s.objects[name] = object{data: data, info: info}
 	return info, nil
 }
 

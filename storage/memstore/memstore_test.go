@@ -74,3 +74,7 @@ func TestCorruptAndTruncate(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadsConformance(t *testing.T) {
+	storetest.RunUploads(t, func(t *testing.T) storetest.ResumableStore { return New() })
+}

@@ -62,7 +62,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		if obj.Err != nil {
 			return nil, fmt.Errorf("listing objects with prefix %q in bucket %s: %w", prefix, s.bucket, obj.Err)
 		}
-		if strings.HasPrefix(obj.Key, prefix) {
+		if strings.HasPrefix(obj.Key, prefix) && !strings.HasPrefix(obj.Key, scratchPrefix) {
 			names = append(names, obj.Key)
 		}
 	}

@@ -24,6 +24,11 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storage.Store { return newStore(t, srv.config(t)) })
 }
 
+func TestUploadsConformance(t *testing.T) {
+	srv := testServer(t)
+	storetest.RunUploads(t, func(t *testing.T) storetest.ResumableStore { return newStore(t, srv.config(t)) })
+}
+
 func content(seed uint64, n int) []byte {
 	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 2})
 	b := make([]byte, n)
