@@ -94,6 +94,9 @@ type Config struct {
 	// Step, if set, is called as a use case passes each of its steps (steps.go), for
 	// fault-injection tests; nil in production.
 	Step func(step string)
+	// TransferLease is how long a download transfer's reservation holds after the
+	// request that opened or last renewed it (transfers.go); 0 means 30 minutes.
+	TransferLease time.Duration
 }
 
 // Service runs the use cases. It keeps no state of its own but per-exhibit locks: the

@@ -78,6 +78,8 @@ type Options struct {
 	// WrapLog, if set, wraps the memory log the service uses (to hide its leaves,
 	// say); Env.Log stays the memory log underneath.
 	WrapLog func(*ledgertest.MemLog) ledger.Log
+	// TransferLease is the service's download reservation lease; its default if 0.
+	TransferLease time.Duration
 }
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
@@ -169,7 +171,7 @@ func New(t testing.TB, opts Options) *Env {
 	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log,
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
 		Agencies: e.Agencies, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
-		Registry: e.Registry, Now: e.Clock.Now}
+		Registry: e.Registry, Now: e.Clock.Now, TransferLease: opts.TransferLease}
 	if e.Service, err = exhibit.New(e.config); err != nil {
 		t.Fatal(err)
 	}
