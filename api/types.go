@@ -147,7 +147,9 @@ type HistoryEvent struct {
 	Counterparty *custody.Party `json:"counterparty,omitempty"`
 	LegalBasis   string         `json:"legal_basis,omitempty"`
 	Grant        *custody.Grant `json:"grant,omitempty"`
-	Detail       string         `json:"detail,omitempty"`
+	// Transfer is the download transfer of a download-* event.
+	Transfer *custody.Transfer `json:"transfer,omitempty"`
+	Detail   string            `json:"detail,omitempty"`
 	// Digest is the hex SHA-256 of the signed statement.
 	Digest   string `json:"digest"`
 	LogIndex uint64 `json:"log_index"`

@@ -24,6 +24,9 @@ type DownloadRequest struct {
 	IfRange string
 	// TransferID continues a transfer the caller started; "" starts a new one.
 	TransferID string
+	// RangeErr, if set, is why the request's Range field did not parse: once the
+	// caller is authorized, the request is refused as a *RangeError.
+	RangeErr error
 }
 
 // Why a request of a transfer ended without delivering: the HTTP layer wraps these in
@@ -35,15 +38,23 @@ var (
 	ErrClientStalled = errors.New("the client read nothing for the idle timeout")
 )
 
-// RangeError is a range that does not lie within the content; nothing was recorded.
+// RangeError is a range that does not lie within the content, or that did not parse;
+// nothing was recorded.
 type RangeError struct {
 	// Size is the content's length, for the answer's Content-Range.
 	Size int64
+	// Err is the parse error, if the range did not parse.
+	Err error
 }
 
 func (e *RangeError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%v (the content has %d bytes)", e.Err, e.Size)
+	}
 	return fmt.Sprintf("the range asked for is not within the content's %d bytes", e.Size)
 }
+
+func (e *RangeError) Unwrap() error { return e.Err }
 
 // errTransferNotResumable names a transfer id the caller cannot continue.
 var errTransferNotResumable = &ConflictError{Kind: ConflictTransferNotResumable,
@@ -130,6 +141,9 @@ func (s *Service) openTransfer(ctx context.Context, st *state, d policy.Decision
 	sum, _ := hex.DecodeString(reg.Exhibit.SHA256)
 	c := &Content{Offset: 0, Length: reg.Exhibit.Size, Size: reg.Exhibit.Size, SHA256: sum, ETag: api.ContentETag(sum),
 		s: s, id: st.id(), p: p, grant: grant, owner: st.ownerParty()}
+	if req.RangeErr != nil {
+		return nil, &RangeError{Size: c.Size, Err: req.RangeErr}
+	}
 	if req.Range != nil && (req.IfRange == "" || api.IfRangeMatches(req.IfRange, c.ETag)) {
 		off, n, ok := req.Range.Resolve(c.Size)
 		if !ok {

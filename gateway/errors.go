@@ -51,6 +51,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		idle     *idleError
 		limited  *limitError
 		reused   *exhibit.IdempotencyMismatchError
+		rng      *exhibit.RangeError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -65,6 +66,8 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemMethodNotAllowed, http.StatusMethodNotAllowed, "this endpoint does not take that method")
 	case errors.Is(err, exhibit.ErrNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such evidence")
+	case errors.As(err, &rng):
+		return api.NewProblem(api.ProblemRangeNotSatisfiable, http.StatusRequestedRangeNotSatisfiable, rng.Error())
 	case errors.Is(err, exhibit.ErrGrantNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
 	case errors.As(err, &denied):

@@ -223,6 +223,10 @@ func TestStalledDownloadIsCut(t *testing.T) {
 	if logs := ts.logs.String(); !strings.Contains(logs, "no byte of the body moved") {
 		t.Errorf("the cut is not logged with its reason:\n%s", logs)
 	}
+	// The transfer is abandoned, saying why.
+	if last := waitForAction(t, ts, id, "download-abandon"); !strings.Contains(last.Detail, "read nothing for the idle timeout") {
+		t.Errorf("the stalled transfer is abandoned with %q, want the idle timeout as the reason", last.Detail)
+	}
 }
 
 // TestKeepAliveAfterDownload: the write deadline of a download does not outlive it: a
