@@ -129,8 +129,8 @@ type Transfer struct {
 	// ID names the transfer: "tr-" and 26 characters [a-z2-7].
 	ID string `json:"id"`
 	// Request is the seq of the download-start or download-resume event that opened
-	// the request a progress, deliver or abandon event is about; 0 on those two, and on
-	// an abandon that ends the transfer as a whole (its reservation expired).
+	// the request a progress, deliver or abandon event is about (for an abandon of a
+	// lapsed reservation, the request that lapsed); 0 on start and resume.
 	Request uint64 `json:"request,omitempty"`
 	// Offset and Length are the plaintext range the request asked for (start, resume).
 	Offset int64 `json:"offset,omitempty"`
