@@ -93,8 +93,10 @@ type Content struct {
 // Download opens one request of a download transfer: a new transfer, or the one
 // req.TransferID names, which the caller started. It authorizes the download
 // (counting the transfers under way against the grant's limit, but not the one it
-// continues), resolves the range, unwraps the data key and reads the sealed header,
-// and only then records a download-start (a new transfer reserves one of the grant's
+// continues), resolves the range, unwraps the data key, reads the sealed header and
+// authenticates the range's first segment (one segment, not the whole object: a range
+// that starts in altered content fails here, as an integrity failure, with nothing
+// else recorded), and only then records a download-start (a new transfer reserves one of the grant's
 // downloads) or download-resume event; so a refusal, an unsatisfiable range
 // (*RangeError) or a key manager that cannot serve costs the grant nothing.
 //
@@ -158,7 +160,14 @@ func (s *Service) openTransfer(ctx context.Context, st *state, d policy.Decision
 	c.facts = storageFacts(sealed)
 	// Unwrap the data key and read the header before anything is recorded: a key
 	// manager that cannot serve must not cost the grant a download that sends nothing.
+	// The first segment of the range is read now too: a range that starts in altered
+	// content fails with a status, before an answer starts (and before it is recorded).
 	pl, err := s.sealer.OpenRange(ctx, sealed, []byte(c.id), c.Offset, c.Length)
+	if err == nil {
+		if err = pl.Start(); err != nil {
+			pl.Close()
+		}
+	}
 	if err != nil {
 		if errors.Is(err, storage.ErrIntegrity) {
 			s.integrityFailure(ctx, st, p, err)

@@ -195,9 +195,10 @@ func actionCounts(t *testing.T, env *exhibittest.Env, id string) map[custody.Act
 }
 
 // TestDownloadIntegrity: stored content altered on disk is found while it streams: the
-// request opens (nothing is pre-read), returns no byte of a segment that fails, and the
-// history records the start, the integrity failure and the abandoned request. The
-// grant keeps its download.
+// request opens (only its first segment is read ahead), returns no byte of a segment
+// that fails, and the history records the start, the integrity failure and the
+// abandoned request. Content altered in the range's first segment fails the request
+// before it is recorded. Either way the grant keeps its download.
 func TestDownloadIntegrity(t *testing.T) {
 	t.Parallel()
 	const seg = 1 << 20 // the default segment
@@ -228,23 +229,33 @@ func TestDownloadIntegrity(t *testing.T) {
 				t.Fatal(err)
 			}
 			c, err := env.Service.Download(t.Context(), env.Partner.Principal, id, exhibit.DownloadRequest{})
-			if err != nil {
-				t.Fatalf("Download of altered content: %v, want the request to open (nothing is read ahead)", err)
+			want := []string{"register", "share", "accept", "integrity-failure"}
+			if tt.good == 0 {
+				checkErr(t, "Download of content altered in its first segment", err, isErr(exhibit.ErrIntegrity))
+			} else {
+				if err != nil {
+					t.Fatalf("Download of content altered after its first segment: %v, want the request to open", err)
+				}
+				var got bytes.Buffer
+				n, err := c.Body.(io.WriterTo).WriteTo(&got)
+				c.Body.Close()
+				c.End(t.Context(), n, err)
+				checkErr(t, "streaming altered content", err, isErr(exhibit.ErrIntegrity))
+				if got.Len() != tt.good || !bytes.Equal(got.Bytes(), content[:got.Len()]) {
+					t.Errorf("streamed %d bytes, want the %d bytes of the segments before the altered one", got.Len(), tt.good)
+				}
+				want = []string{"register", "share", "accept", "download-start", "integrity-failure", "download-abandon"}
+				if d := lastEvent(t, env, env.Investigator, id); !strings.Contains(d.Detail, "integrity check") {
+					t.Errorf("the abandon event says %q, want the integrity failure", d.Detail)
+				}
+				// A resumed request from where the stream broke fails before it opens.
+				_, err = env.Service.Download(t.Context(), env.Partner.Principal, id,
+					exhibit.DownloadRequest{Range: &api.ByteRange{First: n, Last: -1}, TransferID: c.TransferID})
+				checkErr(t, "resuming at the altered segment", err, isErr(exhibit.ErrIntegrity))
+				want = append(want, "integrity-failure")
 			}
-			var got bytes.Buffer
-			n, err := c.Body.(io.WriterTo).WriteTo(&got)
-			c.Body.Close()
-			c.End(t.Context(), n, err)
-			checkErr(t, "streaming altered content", err, isErr(exhibit.ErrIntegrity))
-			if got.Len() != tt.good || !bytes.Equal(got.Bytes(), content[:got.Len()]) {
-				t.Errorf("streamed %d bytes, want the %d bytes of the segments before the altered one", got.Len(), tt.good)
-			}
-			want := []string{"register", "share", "accept", "download-start", "integrity-failure", "download-abandon"}
 			if got := env.Actions(t, id); !slices.Equal(got, want) {
 				t.Errorf("got history %q, want %q", got, want)
-			}
-			if d := lastEvent(t, env, env.Investigator, id); !strings.Contains(d.Detail, "integrity check") {
-				t.Errorf("the abandon event says %q, want the integrity failure", d.Detail)
 			}
 			if g := env.Show(t, env.Partner, id).Grants[0]; g.Downloads != 0 || g.DownloadsInProgress != 0 || g.State != api.GrantActive {
 				t.Errorf("after a failed transfer the grant has %d downloads, %d in progress, state %s; want 0, 0, active", g.Downloads, g.DownloadsInProgress, g.State)

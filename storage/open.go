@@ -279,6 +279,17 @@ func (p *Plaintext) fill() {
 	}
 }
 
+// Start reads and authenticates the first segment of the range now, so that a range
+// that starts in an altered segment fails before the caller commits to an answer. It
+// returns the error Read would return first (nil for an empty range).
+func (p *Plaintext) Start() error {
+	p.fill()
+	if len(p.out) == 0 && p.err != io.EOF {
+		return p.err
+	}
+	return nil
+}
+
 // Read implements io.Reader.
 func (p *Plaintext) Read(b []byte) (int, error) {
 	p.fill()
