@@ -316,7 +316,6 @@ type contentReader struct {
 	sent    int64
 	lease   time.Time
 	renewAt time.Time
-	stepped bool
 	once    sync.Once
 }
 
@@ -353,8 +352,7 @@ func (s servedWriter) Write(b []byte) (int, error) {
 func (r *contentReader) served(n int) {
 	r.sent += int64(n)
 	r.c.s.metrics.bytesOut.Add(float64(n))
-	if n > 0 && !r.stepped {
-		r.stepped = true
+	if n > 0 {
 		r.c.s.step(StepSending)
 	}
 }

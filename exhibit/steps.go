@@ -9,8 +9,9 @@ const (
 	StepSealed = "sealed"
 	// StepDataKeyStored: its data-key record is stored too.
 	StepDataKeyStored = "datakey-stored"
-	// StepSending: a download request has sent its first bytes, its transfer's
-	// download-start (or resume) event is recorded and its end is not.
+	// StepSending: a download request has sent bytes (passed after each write of a
+	// segment): its transfer's download-start (or resume) event is recorded, its end
+	// is not.
 	StepSending = "download-sending"
 )
 

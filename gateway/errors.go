@@ -118,7 +118,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.Is(err, exhibit.ErrIntegrity):
 		s.cfg.Logger.ErrorContext(ctx, "stored evidence failed its integrity check", "err", err)
 		return api.NewProblem(api.ProblemIntegrityFailure, http.StatusInternalServerError,
-			"the stored evidence failed its integrity check; no content was returned and the failure was recorded in custody")
+			"the stored evidence failed its integrity check; none of what failed was sent, and the failure was recorded in custody")
 	case errors.Is(err, context.Canceled):
 		return api.Problem{Type: api.ProblemBase + api.ProblemCancelled, Title: "Client Closed Request", Status: 499, Detail: "request cancelled"}
 	}
