@@ -14,9 +14,6 @@ import (
 	"github.com/evidencegw/evidencegw/exhibit"
 )
 
-// transferBuffer is the copy buffer of downloads.
-const transferBuffer = 1 << 20
-
 func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p exhibit.Principal) error {
 	writeJSON(w, http.StatusOK, custody.Party{Agency: p.Agency, Jurisdiction: p.Jurisdiction, Person: p.Person, Role: p.Role})
 	return nil
@@ -195,7 +192,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, p exhibit.Prin
 		w.WriteHeader(http.StatusPartialContent)
 	}
 	// c.Body writes each authenticated segment straight to the response (WriterTo).
-	n, err := io.CopyBuffer(s.watchResponse(w), c.Body, make([]byte, transferBuffer))
+	n, err := io.Copy(s.watchResponse(w), c.Body)
 	c.Body.Close()
 	c.End(r.Context(), n, s.endCause(r, err))
 	return err

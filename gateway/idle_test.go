@@ -36,7 +36,7 @@ func uploadHead(content []byte, extra string) string {
 
 // localStore returns options that put the service on the local filesystem store in a
 // temporary directory, and that directory.
-func localStore(t *testing.T) (exhibittest.Options, string) {
+func localStore(t testing.TB) (exhibittest.Options, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := localfs.New(t.Context(), localfs.Config{Dir: dir})
