@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -295,5 +296,25 @@ func TestDownloadRefusesAnnouncedDigest(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("the refused download left %v in the target directory, want nothing", entries)
+	}
+}
+
+// TestDownloadRefusesMisplacedRange: a 206 that does not start where the partial file
+// ends is refused, and the partial file discarded: its bytes would land in the wrong
+// place.
+func TestDownloadRefusesMisplacedRange(t *testing.T) {
+	content := testContent(1 << 20)
+	g, c, _ := newFakeGateway(t)
+	g.store(content)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "evidence.bin")
+	leavePartial(t, g, c, target)
+	g.shiftRange = 100
+	_, err := c.Download(t.Context(), testEvidenceID, target, fast, nil)
+	if err == nil || !strings.Contains(err.Error(), "the gateway sent from") {
+		t.Fatalf("a 206 of another range: got %v, want a refusal", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the refused download left %v, want nothing", entries)
 	}
 }

@@ -45,6 +45,7 @@ type fakeGateway struct {
 	cuts           int                        // cut this many content answers after half their bytes
 	cutAtStart     bool                       // cut every content answer before its first byte
 	staleTransfer  bool                       // answer a Transfer-Id with transfer-not-resumable
+	shiftRange     int64                      // announce a 206 as starting this many bytes before what it sends
 	contentReqs    []http.Header              // the headers of every content request
 	brokenProxy    bool                       // answer whoami with an HTML error page
 	rejectDigest   bool                       // treat every upload as a digest mismatch
@@ -213,7 +214,7 @@ func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
 	if g.announceDigest != "" {
 		digest = g.announceDigest
 	}
-	cut, cutAtStart, stale := g.cuts > 0, g.cutAtStart, g.staleTransfer
+	cut, cutAtStart, stale, shift := g.cuts > 0, g.cutAtStart, g.staleTransfer, g.shiftRange
 	if cut {
 		g.cuts--
 	}
@@ -240,7 +241,7 @@ func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		off, status = int(o), http.StatusPartialContent
-		w.Header().Set("Content-Range", api.FormatContentRange(o, n, int64(len(body))))
+		w.Header().Set("Content-Range", api.FormatContentRange(o-shift, n, int64(len(body))))
 	}
 	h := w.Header()
 	h.Set(api.HeaderReprDigest, api.FormatDigest(sum))

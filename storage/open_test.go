@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/tink-crypto/tink-go/v2/streamingaead/subtle"
 
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/storage/localfs"
 	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
@@ -251,4 +254,30 @@ type unavailableKeys struct{ keys.DataKeys }
 
 func (unavailableKeys) UnwrapDataKey(context.Context, string, []byte, []byte) ([]byte, error) {
 	return nil, keys.ErrUnavailable
+}
+
+// TestOpenExtendedObject: bytes appended to a stored object are caught from the size the
+// store reports, before any plaintext is returned, even for a range far from the end.
+func TestOpenExtendedObject(t *testing.T) {
+	dir := t.TempDir()
+	store, err := localfs.New(t.Context(), localfs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &storage.Sealer{Store: store, Keys: newKeys(t), SegmentSize: testSegment}
+	data := plaintext(12, 5*testSegment)
+	sealed := seal(t, s, "x", nil, data)
+	p := filepath.Join(dir, "objects", "x")
+	os.Chmod(p, 0o600)
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("appended"))
+	f.Close()
+	for _, r := range [][2]int64{{0, 10}, {0, int64(len(data))}} {
+		if _, err := s.OpenRange(t.Context(), sealed, nil, r[0], r[1]); !errors.Is(err, storage.ErrIntegrity) {
+			t.Errorf("OpenRange(%d, %d) of an extended object: got %v, want ErrIntegrity", r[0], r[1], err)
+		}
+	}
 }
