@@ -38,6 +38,12 @@ const (
 	ProblemUploadOffset       = "upload-offset"
 	ProblemUploadIncomplete   = "upload-incomplete"
 	ProblemUploadProtocol     = "upload-protocol"
+	// ProblemRangeNotSatisfiable: a content request's Range does not lie within the
+	// content, or asks for more than one range (416).
+	ProblemRangeNotSatisfiable = "range-not-satisfiable"
+	// ProblemTransferNotResumable: the Transfer-Id of a content request names no
+	// transfer of the caller on this evidence, or one already delivered (409).
+	ProblemTransferNotResumable = "transfer-not-resumable"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

@@ -31,6 +31,10 @@ const (
 	// HeaderIdempotencyKey carries an upload's idempotency key, an RFC 8941 string
 	// (draft-ietf-httpapi-idempotency-key-header).
 	HeaderIdempotencyKey = "Idempotency-Key"
+	// HeaderTransferID names the download transfer a content request belongs to: the
+	// gateway sends it with every content answer, a client sends it back to resume
+	// that transfer (docs/api.md, "Resumable downloads").
+	HeaderTransferID = "Transfer-Id"
 )
 
 // Grant states, as reported in [GrantView.State].
@@ -80,11 +84,15 @@ type GrantView struct {
 	LegalBasis string    `json:"legal_basis"`
 	Expires    time.Time `json:"expires"`
 	// MaxDownloads is the number of downloads allowed; 0 means no limit.
-	MaxDownloads int  `json:"max_downloads"`
-	Downloads    int  `json:"downloads"`
-	ViewOnly     bool `json:"view_only"`
-	Accepted     bool `json:"accepted"`
-	Revoked      bool `json:"revoked"`
+	MaxDownloads int `json:"max_downloads"`
+	// Downloads counts the downloads delivered under the grant.
+	Downloads int `json:"downloads"`
+	// DownloadsInProgress counts the transfers under way, each holding one of the
+	// grant's downloads until it is delivered or abandoned.
+	DownloadsInProgress int  `json:"downloads_in_progress,omitempty"`
+	ViewOnly            bool `json:"view_only"`
+	Accepted            bool `json:"accepted"`
+	Revoked             bool `json:"revoked"`
 	// State is one of GrantActive, GrantExpired, GrantRevoked, GrantExhausted.
 	State string `json:"state"`
 }
@@ -139,7 +147,9 @@ type HistoryEvent struct {
 	Counterparty *custody.Party `json:"counterparty,omitempty"`
 	LegalBasis   string         `json:"legal_basis,omitempty"`
 	Grant        *custody.Grant `json:"grant,omitempty"`
-	Detail       string         `json:"detail,omitempty"`
+	// Transfer is the download transfer of a download-* event.
+	Transfer *custody.Transfer `json:"transfer,omitempty"`
+	Detail   string            `json:"detail,omitempty"`
 	// Digest is the hex SHA-256 of the signed statement.
 	Digest   string `json:"digest"`
 	LogIndex uint64 `json:"log_index"`

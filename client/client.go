@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +141,7 @@ func evidencePath(id, suffix string) (string, error) {
 	return "/v1/evidence/" + id + suffix, nil
 }
 
-// send sends req and returns the response if its status is want; otherwise the
+// send sends req and returns the response if its status is one of want; otherwise the
 // response is closed and an *api.Problem (or a transport error) returned.
 //
 // A 429 or 503 answer with Retry-After (a per-member limit, a gateway busy with
@@ -149,7 +150,7 @@ func evidencePath(id, suffix string) (string, error) {
 // acting on it. A witness-quorum 503 came after the change was recorded: it is retried
 // only for a request that is safe to repeat. A lost connection is retried, with exponential backoff, only for a
 // request that is safe to repeat (retrySafe).
-func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
+func (c *Client) send(req *http.Request, want ...int) (*http.Response, error) {
 	op := req.Method + " " + req.URL.Path
 	tries := 0
 	return backoff.Retry(req.Context(), func() (*http.Response, error) {
@@ -169,7 +170,7 @@ func (c *Client) send(req *http.Request, want int) (*http.Response, error) {
 			}
 			return nil, backoff.Permanent(terr)
 		}
-		if resp.StatusCode == want {
+		if slices.Contains(want, resp.StatusCode) {
 			return resp, nil
 		}
 		defer resp.Body.Close()

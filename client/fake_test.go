@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +42,11 @@ type fakeGateway struct {
 	// Misbehaviours.
 	serveContent   func(stored []byte) []byte // bytes sent instead of the stored ones
 	announceDigest string                     // hex digest sent in Repr-Digest instead of the real one
-	truncate       bool                       // send half the content, then break the connection
+	cuts           int                        // cut this many content answers after half their bytes
+	cutAtStart     bool                       // cut every content answer before its first byte
+	staleTransfer  bool                       // answer a Transfer-Id with transfer-not-resumable
+	shiftRange     int64                      // announce a 206 as starting this many bytes before what it sends
+	contentReqs    []http.Header              // the headers of every content request
 	brokenProxy    bool                       // answer whoami with an HTML error page
 	rejectDigest   bool                       // treat every upload as a digest mismatch
 	busy           int                        // refuse this many uploads with 429 and Retry-After: 0
@@ -224,23 +229,60 @@ func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
 	if g.announceDigest != "" {
 		digest = g.announceDigest
 	}
-	truncate := g.truncate
+	cut, cutAtStart, stale, shift := g.cuts > 0, g.cutAtStart, g.staleTransfer, g.shiftRange
+	if cut {
+		g.cuts--
+	}
+	g.contentReqs = append(g.contentReqs, r.Header.Clone())
 	g.mu.Unlock()
+	transfer := r.Header.Get(api.HeaderTransferID)
+	if transfer != "" && stale {
+		w.Header().Set("Content-Type", api.ProblemMediaType)
+		w.WriteHeader(http.StatusConflict)
+		json.NewEncoder(w).Encode(api.Problem{Type: api.ProblemBase + api.ProblemTransferNotResumable, Title: "Conflict", Status: 409, Detail: "delivered"})
+		return
+	}
+	if transfer == "" {
+		transfer = fakeTransfer(len(g.contentReqs))
+	}
 	sum, _ := hex.DecodeString(digest)
-	w.Header().Set(api.HeaderReprDigest, api.FormatDigest(sum))
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	cev, err := api.FormatCustodyEvent(g.receipt("download"))
+	etag := api.ContentETag(sum)
+	off, status := 0, http.StatusOK
+	rng, err := api.ParseRange(r.Header.Values("Range")...)
+	if err == nil && rng != nil && (r.Header.Get("If-Range") == "" || r.Header.Get("If-Range") == etag) {
+		o, n, ok := rng.Resolve(int64(len(body)))
+		if !ok || o+n != int64(len(body)) {
+			writeProblem(w, http.StatusRequestedRangeNotSatisfiable, "Range Not Satisfiable", "bad range")
+			return
+		}
+		off, status = int(o), http.StatusPartialContent
+		w.Header().Set("Content-Range", api.FormatContentRange(o-shift, n, int64(len(body))))
+	}
+	h := w.Header()
+	h.Set(api.HeaderReprDigest, api.FormatDigest(sum))
+	h.Set("Content-Length", strconv.Itoa(len(body)-off))
+	h.Set("ETag", etag)
+	h.Set(api.HeaderTransferID, transfer)
+	cev, err := api.FormatCustodyEvent(g.receipt("download-start"))
 	if err != nil {
 		g.t.Error(err)
 	}
-	w.Header().Set(api.HeaderCustodyEvent, cev)
-	if truncate {
-		w.Write(body[:len(body)/2])
+	h.Set(api.HeaderCustodyEvent, cev)
+	w.WriteHeader(status)
+	switch {
+	case cutAtStart:
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	case cut:
+		w.Write(body[off : off+(len(body)-off)/2])
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
 	}
-	w.Write(body)
+	w.Write(body[off:])
 }
+
+// fakeTransfer is the transfer id the fake gives the nth content request without one.
+func fakeTransfer(n int) string { return "tr-" + strings.Repeat("a", 25) + string(rune('a'+n%26)) }
 
 func (g *fakeGateway) accept(w http.ResponseWriter, r *http.Request) {
 	var req api.AcceptRequest

@@ -46,8 +46,9 @@ const (
 	maxResumeWait = time.Minute
 )
 
-// PhaseResuming is reported while a resumed upload re-reads the part of the file the
-// gateway has, to continue its hash.
+// PhaseResuming is reported while a resumed transfer re-reads the part of the file
+// already transferred, to continue its hash: the part of an upload the gateway has, the
+// part of a download already on disk.
 const PhaseResuming = "resuming"
 
 // HashState is the SHA-256 state of a file's first Offset bytes.

@@ -34,6 +34,10 @@ func TestParseStatement(t *testing.T) {
 		s.Predicate.Seq, s.Predicate.Prev, s.Predicate.Action = 1, strings.Repeat("0", 64), ActionShare
 		s.Predicate.Exhibit, s.Predicate.Storage = nil, nil
 	}
+	transfer := func(a Action, tr *Transfer) func(*Statement) {
+		return func(s *Statement) { later(s); s.Predicate.Action, s.Predicate.Transfer = a, tr }
+	}
+	tr := &Transfer{ID: "tr-" + strings.Repeat("a", 26), Length: 10}
 	tests := []struct {
 		name   string
 		mutate func(*Statement)
@@ -41,6 +45,10 @@ func TestParseStatement(t *testing.T) {
 	}{
 		{"valid", func(*Statement) {}, ""},
 		{"valid later event", later, ""},
+		{"valid transfer event", transfer(ActionDownloadStart, tr), ""},
+		{"transfer event without transfer", transfer(ActionDownloadDeliver, nil), `event 1 is "download-deliver": a transfer belongs to the download-* events and to them only`},
+		{"transfer on another event", transfer(ActionShare, tr), `event 1 is "share": a transfer belongs to the download-* events and to them only`},
+		{"bad transfer id", transfer(ActionDownloadAbandon, &Transfer{ID: "tr-../x"}), `invalid transfer id "tr-../x"`},
 		{"wrong type", func(s *Statement) { s.Type = "x" }, `_type "x", want "https://in-toto.io/Statement/v1"`},
 		{"wrong predicate type", func(s *Statement) { s.PredicateType = "x" }, `predicateType "x", want "https://github.com/evidencegw/evidencegw/custody-event/v1"`},
 		{"two subjects", func(s *Statement) { s.Subject = append(s.Subject, s.Subject[0]) }, "2 subjects, want 1"},

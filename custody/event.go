@@ -37,12 +37,41 @@ const (
 	ActionLegalHold        Action = "legal-hold"
 	ActionLegalHoldRelease Action = "legal-hold-release"
 	ActionKeyRewrap        Action = "key-rewrap"
+
+	// The events of a download transfer (Event.Transfer names it): a download is
+	// counted against its grant when it is delivered, not when it starts.
+	//
+	// ActionDownloadStart opens a new transfer and reserves one download of the grant;
+	// ActionDownloadResume opens a further request of a transfer (a resumed, ranged
+	// download), reserving again if the transfer had been abandoned;
+	// ActionDownloadProgress renews the reservation of a request still sending;
+	// ActionDownloadDeliver records that a request sent the content's last byte: the
+	// transfer is delivered and counts; ActionDownloadAbandon records that a request
+	// ended without that (the client left, stalled, or the reservation expired): the
+	// reservation is released.
+	ActionDownloadStart    Action = "download-start"
+	ActionDownloadResume   Action = "download-resume"
+	ActionDownloadProgress Action = "download-progress"
+	ActionDownloadDeliver  Action = "download-deliver"
+	ActionDownloadAbandon  Action = "download-abandon"
 )
 
 var validActions = map[Action]bool{
 	ActionRegister: true, ActionShare: true, ActionAccept: true, ActionDownload: true,
 	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
 	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
+	ActionDownloadStart: true, ActionDownloadResume: true, ActionDownloadProgress: true,
+	ActionDownloadDeliver: true, ActionDownloadAbandon: true,
+}
+
+// IsTransferAction reports whether a is one of the download transfer actions, whose
+// events carry a Transfer.
+func IsTransferAction(a Action) bool {
+	switch a {
+	case ActionDownloadStart, ActionDownloadResume, ActionDownloadProgress, ActionDownloadDeliver, ActionDownloadAbandon:
+		return true
+	}
+	return false
 }
 
 // Party is an actor or counterparty of an event, as the gateway authenticated it.
@@ -94,6 +123,26 @@ type Receipt struct {
 	Certificate []byte `json:"certificate"`
 }
 
+// Transfer is the download transfer an event of the download-* actions belongs to, and
+// what the event says of it (docs/bundle.md, "Download transfers").
+type Transfer struct {
+	// ID names the transfer: "tr-" and 26 characters [a-z2-7].
+	ID string `json:"id"`
+	// Request is the seq of the download-start or download-resume event that opened
+	// the request a progress, deliver or abandon event is about (for an abandon of a
+	// lapsed reservation, the request that lapsed); 0 on start and resume.
+	Request uint64 `json:"request,omitempty"`
+	// Offset and Length are the plaintext range the request asked for (start, resume).
+	Offset int64 `json:"offset,omitempty"`
+	Length int64 `json:"length,omitempty"`
+	// Sent is how many bytes of its range the request had sent (progress, deliver,
+	// abandon).
+	Sent int64 `json:"sent,omitempty"`
+	// LeaseUntil is when the reservation lapses unless the transfer ends or is renewed
+	// first (start, resume, progress).
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+}
+
 // Event is the custody event predicate.
 type Event struct {
 	EvidenceID   string        `json:"evidence_id"`
@@ -109,6 +158,7 @@ type Event struct {
 	Storage      *StorageFacts `json:"storage,omitempty"`
 	Grant        *Grant        `json:"grant,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
+	Transfer     *Transfer     `json:"transfer,omitempty"`
 	Detail       string        `json:"detail,omitempty"`
 }
 
@@ -129,6 +179,7 @@ type Statement struct {
 var (
 	evidenceIDRe = regexp.MustCompile(`^ev-[a-z2-7]{26}$`)
 	grantIDRe    = regexp.MustCompile(`^gr-[a-z2-7]{16}$`)
+	transferIDRe = regexp.MustCompile(`^tr-[a-z2-7]{26}$`)
 	caseIDRe     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	hexDigestRe  = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
@@ -138,6 +189,10 @@ func ValidEvidenceID(s string) bool { return evidenceIDRe.MatchString(s) }
 
 // ValidGrantID reports whether s is a well-formed grant id ("gr-" and 16 base32 letters).
 func ValidGrantID(s string) bool { return grantIDRe.MatchString(s) }
+
+// ValidTransferID reports whether s is a well-formed transfer id ("tr-" and 26 base32
+// letters).
+func ValidTransferID(s string) bool { return transferIDRe.MatchString(s) }
 
 // ValidCaseID reports whether s is an acceptable case id: 1 to 64 letters, digits, '.',
 // '_' or '-', starting with a letter or digit.
@@ -211,6 +266,10 @@ func (s Statement) check() error {
 		return fmt.Errorf("event %d is %q: only event 0 registers", ev.Seq, ev.Action)
 	case ev.Action == ActionRegister && (ev.Exhibit == nil || ev.Storage == nil):
 		return fmt.Errorf("register event lacks exhibit or storage facts")
+	case IsTransferAction(ev.Action) != (ev.Transfer != nil):
+		return fmt.Errorf("event %d is %q: a transfer belongs to the download-* events and to them only", ev.Seq, ev.Action)
+	case ev.Transfer != nil && !ValidTransferID(ev.Transfer.ID):
+		return fmt.Errorf("invalid transfer id %q", ev.Transfer.ID)
 	}
 	if ev.Exhibit != nil && ev.Exhibit.SHA256 != s.Subject[0].Digest["sha256"] {
 		return fmt.Errorf("exhibit digest differs from subject digest")

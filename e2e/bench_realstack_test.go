@@ -67,9 +67,11 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 		start = time.Now()
 		id := benchUpload(b, hc, base, file, sum)
 		upRate := rate(size, time.Since(start))
+		resetPeakRSS(b, g.cmd.Process.Pid)
 		start = time.Now()
 		benchDownload(b, hc, base, id, sum)
 		downRate := rate(size, time.Since(start))
+		b.ReportMetric(float64(peakRSS(b, g.cmd.Process.Pid))/(1<<20), "download-peak-RSS-MiB")
 
 		b.ReportMetric(putRate, "minio-put-MB/s")
 		b.ReportMetric(getRate, "minio-get-MB/s")

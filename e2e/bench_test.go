@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -68,6 +69,7 @@ func BenchmarkTransfer(b *testing.B) {
 	g := startGateway(b, "")
 	hc, base := g.httpClient("investigator-nl")
 	pid := g.cmd.Process.Pid
+	ceiling := plainTLSServer(b, path)
 
 	for b.Loop() {
 		start := time.Now()
@@ -82,9 +84,17 @@ func BenchmarkTransfer(b *testing.B) {
 		id := benchUpload(b, hc, base, path, sum)
 		upRate := rate(size, time.Since(start))
 
+		resetPeakRSS(b, pid)
 		start = time.Now()
 		benchDownload(b, hc, base, id, sum)
 		downRate := rate(size, time.Since(start))
+		b.ReportMetric(float64(peakRSS(b, pid))/(1<<20), "download-peak-RSS-MiB")
+
+		start = time.Now()
+		benchDownloadURL(b, ceiling.Client(), ceiling.URL, sum)
+		ceilingRate := rate(size, time.Since(start))
+
+		cliRate := benchCLIDownload(b, g, id, filepath.Join(g.data, "bench-cli-download"), size)
 
 		b.ReportMetric(shaRate, "sha256-MB/s")
 		b.ReportMetric(upRate, "upload-MB/s")
@@ -93,6 +103,10 @@ func BenchmarkTransfer(b *testing.B) {
 		b.ReportMetric(upRate/shaRate, "upload/sha256")
 		b.ReportMetric(upRate/diskRate, "upload/disk")
 		b.ReportMetric(downRate/shaRate, "download/sha256")
+		b.ReportMetric(ceilingRate, "plain-tls-MB/s")
+		b.ReportMetric(ceilingRate/shaRate, "plain-tls/sha256")
+		b.ReportMetric(downRate/ceilingRate, "download/plain-tls")
+		b.ReportMetric(cliRate, "cli-download-MB/s")
 	}
 	b.ReportMetric(float64(peakRSS(b, pid))/(1<<20), "gateway-peak-RSS-MiB")
 }
@@ -148,7 +162,13 @@ func benchUpload(b *testing.B, hc *http.Client, base, path string, sum []byte) s
 }
 
 func benchDownload(b *testing.B, hc *http.Client, base, id string, sum []byte) {
-	resp, err := hc.Get(base + "/v1/evidence/" + id + "/content")
+	benchDownloadURL(b, hc, base+"/v1/evidence/"+id+"/content", sum)
+}
+
+// benchDownloadURL GETs url and hashes the body as it arrives, as a client that checks
+// what it receives does.
+func benchDownloadURL(b *testing.B, hc *http.Client, url string, sum []byte) {
+	resp, err := hc.Get(url)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,6 +182,45 @@ func benchDownload(b *testing.B, hc *http.Client, base, id string, sum []byte) {
 	}
 	if got := h.Sum(nil); hex.EncodeToString(got) != hex.EncodeToString(sum) {
 		b.Fatal("downloaded content differs")
+	}
+}
+
+// benchCLIDownload runs `evidencegw download` (HTTP/2, the bytes hashed and written to a
+// file that is fsynced before it is renamed into place) and returns its rate.
+func benchCLIDownload(b *testing.B, g *gateway, id, out string, size int64) float64 {
+	os.Remove(out)
+	start := time.Now()
+	g.must("investigator-nl", "download", id, "-o", out)
+	r := rate(size, time.Since(start))
+	os.Remove(out)
+	return r
+}
+
+// plainTLSServer serves the plaintext file at path over HTTPS (TLS 1.3, HTTP/1.1, 1 MiB
+// writes), with nothing else: no authentication of its own, no decryption, no custody.
+// A download from it is the ceiling of any gateway on this machine: the client's TLS
+// and SHA-256 and the server's TLS, on the same cores.
+func plainTLSServer(b *testing.B, path string) *httptest.Server {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := os.Open(path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer f.Close()
+		fi, _ := f.Stat()
+		w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+		io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{f}, make([]byte, 1<<20))
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// resetPeakRSS resets a process's resident-set high-water mark (VmHWM) to its current
+// resident set, so that a later peakRSS reads the peak since (Linux: clear_refs 5).
+func resetPeakRSS(b *testing.B, pid int) {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+		b.Fatalf("resetting the peak RSS: %v", err)
 	}
 }
 

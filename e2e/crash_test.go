@@ -354,3 +354,69 @@ func randomHex(n int) string {
 
 // listAll lists every object of a bucket.
 var listAll = minio.ListObjectsOptions{Recursive: true}
+
+func TestCrashMidDownload(t *testing.T) { crashMidDownload(t, "") }
+
+func TestRealStackCrashMidDownload(t *testing.T) {
+	base, _ := loadStackConfig(t)
+	crashMidDownload(t, base)
+}
+
+// crashMidDownload kills the gateway after it sent the third segment of a partner's
+// only download (the transfer started, never ended), restarts it, and checks the count:
+// the dead transfer still holds the grant's download (a new transfer is refused), the
+// client resumes it from its partial file in the same transfer, and that transfer is
+// delivered and counted once.
+func crashMidDownload(t *testing.T, base string) {
+	g := &crashGateway{gateway: startGatewayWith(t, "", base)}
+	file, content := writeRandomFile(t, 8<<20)
+	id := strings.TrimSpace(g.must("investigator-nl", "upload", "-q", "--case", "CASE-CRASH-DL", file))
+	g.must("investigator-nl", "share", id, "--to", "agency-us", "--legal-basis", "MLAT 2026/22", "--expires", "30d", "--max-downloads", "1")
+	g.must("partner-us", "accept", id)
+	g.stop()
+
+	const step = "download-sending:3"
+	g.restart(step)
+	out := filepath.Join(t.TempDir(), "received.bin")
+	_, errOut, err := g.run("partner-us", "download", id, "-o", out, "--retries", "0")
+	if err == nil || !strings.Contains(errOut, "run the download again to resume") {
+		t.Fatalf("the download through a gateway that dies: %v\n%s\nwant an interrupted download", err, errOut)
+	}
+	g.awaitCrash(step)
+	g.restart("")
+
+	waitGrant(t, g.gateway, id, 0, 1) // the dead transfer holds the download
+	g.fails("partner-us", exitFailed, "forbid-download-limit", "download", id, "-o", filepath.Join(t.TempDir(), "other.bin"))
+
+	res := g.must("partner-us", "download", id, "-o", out, "--json")
+	var r struct {
+		Resumed  int64 `json:"resumed_from"`
+		Requests int   `json:"requests"`
+	}
+	if err := json.Unmarshal([]byte(res), &r); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, content) || r.Resumed == 0 || r.Requests != 1 {
+		t.Errorf("the resumed download: %d bytes, resumed from %d in %d requests; want the content, resumed in one request", len(got), r.Resumed, r.Requests)
+	}
+	waitGrant(t, g.gateway, id, 1, 0)
+	var h api.History
+	if err := json.Unmarshal([]byte(g.must("investigator-nl", "history", id, "--json")), &h); err != nil {
+		t.Fatal(err)
+	}
+	var transfers []string
+	for _, ev := range h.Events {
+		if ev.Transfer != nil {
+			transfers = append(transfers, ev.Action+" "+ev.Transfer.ID)
+		}
+	}
+	if len(transfers) != 3 || !strings.HasPrefix(transfers[0], "download-start ") || !strings.HasPrefix(transfers[1], "download-resume ") ||
+		!strings.HasPrefix(transfers[2], "download-deliver ") || transfers[0][len("download-start "):] != transfers[2][len("download-deliver "):] {
+		t.Errorf("the transfer events are %q, want one transfer started, resumed and delivered", transfers)
+	}
+	trPath := filepath.Join(t.TempDir(), "trust-root.json")
+	g.must("court-nl", "trust-root", "-o", trPath)
+	bundle := filepath.Join(t.TempDir(), "bundle.json")
+	g.must("investigator-nl", "bundle", id, "-o", bundle)
+	g.must("", "verify", bundle, "--trust-root", trPath, "--evidence", out)
+}

@@ -445,7 +445,7 @@ func TestFlippedCiphertextByte(t *testing.T) {
 	f.Close()
 
 	out := filepath.Join(t.TempDir(), "out.bin")
-	g.fails("investigator-nl", exitVerificationFailed, "gateway: Internal Server Error: the stored evidence failed its integrity check; no content was returned and the failure was recorded in custody (HTTP 500)", "download", id, "-o", out)
+	g.fails("investigator-nl", exitVerificationFailed, "gateway: Internal Server Error: the stored evidence failed its integrity check; none of what failed was sent, and the failure was recorded in custody (HTTP 500)", "download", id, "-o", out)
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed download left %s behind (err %v)", out, err)
 	}

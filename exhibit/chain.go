@@ -27,6 +27,10 @@ type access struct {
 	grant string
 	// locked is set when the caller holds the exhibit's lock (a change).
 	locked bool
+	// transfer, if set, is a download transfer the caller continues: if it is the
+	// caller's, it is not counted among the transfers under way (it holds its
+	// download already).
+	transfer string
 }
 
 // frozenActions are refused on an exhibit whose custody chain failed verification: no
@@ -51,7 +55,9 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 	if err != nil {
 		return nil, policy.Decision{}, err
 	}
-	d := s.cfg.Policy.Decide(p.policy(), a, st.policyEvidence(), s.cfg.Now())
+	now := s.cfg.Now()
+	pe := st.policyEvidence(now, st.ownTransfer(acc.transfer, p))
+	d := s.cfg.Policy.Decide(p.policy(), a, pe, now)
 	if !d.Visible {
 		s.audit(ctx, p, a, id, d)
 		return nil, d, ErrNotFound
@@ -68,7 +74,7 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 		if g := st.grantByID(acc.grant); g == nil || g.To != p.Agency {
 			return nil, d, errGrantNotAcceptable
 		}
-		d = s.cfg.Policy.DecideGrant(p.policy(), a, st.policyEvidence(), acc.grant, s.cfg.Now())
+		d = s.cfg.Policy.DecideGrant(p.policy(), a, pe, acc.grant, now)
 	}
 	if !d.Allow {
 		s.audit(ctx, p, a, id, d)
@@ -157,6 +163,8 @@ func (s *Service) record(ctx context.Context, st *state, ev custody.Event) (api.
 	if err != nil {
 		return api.CustodyReceipt{}, err
 	}
+	// The chain now ends with rec: a further event of the same change follows it.
+	st.chain.Records = append(st.chain.Records, rec)
 	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
 	return receipt(rec), nil
 }

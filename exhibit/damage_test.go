@@ -112,12 +112,12 @@ func TestForgedNewestEvent(t *testing.T) {
 		t.Errorf("Accept under the forged grant: got %v, want ErrNotFound", err)
 	}
 	for i := range 4 {
-		_, err := env.Service.Download(t.Context(), env.Partner.Principal, id)
+		_, err := env.Service.Download(t.Context(), env.Partner.Principal, id, exhibit.DownloadRequest{})
 		if !errors.Is(err, exhibit.ErrNotFound) {
 			t.Fatalf("download %d under the forged grant: got %v, want ErrNotFound", i+1, err)
 		}
 	}
-	_, err = env.Service.Download(t.Context(), env.Investigator.Principal, id)
+	_, err = env.Service.Download(t.Context(), env.Investigator.Principal, id, exhibit.DownloadRequest{})
 	wantFrozen(t, "the owner's Download", err, 1)
 	_, err = env.Service.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.CourtNL))
 	wantFrozen(t, "Share", err, 1)
@@ -228,10 +228,10 @@ func TestDamageCases(t *testing.T) {
 			if v.Damage == nil || v.Damage.Seq != tt.seq || !strings.Contains(v.Damage.Reason, tt.reason) {
 				t.Fatalf("damage %+v, want event %d: %q", v.Damage, tt.seq, tt.reason)
 			}
-			_, err = env.Service.Download(t.Context(), env.Investigator.Principal, id)
+			_, err = env.Service.Download(t.Context(), env.Investigator.Principal, id, exhibit.DownloadRequest{})
 			wantFrozen(t, "the owner's Download", err, tt.seq)
 			if tt.seq > 1 {
-				_, err = env.Service.Download(t.Context(), env.Partner.Principal, id)
+				_, err = env.Service.Download(t.Context(), env.Partner.Principal, id, exhibit.DownloadRequest{})
 				wantFrozen(t, "the partner's Download", err, tt.seq)
 			}
 			if n := integrityFailures(t, env, id); n != 1 {

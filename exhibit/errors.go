@@ -68,6 +68,8 @@ const (
 	ConflictAlreadyRevoked     = "already-revoked"
 	ConflictGrantNotAcceptable = "grant-not-acceptable"
 	ConflictHoldState          = "hold-state"
+	// ConflictTransferNotResumable: a Transfer-Id the caller cannot continue.
+	ConflictTransferNotResumable = "transfer-not-resumable"
 )
 
 // DeniedError is an authorization refusal for a caller that may know the evidence

@@ -33,7 +33,7 @@ func TestChangeFaults(t *testing.T) {
 			return err
 		}},
 		{"download", func(env *exhibittest.Env, id string) error {
-			c, err := env.Service.Download(t.Context(), env.Partner.Principal, id)
+			c, err := env.Service.Download(t.Context(), env.Partner.Principal, id, exhibit.DownloadRequest{})
 			if c != nil {
 				c.Body.Close()
 				return errors.New("content returned")

@@ -44,8 +44,8 @@ func TestConsistency(t *testing.T) {
 	old := checkpoint(t, env)
 	shared(t, env)
 	cur := checkpoint(t, env)
-	if cur.Origin != exhibittest.Origin || cur.Size != old.Size+6 {
-		t.Fatalf("got checkpoint of %s at size %d, want %s at %d", cur.Origin, cur.Size, exhibittest.Origin, old.Size+6)
+	if cur.Origin != exhibittest.Origin || cur.Size != old.Size+7 {
+		t.Fatalf("got checkpoint of %s at size %d, want %s at %d", cur.Origin, cur.Size, exhibittest.Origin, old.Size+7)
 	}
 	tests := []struct {
 		name       string

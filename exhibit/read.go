@@ -35,7 +35,7 @@ func (s *Service) History(ctx context.Context, p Principal, id string) (api.Hist
 			continue
 		}
 		he := api.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
-			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Detail: ev.Detail,
+			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Transfer: ev.Transfer, Detail: ev.Detail,
 			Digest: rec.Digest, LogIndex: rec.LogIndex, Failure: rec.Failure}
 		if len(rec.Envelope.Signatures) > 0 {
 			he.KeyID = rec.Envelope.Signatures[0].KeyID

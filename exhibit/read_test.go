@@ -13,7 +13,8 @@ import (
 
 // shared registers evidence that the owner shares with the partner (accepted and
 // downloaded) and with the court, and then revokes the court's grant: every member but
-// the stranger has a part in its history.
+// the stranger has a part in its history. Its events: 0 register, 1 share, 2 accept,
+// 3 download-start, 4 download-deliver, 5 share, 6 revoke.
 func shared(t *testing.T, env *exhibittest.Env) (id, toPartner, toCourt string) {
 	t.Helper()
 	id, g := env.Exchange(t, []byte("content"), env.ShareRequest(exhibittest.AgencyUS))
@@ -43,8 +44,8 @@ func TestShow(t *testing.T) {
 		for _, g := range v.Grants {
 			got = append(got, g.GrantID)
 		}
-		if !slices.Equal(got, tt.wantGrants) || v.EventCount != 6 || v.Owner != exhibittest.AgencyNL {
-			t.Errorf("%s sees grants %q of %d events owned by %s, want %q of 6 owned by agency-nl",
+		if !slices.Equal(got, tt.wantGrants) || v.EventCount != 7 || v.Owner != exhibittest.AgencyNL {
+			t.Errorf("%s sees grants %q of %d events owned by %s, want %q of 7 owned by agency-nl",
 				tt.who.Principal.Person, got, v.EventCount, v.Owner, tt.wantGrants)
 		}
 	}
@@ -66,7 +67,7 @@ func TestHistory(t *testing.T) {
 	t.Parallel()
 	env := exhibittest.New(t, exhibittest.Options{})
 	id, _, _ := shared(t, env)
-	all := []uint64{0, 1, 2, 3, 4, 5}
+	all := []uint64{0, 1, 2, 3, 4, 5, 6}
 	tests := []struct {
 		who         exhibittest.Member
 		wantSeqs    []uint64
@@ -74,9 +75,9 @@ func TestHistory(t *testing.T) {
 	}{
 		{env.Investigator, all, false},
 		{env.Court, all, false},
-		// The partner sees the registration and its own share, accept and download,
-		// not the owner's dealings with the court.
-		{env.Partner, []uint64{0, 1, 2, 3}, true},
+		// The partner sees the registration and its own share, accept and download
+		// (started and delivered), not the owner's dealings with the court.
+		{env.Partner, []uint64{0, 1, 2, 3, 4}, true},
 	}
 	for _, tt := range tests {
 		h, err := env.Service.History(t.Context(), tt.who.Principal, id)
@@ -95,7 +96,7 @@ func TestHistory(t *testing.T) {
 		}
 	}
 	h, _ := env.Service.History(t.Context(), env.Investigator.Principal, id)
-	if ev := h.Events[5]; ev.Action != string(custody.ActionRevoke) || ev.Detail != "sent to the wrong court" ||
+	if ev := h.Events[6]; ev.Action != string(custody.ActionRevoke) || ev.Detail != "sent to the wrong court" ||
 		ev.Counterparty == nil || ev.Counterparty.Agency != exhibittest.CourtNL {
 		t.Errorf("got last event %+v, want the revocation of the court's grant with its reason", ev)
 	}

@@ -101,6 +101,9 @@ type Config struct {
 	// upload, the most a cut transfer sends again; 0 means DefaultUploadPartSegments.
 	// On S3 a part must be at least 5 MiB (so 5 segments or more).
 	UploadPartSegments uint32
+	// TransferLease is how long a download transfer's reservation holds after the
+	// request that opened or last renewed it (transfers.go); 0 means 30 minutes.
+	TransferLease time.Duration
 }
 
 // Service runs the use cases. It keeps no state of its own but per-exhibit locks: the

@@ -17,6 +17,8 @@ type state struct {
 	chain    *ledger.Chain
 	register custody.Event
 	grants   []*grantState
+	// transfers are the download transfers, in the order they started.
+	transfers []*transferState
 	// held is set while the exhibit is under legal hold.
 	held bool
 	// damage is the first stored event that failed verification: the exhibit is
@@ -28,9 +30,13 @@ type state struct {
 
 type grantState struct {
 	custody.Grant
+	// Downloads counts the downloads delivered: download events (of earlier
+	// releases) and delivered transfers.
 	Downloads int
 	Accepted  bool
 	Revoked   bool
+	// transfers are the transfers under the grant.
+	transfers []*transferState
 }
 
 // fold replays the verified events of a chain into its state. The chain must have a
@@ -61,6 +67,9 @@ func fold(chain *ledger.Chain) *state {
 			if g := s.grant(ev.Grant); g != nil {
 				g.Downloads++
 			}
+		case custody.ActionDownloadStart, custody.ActionDownloadResume, custody.ActionDownloadProgress,
+			custody.ActionDownloadDeliver, custody.ActionDownloadAbandon:
+			s.foldTransfer(ev)
 		case custody.ActionLegalHold:
 			s.held = true
 		case custody.ActionLegalHoldRelease:
@@ -111,13 +120,15 @@ func (s *state) ownerParty() *custody.Party {
 	return &custody.Party{Agency: s.owner(), Jurisdiction: s.jurisdiction()}
 }
 
-// policyEvidence is the view of the state that policies decide on.
-func (s *state) policyEvidence() policy.Evidence {
+// policyEvidence is the view of the state that policies decide on at now. The
+// transfer named except (one the caller continues) is not counted among those under
+// way: it holds its download already.
+func (s *state) policyEvidence(now time.Time, except string) policy.Evidence {
 	pe := policy.Evidence{ID: s.id(), Owner: s.owner(), Jurisdiction: s.jurisdiction()}
 	for _, g := range s.grants {
 		pe.Grants = append(pe.Grants, policy.Grant{
 			ID: g.ID, To: g.To, ViewOnly: g.ViewOnly, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
-			Downloads: g.Downloads, Accepted: g.Accepted, Revoked: g.Revoked,
+			Downloads: g.Downloads, Reserved: g.reserved(now, except), Accepted: g.Accepted, Revoked: g.Revoked,
 		})
 	}
 	return pe
@@ -156,7 +167,8 @@ func (s *state) view(p Principal, now time.Time) api.EvidenceView {
 func (g *grantState) view(now time.Time) api.GrantView {
 	return api.GrantView{
 		GrantID: g.ID, To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
-		Downloads: g.Downloads, ViewOnly: g.ViewOnly, Accepted: g.Accepted, Revoked: g.Revoked, State: g.status(now),
+		Downloads: g.Downloads, DownloadsInProgress: g.reserved(now, ""), ViewOnly: g.ViewOnly, Accepted: g.Accepted,
+		Revoked: g.Revoked, State: g.status(now),
 	}
 }
 

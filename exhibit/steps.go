@@ -16,6 +16,10 @@ const (
 	// StepUploadCompleted: the parts of a resumable upload are published as its
 	// sealed content (its data key and register event come next).
 	StepUploadCompleted = "upload-completed"
+	// StepSending: a download request has sent bytes (passed after each write of a
+	// segment): its transfer's download-start (or resume) event is recorded, its end
+	// is not.
+	StepSending = "download-sending"
 )
 
 // step reports a step to the hook, if any.

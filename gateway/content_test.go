@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"testing"
 
 	"github.com/evidencegw/evidencegw/api"
@@ -49,8 +48,17 @@ func TestUploadAndDownload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Custody-Event: %v", err)
 	}
-	if ev := exhibittest.Event(t, *rc); rc.Action != "download" || rc.EvidenceID != id || rc.Seq != 1 || ev.Actor.Agency != exhibittest.AgencyNL {
-		t.Errorf("got Custody-Event %s %d of %s by %s, want the owner's download, event 1 of %s", rc.Action, rc.Seq, rc.EvidenceID, ev.Actor.Agency, id)
+	ev := exhibittest.Event(t, *rc)
+	if rc.Action != "download-start" || rc.EvidenceID != id || rc.Seq != 1 || ev.Actor.Agency != exhibittest.AgencyNL {
+		t.Errorf("got Custody-Event %s %d of %s by %s, want the owner's download-start, event 1 of %s", rc.Action, rc.Seq, rc.EvidenceID, ev.Actor.Agency, id)
+	}
+	if h.Get("Accept-Ranges") != "bytes" || h.Get("ETag") != api.ContentETag(exhibittest.Digest(content)) ||
+		ev.Transfer == nil || h.Get(api.HeaderTransferID) != ev.Transfer.ID {
+		t.Errorf("got Accept-Ranges %q, ETag %q, Transfer-Id %q; want bytes, the content's tag and the transfer of %+v",
+			h.Get("Accept-Ranges"), h.Get("ETag"), h.Get(api.HeaderTransferID), ev.Transfer)
+	}
+	if acts := ts.env.Actions(t, id); !slices.Equal(acts, []string{"register", "download-start", "download-deliver"}) {
+		t.Errorf("got history %q, want the transfer started and delivered", acts)
 	}
 }
 
@@ -168,29 +176,25 @@ func TestOverTLS(t *testing.T) {
 	rand.Read(content)
 	res := ts.env.Register(t, ts.env.Investigator, content)
 	id, name := res.Evidence.EvidenceID, exhibittest.SealedObject(t, res)
-	var opens atomic.Int32
-	ts.env.FailOpen(func(n string) error {
-		// The whole-object check opens first, the stream second: alter the second
-		// segment before the stream reads it.
-		if n == name && opens.Add(1) == 2 {
-			return ts.env.Store.Corrupt(n, 1<<20+1000)
-		}
-		return nil
-	})
+	// Alter the second segment: the first one streams, then the stream breaks.
+	if err := ts.env.Store.Corrupt(name, 1<<20+1000); err != nil {
+		t.Fatal(err)
+	}
 	resp, err = owner.Get(srv.URL + "/v1/evidence/" + id + "/content")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || err == nil || len(got) >= len(content) {
-		t.Errorf("got status %d, %d bytes, read error %v; want 200 headers, then a cut stream short of the %d bytes",
-			resp.StatusCode, len(got), err, len(content))
+	if resp.StatusCode != http.StatusOK || err == nil || len(got) != 1<<20-56 || !bytes.Equal(got, content[:len(got)]) {
+		t.Errorf("got status %d, %d bytes, read error %v; want 200 headers, the first segment's %d bytes, then a cut stream",
+			resp.StatusCode, len(got), err, 1<<20-56)
 	}
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("the cut stream reads as %v, want io.ErrUnexpectedEOF", err)
 	}
-	if acts := ts.env.Actions(t, id); !slices.Equal(acts, []string{"register", "download", "integrity-failure"}) {
-		t.Errorf("got history %q, want the download and then the integrity failure", acts)
+	want := []string{"register", "download-start", "integrity-failure", "download-abandon"}
+	if acts := ts.env.Actions(t, id); !slices.Equal(acts, want) {
+		t.Errorf("got history %q, want %q", acts, want)
 	}
 }

@@ -57,6 +57,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		limited  *limitError
 		reused   *exhibit.IdempotencyMismatchError
 		tusErr   *tusError
+		rng      *exhibit.RangeError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -78,6 +79,8 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 			s.cfg.Logger.ErrorContext(ctx, "upload protocol error", "err", err)
 		}
 		return tusProblem(tusErr)
+	case errors.As(err, &rng):
+		return api.NewProblem(api.ProblemRangeNotSatisfiable, http.StatusRequestedRangeNotSatisfiable, rng.Error())
 	case errors.Is(err, exhibit.ErrGrantNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
 	case errors.As(err, &denied):
@@ -139,7 +142,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	case errors.Is(err, exhibit.ErrIntegrity):
 		s.cfg.Logger.ErrorContext(ctx, "stored evidence failed its integrity check", "err", err)
 		return api.NewProblem(api.ProblemIntegrityFailure, http.StatusInternalServerError,
-			"the stored evidence failed its integrity check; no content was returned and the failure was recorded in custody")
+			"the stored evidence failed its integrity check; none of what failed was sent, and the failure was recorded in custody")
 	case errors.Is(err, context.Canceled):
 		return api.Problem{Type: api.ProblemBase + api.ProblemCancelled, Title: "Client Closed Request", Status: 499, Detail: "request cancelled"}
 	}

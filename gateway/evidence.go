@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -12,9 +13,6 @@ import (
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/exhibit"
 )
-
-// transferBuffer is the copy buffer of downloads.
-const transferBuffer = 1 << 20
 
 func (s *Server) whoami(w http.ResponseWriter, _ *http.Request, p exhibit.Principal) error {
 	writeJSON(w, http.StatusOK, custody.Party{Agency: p.Agency, Jurisdiction: p.Jurisdiction, Person: p.Person, Role: p.Role})
@@ -163,22 +161,55 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 	return err
 }
 
-// download streams the plaintext. A failure once bytes flow breaks the stream (the api
+// download streams one request of a download transfer: the whole content (200) or the
+// one range asked for (206), docs/api.md "Resumable downloads". Every segment is
+// authenticated before it is sent; a failure once bytes flow breaks the stream (the api
 // adapter aborts the response), so the client never sees a complete, wrong file; so
-// does a client that stops reading for the idle timeout.
+// does a client that stops reading for the idle timeout. How the request ended is
+// recorded (Content.End): delivered if it sent the content's last byte, abandoned if
+// it failed.
 func (s *Server) download(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
-	c, err := s.cfg.Exhibits.Download(r.Context(), p, mux.Vars(r)["id"])
+	req := exhibit.DownloadRequest{IfRange: r.Header.Get("If-Range"), TransferID: r.Header.Get(api.HeaderTransferID)}
+	req.Range, req.RangeErr = api.ParseRange(r.Header.Values("Range")...)
+	c, err := s.cfg.Exhibits.Download(r.Context(), p, mux.Vars(r)["id"], req)
+	var unsatisfiable *exhibit.RangeError
+	if errors.As(err, &unsatisfiable) {
+		w.Header().Set("Content-Range", api.FormatUnsatisfiedRange(unsatisfiable.Size))
+	}
 	if err != nil {
 		return err
 	}
-	defer c.Body.Close()
 	h := w.Header()
 	h.Set("Content-Type", api.ContentMediaType)
-	h.Set("Content-Length", strconv.FormatInt(c.Size, 10))
+	h.Set("Content-Length", strconv.FormatInt(c.Length, 10))
+	h.Set("Accept-Ranges", "bytes")
+	h.Set("ETag", c.ETag)
 	h.Set(api.HeaderReprDigest, api.FormatDigest(c.SHA256))
+	h.Set(api.HeaderTransferID, c.TransferID)
 	setCustodyHeader(w, c.Custody)
-	buf := make([]byte, transferBuffer)
-	_, err = io.CopyBuffer(s.watchResponse(w), c.Body, buf)
+	if c.Partial {
+		h.Set("Content-Range", api.FormatContentRange(c.Offset, c.Length, c.Size))
+		w.WriteHeader(http.StatusPartialContent)
+	}
+	// c.Body writes each authenticated segment straight to the response (WriterTo).
+	n, err := io.Copy(s.watchResponse(w), c.Body)
+	c.Body.Close()
+	c.End(r.Context(), n, s.endCause(r, err))
+	return err
+}
+
+// endCause says why a download request failed, for its custody record: the client
+// left or stalled, or the error itself (an integrity failure, a store error).
+func (s *Server) endCause(r *http.Request, err error) error {
+	var idle *idleError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &idle):
+		return fmt.Errorf("%w: %w", exhibit.ErrClientStalled, err)
+	case !errors.Is(err, exhibit.ErrIntegrity) && clientGone(r, err):
+		return fmt.Errorf("%w: %w", exhibit.ErrClientGone, err)
+	}
 	return err
 }
 

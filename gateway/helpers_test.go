@@ -45,7 +45,7 @@ type serverOptions struct {
 	now func() time.Time
 }
 
-func newTestServer(t *testing.T, opts serverOptions) *testServer {
+func newTestServer(t testing.TB, opts serverOptions) *testServer {
 	t.Helper()
 	env := exhibittest.New(t, opts.env)
 	var agencies []Agency
@@ -178,7 +178,7 @@ type tlsServer struct {
 }
 
 // startTLS serves ts over TLS, HTTP/2 if http2 is set, else HTTP/1.1 only.
-func (ts *testServer) startTLS(t *testing.T, http2 bool) *tlsServer {
+func (ts *testServer) startTLS(t testing.TB, http2 bool) *tlsServer {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config = ts.srv.NewHTTPServer("")

@@ -36,7 +36,7 @@ func uploadHead(content []byte, extra string) string {
 
 // localStore returns options that put the service on the local filesystem store in a
 // temporary directory, and that directory.
-func localStore(t *testing.T) (exhibittest.Options, string) {
+func localStore(t testing.TB) (exhibittest.Options, string) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := localfs.New(t.Context(), localfs.Config{Dir: dir})
@@ -222,6 +222,10 @@ func TestStalledDownloadIsCut(t *testing.T) {
 	ts.waitMetric(t, `evidencegw_http_idle_cut_total{direction="response"}`, "1", 20*idle)
 	if logs := ts.logs.String(); !strings.Contains(logs, "no byte of the body moved") {
 		t.Errorf("the cut is not logged with its reason:\n%s", logs)
+	}
+	// The transfer is abandoned, saying why.
+	if last := waitForAction(t, ts, id, "download-abandon"); !strings.Contains(last.Detail, "read nothing for the idle timeout") {
+		t.Errorf("the stalled transfer is abandoned with %q, want the idle timeout as the reason", last.Detail)
 	}
 }
 

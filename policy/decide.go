@@ -28,7 +28,8 @@ type Grant struct {
 	ViewOnly     bool      // metadata and history only, never content
 	Expires      time.Time // the grant is active while now is before it; zero = already expired
 	MaxDownloads int       // 0 = unlimited
-	Downloads    int       // downloads made so far
+	Downloads    int       // downloads delivered so far
+	Reserved     int       // transfers under way, each holding a download until it ends
 	Accepted     bool
 	Revoked      bool
 }
@@ -207,6 +208,11 @@ func entitiesFor(p Principal, ev Evidence) cedar.EntityMap {
 // is nil. Every attribute is always present, so that policies never fail on
 // a missing one; with no grant, exists is false and the rest are zero.
 //
+// downloads counts what holds the grant's limit: the downloads delivered plus the
+// transfers under way (reserved), so that a policy that compares downloads with
+// max_downloads never lets more transfers run than the limit allows; delivered and
+// reserved are the two parts.
+//
 // Times are Unix seconds, truncated: a comparison now < expires on them
 // never holds when the real instants compare otherwise, so truncation can
 // only end a grant up to a second early, never extend it.
@@ -228,7 +234,9 @@ func contextFor(g *Grant, now time.Time) cedar.Record {
 		"accepted":      cedar.Boolean(g.Accepted),
 		"view_only":     cedar.Boolean(g.ViewOnly),
 		"expires":       cedar.Long(expires),
-		"downloads":     cedar.Long(int64(g.Downloads)),
+		"downloads":     cedar.Long(int64(g.Downloads + g.Reserved)),
+		"delivered":     cedar.Long(int64(g.Downloads)),
+		"reserved":      cedar.Long(int64(g.Reserved)),
 		"max_downloads": cedar.Long(int64(g.MaxDownloads)),
 	})
 	return cedar.NewRecord(cedar.RecordMap{

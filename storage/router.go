@@ -52,6 +52,18 @@ func (r *Router) Open(ctx context.Context, name, version string) (io.ReadCloser,
 	return s.Open(ctx, name, version)
 }
 
+var _ RangeOpener = (*Router)(nil)
+
+// OpenRange implements RangeOpener, through the range support of the store that holds
+// name if it has one.
+func (r *Router) OpenRange(ctx context.Context, name, version string, off, n int64) (io.ReadCloser, Info, error) {
+	s, err := r.route(name)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	return OpenRange(ctx, s, name, version, off, n)
+}
+
 // List implements Store. A prefix that Place does not put in one jurisdiction lists
 // only the default store; list per jurisdiction instead.
 func (r *Router) List(ctx context.Context, prefix string) ([]string, error) {

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,8 +12,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-
-	tinksubtle "github.com/tink-crypto/tink-go/v2/subtle"
 )
 
 // A sealed object can also be written in parts, over time and across restarts of the
@@ -24,13 +21,6 @@ import (
 // another process began, so the parts are encrypted here, segment by segment, with
 // Tink's HKDF and the standard library's AES-GCM; every test reads them back through
 // Tink's reader (Open).
-
-// Sizes of the sealed-object format.
-const (
-	sealHeaderLen   = 1 + sealKeySize + sealNoncePrefix // 40
-	sealNoncePrefix = 7
-	sealTagSize     = 16
-)
 
 // Sealing is a sealed object begun by BeginSealing: what a resumable upload keeps, in
 // its own record, to continue the object. The data key is only there wrapped.
@@ -125,17 +115,7 @@ func (s *Sealer) ResumeSealing(ctx context.Context, sg Sealing, aad []byte) (*Pa
 		return nil, fmt.Errorf("resuming a sealed object: %w", err)
 	}
 	defer clear(key)
-	// SPEC: K = HKDF-SHA256(IKM = data key, salt = salt, info = aad, L = 32).
-	k, err := tinksubtle.ComputeHKDF(sealHKDF, key, sg.Header[1:1+sealKeySize], aad, sealKeySize)
-	if err != nil {
-		return nil, fmt.Errorf("resuming a sealed object: deriving the segment key: %w", err)
-	}
-	defer clear(k)
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, fmt.Errorf("resuming a sealed object: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := segmentCipher(key, sg.Header[1:1+sealKeySize], aad)
 	if err != nil {
 		return nil, fmt.Errorf("resuming a sealed object: %w", err)
 	}
@@ -145,9 +125,9 @@ func (s *Sealer) ResumeSealing(ctx context.Context, sg Sealing, aad []byte) (*Pa
 // SegmentPlaintext returns the plaintext capacity of segment i.
 func (p *PartSealer) SegmentPlaintext(i uint32) int64 {
 	if i == 0 {
-		return int64(p.segmentSize - sealHeaderLen - sealTagSize)
+		return int64(p.segmentSize - sealHeaderLen - sealTagLen)
 	}
-	return int64(p.segmentSize - sealTagSize)
+	return int64(p.segmentSize - sealTagLen)
 }
 
 // PlainForSegments returns the plaintext that fills n whole segments after st.
@@ -162,7 +142,7 @@ func (p *PartSealer) PlainForSegments(st SealState, n uint32) int64 {
 // CipherSize returns the ciphertext SealPart writes for plainLen bytes after st.
 func (p *PartSealer) CipherSize(st SealState, plainLen int64, final bool) int64 {
 	segs, _ := p.segments(st, plainLen, final)
-	size := plainLen + int64(segs)*sealTagSize
+	size := plainLen + int64(segs)*sealTagLen
 	if st.Segments == 0 {
 		size += sealHeaderLen
 	}
@@ -239,10 +219,10 @@ func (p *PartSealer) SealPart(dst io.Writer, src io.Reader, st SealState, plainL
 		}
 		last := final && i == nsegs-1
 		// SPEC: nonce_i = nonce_prefix(7) || uint32_big_endian(i) || last(1).
-		binary.BigEndian.PutUint32(nonce[sealNoncePrefix:], seg)
-		nonce[sealNoncePrefix+4] = 0
+		binary.BigEndian.PutUint32(nonce[sealNoncePrefixLen:], seg)
+		nonce[sealNoncePrefixLen+4] = 0
 		if last {
-			nonce[sealNoncePrefix+4] = 1
+			nonce[sealNoncePrefixLen+4] = 1
 		}
 		out = p.aead.Seal(out[:0], nonce, plain[:n], nil)
 		if _, err := dst.Write(out); err != nil {

@@ -15,6 +15,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -72,6 +73,41 @@ type Store interface {
 	// List returns the names of the objects whose names start with prefix, sorted
 	// bytewise. prefix is a plain string prefix ("a/b" matches "a/b/c" and "a/bc").
 	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+// RangeOpener is implemented by stores that read part of an object without reading
+// what comes before it (a file seek, an S3 ranged GET). Use OpenRange, which falls back
+// to Open for stores without it.
+type RangeOpener interface {
+	// OpenRange returns a reader of bytes [off, off+n) of the object. If the object is
+	// shorter, the reader returns the bytes it has (none if off is at or past its end)
+	// and ends: the caller that knows the length to expect detects the shortfall. The
+	// returned Info is what Open returns, its Size the whole object's. Errors as Open.
+	// off and n must not be negative.
+	OpenRange(ctx context.Context, name, version string, off, n int64) (io.ReadCloser, Info, error)
+}
+
+// OpenRange opens bytes [off, off+n) of an object of s, through s's RangeOpener if it
+// has one, otherwise by reading and discarding the first off bytes of Open's reader.
+func OpenRange(ctx context.Context, s Store, name, version string, off, n int64) (io.ReadCloser, Info, error) {
+	if off < 0 || n < 0 {
+		return nil, Info{}, fmt.Errorf("opening object %s: negative range [%d, +%d)", name, off, n)
+	}
+	if ro, ok := s.(RangeOpener); ok {
+		return ro.OpenRange(ctx, name, version, off, n)
+	}
+	rc, info, err := s.Open(ctx, name, version)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	if _, err := io.CopyN(io.Discard, rc, off); err != nil && err != io.EOF {
+		rc.Close()
+		return nil, Info{}, fmt.Errorf("opening object %s at %d: %w", name, off, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(rc, n), rc}, info, nil
 }
 
 // LegalHolder is implemented by stores that can put an object under legal hold (S3

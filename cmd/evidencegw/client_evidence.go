@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -167,31 +168,48 @@ func (a *app) uploadSingle(ctx context.Context, c *client.Client, f *os.File, o 
 }
 
 func (a *app) newDownloadCmd() *cobra.Command {
-	var out string
+	var (
+		out  string
+		opts client.DownloadOptions
+	)
 	cmd := a.clientCommand(&cobra.Command{
 		Use:   "download EVIDENCE-ID -o FILE",
 		Short: "Download evidence, checking its bytes against the registered SHA-256",
 		Long: `Download the content of evidence shared with your agency (or your own) to a new file.
 The bytes are hashed as they arrive and must match both the digest the gateway announces
 and the one the evidence was registered with: on a mismatch nothing is kept and the
-command exits with status 3. Each download is a custody event and counts against the
-grant's download limit.`,
-		Example: "  evidencegw download $ID -o received.img",
+command exits with status 3.
+
+A transfer that breaks off is resumed where it stopped (up to --retries times in a row
+without progress). If it cannot finish, the bytes received stay in .FILE.part beside
+FILE and the command exits with status 1: run it again to resume; it hashes what is on
+disk, then asks only for the rest. A download counts against the grant's download limit
+once it is delivered, however many times it was resumed; an abandoned one costs
+nothing.`,
+		Example: "  evidencegw download $ID -o received.img\n  evidencegw download $ID -o received.img --restart",
 		Args:    positional("EVIDENCE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.download(cmd.Context(), args[0], out)
+			if opts.Retries < 0 {
+				return usagef("invalid argument %q for \"--retries\" flag: must not be negative", strconv.Itoa(opts.Retries))
+			}
+			if opts.Retries == 0 && cmd.Flags().Changed("retries") {
+				opts.Retries = -1 // none
+			}
+			return a.download(cmd.Context(), args[0], out, opts)
 		},
 	})
 	outputFlag(cmd, &out, "the evidence")
+	cmd.Flags().BoolVar(&opts.Restart, "restart", false, "discard the bytes an interrupted download left beside FILE and start over")
+	cmd.Flags().IntVar(&opts.Retries, "retries", client.DefaultRetries, "resume a transfer that breaks off up to `N` times in a row without progress (0: never)")
 	return cmd
 }
 
-func (a *app) download(ctx context.Context, id, out string) error {
+func (a *app) download(ctx context.Context, id, out string, opts client.DownloadOptions) error {
 	c, err := a.client()
 	if err != nil {
 		return err
 	}
-	r, err := c.Download(ctx, id, out, a.progress())
+	r, err := c.Download(ctx, id, out, opts, a.progress())
 	if err != nil {
 		return err
 	}
@@ -202,8 +220,14 @@ func (a *app) download(ctx context.Context, id, out string) error {
 			SHA256     string              `json:"sha256"`
 			Size       int64               `json:"size"`
 			Verified   bool                `json:"verified"`
+			Resumed    int64               `json:"resumed_from"`
+			Requests   int                 `json:"requests"`
+			TransferID string              `json:"transfer_id,omitempty"`
 			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
-		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Custody})
+		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Resumed, r.Requests, r.TransferID, r.Custody})
+	}
+	if r.Resumed > 0 {
+		a.printf("resumed at byte %d of %d\n", r.Resumed, r.Size)
 	}
 	a.printf("downloaded %s to %s: %d bytes, SHA-256 %s matches the registered digest\n", r.Evidence.EvidenceID, r.Path, r.Size, r.SHA256)
 	a.printCustody(r.Custody)

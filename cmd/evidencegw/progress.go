@@ -18,6 +18,7 @@ type progressBar struct {
 	now      func() time.Time
 	phase    string
 	start    time.Time
+	base     int64 // done at the phase's first report: a resumed download starts there
 	last     time.Time
 	drawn    bool // a line of the current phase is on screen, not yet ended
 	finished bool // the current phase reached its total
@@ -32,13 +33,13 @@ func (p *progressBar) update(phase string, done, total int64) {
 	now := p.now()
 	if phase != p.phase {
 		p.endLine()
-		p.phase, p.start, p.last, p.finished = phase, now, time.Time{}, false
+		p.phase, p.start, p.last, p.finished, p.base = phase, now, time.Time{}, false, done
 	}
 	complete := total >= 0 && done >= total
 	if p.finished || (!complete && p.drawn && now.Sub(p.last) < progressInterval) {
 		return
 	}
-	fmt.Fprintf(p.w, "\r%s\x1b[K", progressLine(phase, done, total, now.Sub(p.start)))
+	fmt.Fprintf(p.w, "\r%s\x1b[K", progressLineFrom(phase, p.base, done, total, now.Sub(p.start)))
 	p.last, p.drawn = now, true
 	if complete {
 		p.endLine()
@@ -57,9 +58,15 @@ func (p *progressBar) endLine() {
 // progressLine renders one state: "uploading   42.0%  4.2 GB / 10.0 GB  110.5 MB/s  ETA 0:52".
 // A negative total means unknown.
 func progressLine(phase string, done, total int64, elapsed time.Duration) string {
+	return progressLineFrom(phase, 0, done, total, elapsed)
+}
+
+// progressLineFrom is progressLine for a phase that started at base bytes (a resumed
+// download): the rate and the time left count only the bytes moved since.
+func progressLineFrom(phase string, base, done, total int64, elapsed time.Duration) string {
 	var rate float64
 	if secs := elapsed.Seconds(); secs > 0 {
-		rate = float64(done) / secs
+		rate = float64(done-base) / secs
 	}
 	if total < 0 {
 		return fmt.Sprintf("%-11s %s  %s/s", phase, formatBytes(done), formatBytes(int64(rate)))

@@ -54,3 +54,22 @@ func TestProgressLine(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressResumed: a download resumed at half its size shows its percentage from
+// there, and a rate and time left of the bytes it moves, not of those it had.
+func TestProgressResumed(t *testing.T) {
+	var out bytes.Buffer
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bar := newProgressBar(&out, func() time.Time { return now })
+	const total = 10e9
+	bar.update("downloading", 5e9, total)
+	now = now.Add(10 * time.Second)
+	bar.update("downloading", 6e9, total)
+	lines := strings.Split(out.String(), "\r")
+	if first := lines[1]; !strings.Contains(first, " 50.0%") {
+		t.Errorf("first line %q, want 50.0%%", first)
+	}
+	if last := lines[len(lines)-1]; !strings.Contains(last, "100.0 MB/s") || !strings.Contains(last, "ETA 0:40") {
+		t.Errorf("line %q, want the rate of the bytes moved since the resume (100.0 MB/s) and 40 s left", last)
+	}
+}

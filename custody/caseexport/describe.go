@@ -45,6 +45,9 @@ func describe(ev custody.Event) string {
 		if grant != "" {
 			s += fmt.Sprintf(" under grant %s from %s", grant, other)
 		}
+	case custody.ActionDownloadStart, custody.ActionDownloadResume, custody.ActionDownloadProgress,
+		custody.ActionDownloadDeliver, custody.ActionDownloadAbandon:
+		s = describeTransfer(ev, grant, other)
 	case custody.ActionRevoke:
 		s = fmt.Sprintf("%s revoked grant %s of %s to %s", who(ev.Actor), grant, ev.EvidenceID, other)
 	case custody.ActionIntegrityFailure:
@@ -65,6 +68,28 @@ func describe(ev custody.Event) string {
 	}
 	if ev.Detail != "" {
 		s += ": " + ev.Detail
+	}
+	return s
+}
+
+// describeTransfer says what an event of a download transfer records.
+func describeTransfer(ev custody.Event, grant, other string) string {
+	tr := ev.Transfer
+	var s string
+	switch ev.Action {
+	case custody.ActionDownloadStart:
+		s = fmt.Sprintf("%s started download transfer %s of %s, bytes %d to %d", who(ev.Actor), tr.ID, ev.EvidenceID, tr.Offset, tr.Offset+tr.Length-1)
+	case custody.ActionDownloadResume:
+		s = fmt.Sprintf("%s resumed download transfer %s of %s from byte %d", who(ev.Actor), tr.ID, ev.EvidenceID, tr.Offset)
+	case custody.ActionDownloadProgress:
+		s = fmt.Sprintf("download transfer %s of %s to %s had sent %d bytes of its request and renewed its reservation", tr.ID, ev.EvidenceID, who(ev.Actor), tr.Sent)
+	case custody.ActionDownloadDeliver:
+		s = fmt.Sprintf("download transfer %s delivered %s to %s", tr.ID, ev.EvidenceID, who(ev.Actor))
+	default:
+		s = fmt.Sprintf("download transfer %s of %s to %s was abandoned", tr.ID, ev.EvidenceID, who(ev.Actor))
+	}
+	if grant != "" {
+		s += fmt.Sprintf(" under grant %s from %s", grant, other)
 	}
 	return s
 }

@@ -194,7 +194,7 @@ func (g *graph) objectsAndResults(ev custody.Event) (objects, results []string) 
 		if ev.Receipt != nil {
 			results = append(results, g.receipt(ev))
 		}
-	case custody.ActionDownload:
+	case custody.ActionDownload, custody.ActionDownloadDeliver:
 		results = append(results, g.receivedCopy(ev))
 	}
 	return objects, results

@@ -82,6 +82,8 @@ type Options struct {
 	UploadPartSegments uint32
 	// Step is the service's Config.Step.
 	Step func(step string)
+	// TransferLease is the service's download reservation lease; its default if 0.
+	TransferLease time.Duration
 }
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
@@ -185,7 +187,8 @@ func New(t testing.TB, opts Options) *Env {
 	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log,
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
 		Agencies: e.Agencies, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
-		Registry: e.Registry, Now: e.Clock.Now, UploadPartSegments: opts.UploadPartSegments, Step: opts.Step}
+		Registry: e.Registry, Now: e.Clock.Now, UploadPartSegments: opts.UploadPartSegments, Step: opts.Step,
+		TransferLease: opts.TransferLease}
 	if e.Service, err = exhibit.New(e.config); err != nil {
 		t.Fatal(err)
 	}

@@ -120,15 +120,24 @@ func (e *Env) Show(t testing.TB, m Member, id string) api.EvidenceView {
 	return v
 }
 
-// Download downloads evidence id as m and reads it to its end.
+// Download downloads evidence id as m, reads it to its end and ends the request, which
+// delivers a new transfer.
 func (e *Env) Download(t testing.TB, m Member, id string) ([]byte, *exhibit.Content) {
 	t.Helper()
-	c, err := e.Service.Download(t.Context(), m.Principal, id)
+	return e.DownloadRequest(t, m, id, exhibit.DownloadRequest{})
+}
+
+// DownloadRequest opens one request of a download as m, reads its range to the end and
+// ends the request.
+func (e *Env) DownloadRequest(t testing.TB, m Member, id string, req exhibit.DownloadRequest) ([]byte, *exhibit.Content) {
+	t.Helper()
+	c, err := e.Service.Download(t.Context(), m.Principal, id, req)
 	if err != nil {
 		t.Fatalf("downloading %s as %s: %v", id, m.Principal.Person, err)
 	}
-	defer c.Body.Close()
 	b, err := io.ReadAll(c.Body)
+	c.Body.Close()
+	c.End(t.Context(), int64(len(b)), err)
 	if err != nil {
 		t.Fatalf("reading the download of %s: %v", id, err)
 	}

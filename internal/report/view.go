@@ -249,6 +249,16 @@ func actionWords(ev custody.Event) string {
 		return "accepted"
 	case custody.ActionDownload:
 		return "downloaded"
+	case custody.ActionDownloadStart:
+		return "started a download"
+	case custody.ActionDownloadResume:
+		return "resumed a download"
+	case custody.ActionDownloadProgress:
+		return "download in progress"
+	case custody.ActionDownloadDeliver:
+		return "download delivered"
+	case custody.ActionDownloadAbandon:
+		return "download abandoned"
 	case custody.ActionRevoke:
 		if ev.Counterparty != nil {
 			return "revoked the access of " + partyShort(ev.Counterparty)

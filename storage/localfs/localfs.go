@@ -306,6 +306,28 @@ func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, 
 	return f, storage.Info{Name: name, Size: fi.Size(), Location: fileURL(p)}, nil
 }
 
+var _ storage.RangeOpener = (*Store)(nil)
+
+// OpenRange implements storage.RangeOpener with a seek.
+func (s *Store) OpenRange(ctx context.Context, name, version string, off, n int64) (io.ReadCloser, storage.Info, error) {
+	if off < 0 || n < 0 {
+		return nil, storage.Info{}, fmt.Errorf("opening object %s: negative range [%d, +%d)", name, off, n)
+	}
+	rc, info, err := s.Open(ctx, name, version)
+	if err != nil {
+		return nil, storage.Info{}, err
+	}
+	f := rc.(*os.File)
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		f.Close()
+		return nil, storage.Info{}, fmt.Errorf("opening object %s at %d: %w", name, off, err)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(f, n), f}, info, nil
+}
+
 // List implements storage.Store.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	// Walk only the deepest directory the prefix names, when it is a valid name.

@@ -109,27 +109,51 @@ func (s *Store) conflictLocked(name string) error {
 // Open implements storage.Store. The reader sees the current bytes (corrupted ones
 // included); the Info is the one recorded at Create.
 func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, storage.Info, error) {
+	o, err := s.open(ctx, name, version)
+	if err != nil {
+		return nil, storage.Info{}, err
+	}
+	return io.NopCloser(bytes.NewReader(o.data)), o.info, nil
+}
+
+var _ storage.RangeOpener = (*Store)(nil)
+
+// OpenRange implements storage.RangeOpener. BeforeOpen hears it as an Open.
+func (s *Store) OpenRange(ctx context.Context, name, version string, off, n int64) (io.ReadCloser, storage.Info, error) {
+	if off < 0 || n < 0 {
+		return nil, storage.Info{}, fmt.Errorf("opening object %s: negative range [%d, +%d)", name, off, n)
+	}
+	o, err := s.open(ctx, name, version)
+	if err != nil {
+		return nil, storage.Info{}, err
+	}
+	data := o.data[min(off, int64(len(o.data))):]
+	data = data[:min(n, int64(len(data)))]
+	return io.NopCloser(bytes.NewReader(data)), o.info, nil
+}
+
+func (s *Store) open(ctx context.Context, name, version string) (object, error) {
 	if err := storage.CheckName(name); err != nil {
-		return nil, storage.Info{}, fmt.Errorf("opening object: %w", err)
+		return object{}, fmt.Errorf("opening object: %w", err)
 	}
 	if s.BeforeOpen != nil {
 		if err := s.BeforeOpen(name); err != nil {
-			return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, err)
+			return object{}, fmt.Errorf("opening object %s: %w", name, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, err)
+		return object{}, fmt.Errorf("opening object %s: %w", name, err)
 	}
 	if version != "" {
-		return nil, storage.Info{}, fmt.Errorf("opening object %s version %q: memory store keeps no versions: %w", name, version, storage.ErrNotFound)
+		return object{}, fmt.Errorf("opening object %s version %q: memory store keeps no versions: %w", name, version, storage.ErrNotFound)
 	}
 	s.mu.Lock()
 	o, ok := s.objects[name]
 	s.mu.Unlock()
 	if !ok {
-		return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, storage.ErrNotFound)
+		return object{}, fmt.Errorf("opening object %s: %w", name, storage.ErrNotFound)
 	}
-	return io.NopCloser(bytes.NewReader(o.data)), o.info, nil
+	return o, nil
 }
 
 // List implements storage.Store.

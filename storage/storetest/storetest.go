@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"FailedReader", testFailedReader},
 		{"CancelledContext", testCancelledContext},
 		{"OpenMissing", testOpenMissing},
+		{"OpenRange", testOpenRange},
 		{"ListPrefix", testListPrefix},
 		{"InvalidNames", testInvalidNames},
 		{"NameConflicts", testNameConflicts},
@@ -228,6 +229,44 @@ func testOpenMissing(t *testing.T, s storage.Store) {
 			}
 			t.Errorf("Open(%q): got error %v, want ErrNotFound", name, err)
 		}
+	}
+}
+
+// testOpenRange reads parts of an object through storage.OpenRange: the store's own
+// RangeOpener where it has one, else the fallback over Open.
+func testOpenRange(t *testing.T, s storage.Store) {
+	const size = 100000
+	data := content(7, size)
+	create(t, s, "ranged/x", data)
+	tests := []struct{ off, n, want int64 }{
+		{0, 1, 1}, {0, size, size}, {5, 100, 100}, {size - 1, 1, 1}, {40000, 50000, 50000},
+		{size - 10, 100, 10}, // past the end: what there is
+		{size, 5, 0}, {size + 1000, 5, 0}, {10, 0, 0},
+	}
+	for _, tt := range tests {
+		rc, info, err := storage.OpenRange(t.Context(), s, "ranged/x", "", tt.off, tt.n)
+		if err != nil {
+			t.Errorf("OpenRange(%d, %d) = %v, want success", tt.off, tt.n, err)
+			continue
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Errorf("reading OpenRange(%d, %d): %v", tt.off, tt.n, err)
+		}
+		want := data[min(tt.off, size):][:tt.want]
+		if !bytes.Equal(got, want) {
+			t.Errorf("OpenRange(%d, %d) read %d bytes, want the %d bytes from %d", tt.off, tt.n, len(got), tt.want, tt.off)
+		}
+		if info.Size != size || info.Name != "ranged/x" {
+			t.Errorf("OpenRange(%d, %d) Info = {Name %q Size %d}, want {ranged/x %d}", tt.off, tt.n, info.Name, info.Size, size)
+		}
+	}
+	if _, _, err := storage.OpenRange(t.Context(), s, "ranged/absent", "", 0, 10); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("OpenRange of a missing object: got error %v, want ErrNotFound", err)
+	}
+	if _, _, err := storage.OpenRange(t.Context(), s, "ranged/x", "", -1, 10); err == nil {
+		t.Error("OpenRange at a negative offset succeeded, want an error")
 	}
 }
 
