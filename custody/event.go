@@ -37,12 +37,14 @@ const (
 	ActionLegalHold        Action = "legal-hold"
 	ActionLegalHoldRelease Action = "legal-hold-release"
 	ActionKeyRewrap        Action = "key-rewrap"
+	// ActionReceived records the signed receipt of what a download delivered.
+	ActionReceived Action = "received"
 )
 
 var validActions = map[Action]bool{
 	ActionRegister: true, ActionShare: true, ActionAccept: true, ActionDownload: true,
 	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
-	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
+	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true, ActionReceived: true,
 }
 
 // Party is an actor or counterparty of an event, as the gateway authenticated it.
@@ -110,6 +112,9 @@ type Event struct {
 	Grant        *Grant        `json:"grant,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Detail       string        `json:"detail,omitempty"`
+	// Act is the member's own signed act that asked for this event (docs/bundle.md,
+	// "Acts"); absent on the events the gateway records on its own.
+	Act *SignedAct `json:"act,omitempty"`
 }
 
 // Subject is an in-toto resource descriptor.
