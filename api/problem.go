@@ -34,6 +34,8 @@ const (
 	ProblemTooManyUploads     = "too-many-uploads"
 	ProblemIdempotencyReused  = "idempotency-key-reused"
 	ProblemIdempotencyBusy    = "idempotency-in-progress"
+	ProblemActRequired        = "act-required"
+	ProblemActRefused         = "act-refused"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

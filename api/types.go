@@ -173,10 +173,12 @@ type HoldRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// AcceptRequest is the body of POST /v1/evidence/{id}/accept.
+// AcceptRequest is the body of POST /v1/evidence/{id}/accept. The member's signed
+// accept act (the Custody-Act header) is what accepts; Receipt, the first release's
+// receipt, is optional and checked if present.
 type AcceptRequest struct {
-	GrantID string        `json:"grant_id"`
-	Receipt SignedReceipt `json:"receipt"`
+	GrantID string         `json:"grant_id"`
+	Receipt *SignedReceipt `json:"receipt,omitempty"`
 }
 
 // SignedReceipt is a partner's signed receipt. Both fields travel as standard base64.

@@ -88,13 +88,18 @@ type DownloadResult struct {
 	SHA256  string
 	Size    int64
 	Custody *api.CustodyReceipt
+	// Received is the received event that records the member's signed receipt of
+	// what the download delivered.
+	Received *api.CustodyReceipt
 }
 
 // Download fetches an evidence item's content into the file at path, which must not
 // exist. It writes to a temporary file next to path, hashing as it writes, and renames
 // it into place only if the bytes match both the Repr-Digest the gateway announced and
 // the digest the evidence was registered with. On any failure the temporary file is
-// removed and nothing is left at path; a digest mismatch is an *IntegrityError.
+// removed and nothing is left at path; a digest mismatch is an *IntegrityError. Once
+// the file is in place, it sends the member's signed receipt of what it received
+// (Received); if that fails, it returns the result with a *ReceiptError.
 func (c *Client) Download(ctx context.Context, evidenceID, path string, progress ProgressFunc) (*DownloadResult, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("downloading %s: %s already exists", evidenceID, path)
@@ -130,7 +135,11 @@ func (c *Client) Download(ctx context.Context, evidenceID, path string, progress
 		}
 		return nil, fmt.Errorf("downloading %s to %s: %w", evidenceID, path, err)
 	}
-	return &DownloadResult{Evidence: *ev, Path: path, SHA256: hex.EncodeToString(sum), Size: n, Custody: content.Custody}, nil
+	res := &DownloadResult{Evidence: *ev, Path: path, SHA256: hex.EncodeToString(sum), Size: n, Custody: content.Custody}
+	if res.Received, err = c.Received(ctx, evidenceID, content.Custody, res.SHA256, n); err != nil {
+		return res, &ReceiptError{EvidenceID: evidenceID, Err: err}
+	}
+	return res, nil
 }
 
 // writeVerified copies r into a temporary file next to path while hashing it, and

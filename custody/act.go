@@ -40,8 +40,6 @@ func ActActions(a Action) bool { return actActions[a] }
 // Which fields an action uses is specified in docs/bundle.md; the others are absent.
 type Act struct {
 	Action Action `json:"action"`
-	// Agency is the signer's agency.
-	Agency string `json:"agency"`
 	// Time is when the member signed, in UTC.
 	Time time.Time `json:"time"`
 	// Nonce is 16 random bytes in hex: two acts are never the same bytes.
@@ -168,8 +166,6 @@ func (s ActStatement) check() error {
 		return fmt.Errorf("a register act names no evidence id, every other act names one")
 	case s.EvidenceID() != "" && !ValidEvidenceID(s.EvidenceID()):
 		return fmt.Errorf("invalid evidence id %q", s.EvidenceID())
-	case a.Agency == "":
-		return fmt.Errorf("no agency")
 	case a.Time.IsZero():
 		return fmt.Errorf("no time")
 	case !nonceRe.MatchString(a.Nonce):
@@ -223,7 +219,7 @@ func (a Act) checkFields() error {
 }
 
 // CheckActEvent checks that an act names exactly the event that records it: the same
-// action, agency, evidence (and, for a register act, case, description and content
+// action, evidence (and, for a register act, case, description and content
 // digest), grant and grant terms, and reason. registered is the exhibit's registered
 // content digest: every act but a received one names it. It does not check the
 // signature, the act's time or its place in the chain.
@@ -232,8 +228,6 @@ func CheckActEvent(s ActStatement, ev Event, registered string) error {
 	switch {
 	case a.Action != ev.Action:
 		return fmt.Errorf("the act asks for %s, the event records %s", a.Action, ev.Action)
-	case a.Agency != ev.Actor.Agency:
-		return fmt.Errorf("the act is signed for agency %s, the event's actor is %s", a.Agency, ev.Actor.Agency)
 	case a.Action != ActionRegister && s.EvidenceID() != ev.EvidenceID:
 		return fmt.Errorf("the act names evidence %s, the event is about %s", s.EvidenceID(), ev.EvidenceID)
 	case a.Action != ActionReceived && s.SHA256() != registered:

@@ -121,18 +121,18 @@ func (w *actWorld) sign(edit func(t testing.TB, x *signedExhibit, i int, ev *Eve
 			at := ev.Time.Add(-time.Second)
 			switch i {
 			case 0:
-				ev.Act = signAct(t, w.nl, "", x.sha256, Act{Action: ActionRegister, Agency: ev.Actor.Agency, Time: at, CaseID: ev.CaseID})
+				ev.Act = signAct(t, w.nl, "", x.sha256, Act{Action: ActionRegister, Time: at, CaseID: ev.CaseID})
 			case 1:
 				g := ev.Grant
-				ev.Act = signAct(t, w.nl, ev.EvidenceID, x.sha256, Act{Action: ActionShare, Agency: ev.Actor.Agency, Time: at,
+				ev.Act = signAct(t, w.nl, ev.EvidenceID, x.sha256, Act{Action: ActionShare, Time: at,
 					Terms: &GrantTerms{To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads, ViewOnly: g.ViewOnly}})
 			case 2:
 				ev.Receipt = nil
-				ev.Act = signAct(t, w.us, ev.EvidenceID, x.sha256, Act{Action: ActionAccept, Agency: ev.Actor.Agency, Time: at, GrantID: ev.Grant.ID})
+				ev.Act = signAct(t, w.us, ev.EvidenceID, x.sha256, Act{Action: ActionAccept, Time: at, GrantID: ev.Grant.ID})
 			case 4:
 				us := x.envelopesEvent(t, 3)
 				ev.Action, ev.Actor, ev.Counterparty, ev.Grant = ActionReceived, us.Actor, us.Counterparty, us.Grant
-				ev.Act = signAct(t, w.us, ev.EvidenceID, x.sha256, Act{Action: ActionReceived, Agency: ev.Actor.Agency, Time: at,
+				ev.Act = signAct(t, w.us, ev.EvidenceID, x.sha256, Act{Action: ActionReceived, Time: at,
 					GrantID: ev.Grant.ID, Download: Digest(x.statements[3]), Size: int64(len(signedContent))})
 			}
 			if edit != nil {
@@ -307,7 +307,7 @@ func TestVerifyActEd25519(t *testing.T) {
 	ca := newTestCA(t, "politie-nl")
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
 	m := ca.issue(t, "j.devries", "politie-nl", k, signedStart.Add(-time.Hour), signedStart.Add(time.Hour))
-	sa := signAct(t, m, signedEvidenceID, strings.Repeat("0", 64), Act{Action: ActionLegalHold, Agency: "politie-nl", Time: signedStart})
+	sa := signAct(t, m, signedEvidenceID, strings.Repeat("0", 64), Act{Action: ActionLegalHold, Time: signedStart})
 	va, err := VerifyAct(*sa, []*x509.Certificate{ca.cert}, signedStart)
 	if err != nil {
 		t.Fatalf("VerifyAct: %v", err)
@@ -320,7 +320,7 @@ func TestVerifyActEd25519(t *testing.T) {
 // TestParseActStatementFields: each action takes its own fields only.
 func TestParseActStatementFields(t *testing.T) {
 	sha := strings.Repeat("0", 64)
-	base := Act{Agency: "a", Time: signedStart, Nonce: strings.Repeat("ab", 16)}
+	base := Act{Time: signedStart, Nonce: strings.Repeat("ab", 16)}
 	with := func(f func(a *Act)) Act { a := base; f(&a); return a }
 	tests := []struct {
 		name string

@@ -51,6 +51,12 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 		s.audit(ctx, p, policy.ActionRegister, id, d)
 		return api.UploadResult{}, &DeniedError{Action: string(policy.ActionRegister), Policies: d.Policies, Reason: denialReason(policy.ActionRegister, d)}
 	}
+	sha := hex.EncodeToString(u.SHA256)
+	act, err := s.checkAct(p, nil, custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
+		Exhibit: &custody.Exhibit{SHA256: sha, Description: u.Description}}, sha)
+	if err != nil {
+		return api.UploadResult{}, err
+	}
 	if u.IdempotencyKey != "" {
 		prefix := idempotencyPrefix(p, u.IdempotencyKey)
 		unlock := s.locks.lock(prefix)
@@ -79,7 +85,7 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	rand.Read(tagKey)
 	ev := custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
 		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: u.Description, TagKey: hex.EncodeToString(tagKey)},
-		Storage: storageFacts(sealed)}
+		Storage: storageFacts(sealed), Act: act}
 	rec, err := s.ledger.Append(ctx, nil, sealed.PlainSHA256, ev)
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("registering %s: %w", id, err)

@@ -208,14 +208,14 @@ var routeCases = []routeCase{
 
 func revokeFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	if _, err := f.env.Service.Revoke(t.Context(), f.env.Investigator.Principal, f.id, f.grant, ""); err != nil {
+	if _, err := f.env.Service.Revoke(t.Context(), f.env.RevokeAct(t, f.id, f.grant, ""), f.id, f.grant, ""); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func holdFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	if _, err := f.env.Service.Hold(t.Context(), f.env.Investigator.Principal, f.id, true, ""); err != nil {
+	if _, err := f.env.Service.Hold(t.Context(), f.env.HoldAct(t, f.env.Investigator, f.id, true, ""), f.id, true, ""); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -184,6 +184,7 @@ func (s *Server) routes() *mux.Router {
 	v1.HandleFunc("/evidence/{id}/bundle", s.api(s.bundle)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/hold", s.api(s.hold)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/release", s.api(s.release)).Methods(http.MethodPost)
+	v1.HandleFunc("/evidence/{id}/received", s.api(s.received)).Methods(http.MethodPost)
 	return r
 }
 
@@ -242,7 +243,10 @@ func (s *Server) api(h handlerFunc) http.HandlerFunc {
 			sw.step = s.cfg.Step // the answer of a change
 		}
 		body := s.watchBody(sw, r)
-		err := h(sw, r, p)
+		err := withAct(r, &p)
+		if err == nil {
+			err = h(sw, r, p)
+		}
 		if err != nil && body.cutErr() != nil {
 			// The read failed for idleness; what the use case made of it (often a
 			// cancelled context: net/http cancels the request's once its connection
