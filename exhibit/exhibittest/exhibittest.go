@@ -84,12 +84,12 @@ type Options struct {
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
 type Env struct {
-	Service  *exhibit.Service
-	Store    *memstore.Store
-	Log      *ledgertest.MemLog
-	Keys     *keys.Local
+	Service *exhibit.Service
+	Store   *memstore.Store
+	Log     *ledgertest.MemLog
+	Keys    *keys.Local
 	// CAs are the agencies' development CAs, by agency id.
-	CAs   map[string]*pki.CA
+	CAs      map[string]*pki.CA
 	Clock    *Clock
 	Registry *prometheus.Registry
 	// Agencies are the agencies the service knows, with their jurisdictions.
