@@ -1,11 +1,14 @@
 package exhibit
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/ledger"
 )
 
 // ErrActRequired refuses a change of custody that carries no signed act of the member
@@ -90,4 +93,28 @@ func actStatement(p Principal) (custody.ActStatement, error) {
 		return custody.ActStatement{}, actRefused("your act is refused: %v", err)
 	}
 	return st, nil
+}
+
+// describeAct adds to a history event who signed its act and, for a download or a
+// received event, which event acknowledges it or which it acknowledges.
+func (s *state) describeAct(he *api.HistoryEvent, rec ledger.Record) {
+	ev := rec.Event
+	if ev.Act != nil && len(ev.Act.Certificates) > 0 {
+		if c, err := x509.ParseCertificate(ev.Act.Certificates[0]); err == nil {
+			he.Signer = c.Subject.String()
+		}
+	}
+	switch ev.Action {
+	case custody.ActionDownload:
+		if seq, ok := s.received[rec.Digest]; ok {
+			he.ReceivedIn = &seq
+		}
+	case custody.ActionReceived:
+		if st, err := custody.ParseActStatement(mustPayload(ev.Act)); err == nil {
+			if dl := s.recordByDigest(st.Predicate.Download); dl != nil {
+				seq := dl.Event.Seq
+				he.Acknowledges = &seq
+			}
+		}
+	}
 }

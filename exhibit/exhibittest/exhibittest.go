@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
@@ -301,6 +302,9 @@ func (e *Env) TrustRoot(t testing.TB) *custody.TrustRoot {
 	}
 	return tr
 }
+
+// DigestHex returns the hex SHA-256 of content.
+func DigestHex(content []byte) string { return hex.EncodeToString(Digest(content)) }
 
 // Digest returns the SHA-256 of content.
 func Digest(content []byte) []byte {
