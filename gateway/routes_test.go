@@ -204,6 +204,9 @@ var routeCases = []routeCase{
 	{name: "release with an empty body", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", setup: holdFirst, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CustodyReceipt) }},
 	{name: "release without a hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", status: 409, kind: api.ProblemHoldState},
 	{name: "release by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/release", body: `{"reason":"x"}`, status: 403, kind: api.ProblemForbidden},
+
+	{name: "received without an act", who: "partner", method: "POST", path: "/v1/evidence/{id}/received", status: 400, kind: api.ProblemActRequired},
+	{name: "received of evidence the stranger cannot see", who: "stranger", method: "POST", path: "/v1/evidence/{id}/received", status: 400, kind: api.ProblemActRequired},
 }
 
 func revokeFirst(t *testing.T, f *fixture) {
