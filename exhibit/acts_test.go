@@ -101,7 +101,9 @@ func TestShareActRefused(t *testing.T) {
 		{"names other evidence", sign(env.Investigator.Key, nlCert, other, sha, act(nil)), actRefusedWith("names evidence " + other)},
 		{"names other content", sign(env.Investigator.Key, nlCert, id, strings.Repeat("0", 64), act(nil)), actRefusedWith("names content")},
 		{"names another action", sign(env.Investigator.Key, nlCert, id, sha, act(func(a *custody.Act) { a.Action, a.Terms, a.Reason = custody.ActionLegalHold, nil, "x" })), actRefusedWith("asks for legal-hold")},
-		{"other terms", sign(env.Investigator.Key, nlCert, id, sha, act(func(a *custody.Act) { a.Terms = &custody.GrantTerms{To: exhibittest.CourtNL, LegalBasis: req.LegalBasis, Expires: req.Expires} })),
+		{"other terms", sign(env.Investigator.Key, nlCert, id, sha, act(func(a *custody.Act) {
+			a.Terms = &custody.GrantTerms{To: exhibittest.CourtNL, LegalBasis: req.LegalBasis, Expires: req.Expires}
+		})),
 			actRefusedWith("grant terms differ")},
 		{"signed an hour ago", sign(env.Investigator.Key, nlCert, id, sha, act(func(a *custody.Act) { a.Time = time.Now().Add(-time.Hour) })), actRefusedWith("from the gateway's clock")},
 		{"replayed", replayed, actRefusedWith("already recorded, as event 1")},
