@@ -37,6 +37,9 @@ type backends struct {
 	}
 	ready   func(context.Context) error
 	closers []func(context.Context) error
+	// agencies are the CAs of each agency's members (agencies.go).
+	agencies *agencyCAs
+	trusted  []custody.TrustedAgency
 }
 
 func (b *backends) close(ctx context.Context) {
@@ -54,7 +57,8 @@ func (b *backends) trustRoot(origin string) func(context.Context) (*custody.Trus
 			return nil, err
 		}
 		tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
-			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: custody.Witnesses{Keys: []string{}}}
+			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: custody.Witnesses{Keys: []string{}},
+			Agencies: b.trusted}
 		raw, err := tr.Marshal()
 		if err != nil {
 			return nil, err
@@ -81,6 +85,10 @@ const (
 func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger, who opener) (*backends, error) {
 	be := &backends{}
 	var err error
+	if be.agencies, err = openAgencyCAs(cfg, dataDir); err != nil {
+		return nil, err
+	}
+	be.trusted = be.agencies.trusted(cfg)
 	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger, who); err != nil {
 		return nil, err
 	}
@@ -109,7 +117,7 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 	}
 	agencies := make([]exhibit.Agency, len(cfg.Agencies))
 	for i, a := range cfg.Agencies {
-		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction}
+		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction, CAs: be.agencies.certs[a.ID]}
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
 		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,

@@ -110,7 +110,9 @@ func (a *app) newDownloadCmd() *cobra.Command {
 The bytes are hashed as they arrive and must match both the digest the gateway announces
 and the one the evidence was registered with: on a mismatch nothing is kept and the
 command exits with status 3. Each download is a custody event and counts against the
-grant's download limit.`,
+grant's download limit. Once the file is in place, your signed receipt of the digest
+and size received is sent and recorded as a received event (if that fails, the command
+says so and exits with status 1: the record shows the download as not received).`,
 		Example: "  evidencegw download $ID -o received.img",
 		Args:    positional("EVIDENCE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -127,22 +129,31 @@ func (a *app) download(ctx context.Context, id, out string) error {
 		return err
 	}
 	r, err := c.Download(ctx, id, out, a.progress())
-	if err != nil {
+	var receiptErr *client.ReceiptError
+	if err != nil && !errors.As(err, &receiptErr) {
 		return err
 	}
 	if a.json {
-		return a.printJSON(struct {
+		if perr := a.printJSON(struct {
 			EvidenceID string              `json:"evidence_id"`
 			Path       string              `json:"path"`
 			SHA256     string              `json:"sha256"`
 			Size       int64               `json:"size"`
 			Verified   bool                `json:"verified"`
 			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
-		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Custody})
+			Received   *api.CustodyReceipt `json:"received,omitempty"`
+		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Custody, r.Received}); perr != nil {
+			return perr
+		}
+		return err
 	}
 	a.printf("downloaded %s to %s: %d bytes, SHA-256 %s matches the registered digest\n", r.Evidence.EvidenceID, r.Path, r.Size, r.SHA256)
 	a.printCustody(r.Custody)
-	return nil
+	if r.Received != nil {
+		a.printf("your signed receipt of it is recorded: ")
+		a.printCustody(r.Received)
+	}
+	return err
 }
 
 func (a *app) newShowCmd() *cobra.Command {
@@ -248,16 +259,37 @@ func (a *app) history(ctx context.Context, id string) error {
 		a.printf("your agency's part of the custody history of %s (the owner and courts see all of it)\n", h.EvidenceID)
 	}
 	tw := tabwriter.NewWriter(a.env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tDETAIL")
+	fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tSIGNED BY\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tDETAIL")
 	for _, e := range h.Events {
 		basis := e.LegalBasis
 		if basis == "" && e.Grant != nil {
 			basis = e.Grant.LegalBasis
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Action,
-			verifycmd.FormatParty(&e.Actor), verifycmd.FormatParty(e.Counterparty), dash(basis), e.LogIndex, dash(e.Detail))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Action,
+			verifycmd.FormatParty(&e.Actor), dash(e.Signer), verifycmd.FormatParty(e.Counterparty), dash(basis), e.LogIndex, dash(historyDetail(e)))
 	}
 	return tw.Flush()
+}
+
+// historyDetail is an event's detail, with whether a download's receipt arrived and
+// which download a received event acknowledges.
+func historyDetail(e api.HistoryEvent) string {
+	var note string
+	switch {
+	case e.Action == "download" && e.ReceivedIn != nil:
+		note = fmt.Sprintf("received (event %d)", *e.ReceivedIn)
+	case e.Action == "download":
+		note = "NOT RECEIVED: no signed receipt"
+	case e.Acknowledges != nil:
+		note = fmt.Sprintf("of download %d", *e.Acknowledges)
+	}
+	switch {
+	case note == "":
+		return e.Detail
+	case e.Detail == "":
+		return note
+	}
+	return e.Detail + "; " + note
 }
 
 func dash(s string) string {
