@@ -365,4 +365,3 @@ func TestPKCS11ActKey(t *testing.T) {
 		t.Errorf("a pkcs11: key in the default build: got %v, %s", err, errOut)
 	}
 }
-

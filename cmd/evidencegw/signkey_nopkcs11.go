@@ -9,9 +9,6 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
-// pkcs11Supported reports whether this build signs with PKCS #11 keys.
-const pkcs11Supported = false
-
 // errNoPKCS11 is the error of a pkcs11: key in a build without PKCS #11 support.
 var errNoPKCS11 = errors.New("this evidencegw was built without PKCS #11 support: build it with cgo and -tags pkcs11key (docs/cli.md)")
 

@@ -9,9 +9,6 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
-// pkcs11Supported reports whether this build signs with PKCS #11 keys.
-const pkcs11Supported = true
-
 // pkcs11Signer opens the PKCS #11 key of an RFC 7512 URI through sigstore's PKCS #11
 // provider (cosign's pkcs11key, crypto11 over cgo): module-path names the module (or
 // COSIGN_PKCS11_MODULE_PATH), pin-value the PIN (or COSIGN_PKCS11_PIN; else it is asked
