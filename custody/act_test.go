@@ -11,10 +11,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -100,7 +102,20 @@ type actWorld struct {
 	nl, us     actMember
 }
 
+// sharedActWorld is built once per test binary: RSA key generation is slow, and the
+// mutation tests run this package's tests once per mutant.
+var sharedActWorld struct {
+	once sync.Once
+	w    *actWorld
+}
+
 func newActWorld(t testing.TB) *actWorld {
+	t.Helper()
+	sharedActWorld.once.Do(func() { sharedActWorld.w = buildActWorld(t) })
+	return sharedActWorld.w
+}
+
+func buildActWorld(t testing.TB) *actWorld {
 	t.Helper()
 	w := &actWorld{nlCA: newTestCA(t, "politie-nl"), usCA: newTestCA(t, "fbi-us")}
 	nlKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -234,8 +249,7 @@ func TestVerifyActsRefused(t *testing.T) {
 			ev.Act = signAct(t, m, ev.EvidenceID, x.sha256, mustAct(t, ev.Act))
 		}, false, "does not chain to the agency's CA"},
 		{"certificate expired at the event", 2, func(t testing.TB, x *signedExhibit, ev *Event) {
-			k, _ := rsa.GenerateKey(rand.Reader, 2048)
-			m := w.usCA.issue(t, "b.smith", "fbi-us", k, signedStart.Add(-time.Hour), signedStart.Add(time.Hour))
+			m := w.usCA.issue(t, "b.smith", "fbi-us", w.us.key, signedStart.Add(-time.Hour), signedStart.Add(time.Hour))
 			ev.Act = signAct(t, m, ev.EvidenceID, x.sha256, mustAct(t, ev.Act))
 		}, false, "does not chain to the agency's CA"},
 		{"names another evidence", 1, func(t testing.TB, x *signedExhibit, ev *Event) {
@@ -382,5 +396,48 @@ func BenchmarkVerifyActs(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestActStatementSizeBound: an act statement of exactly the bound encodes and parses;
+// one byte more is refused both ways.
+func TestActStatementSizeBound(t *testing.T) {
+	sha := strings.Repeat("0", 64)
+	statement := func(n int) ActStatement {
+		return NewActStatement("", sha, Act{Action: ActionRegister, CaseID: "C-1", Time: signedStart,
+			Nonce: strings.Repeat("ab", 16), Description: strings.Repeat("d", n)})
+	}
+	base, err := json.Marshal(statement(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := maxActStatement - len(base) + 1
+	b, err := statement(n).Marshal()
+	if err != nil || len(b) != maxActStatement {
+		t.Fatalf("a statement of %d bytes: got %d bytes, %v; want it encoded", maxActStatement, len(b), err)
+	}
+	if _, err := ParseActStatement(b); err != nil {
+		t.Errorf("a statement of exactly %d bytes does not parse: %v", maxActStatement, err)
+	}
+	if _, err := statement(n + 1).Marshal(); err == nil {
+		t.Errorf("a statement of %d bytes encoded", maxActStatement+1)
+	}
+	over, _ := json.Marshal(statement(n + 1))
+	if _, err := ParseActStatement(over); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("a statement of %d bytes: got %v, want it refused for its size", len(over), err)
+	}
+}
+
+// TestUnreceivedOnlyVerifiedDownloads: a download event that failed verification is not
+// reported as not received (it is reported as failed); a verified one is.
+func TestUnreceivedOnlyVerifiedDownloads(t *testing.T) {
+	r := &Report{Events: []VerifiedEvent{
+		{Event: Event{Seq: 0, Action: ActionRegister}},
+		{Event: Event{Seq: 1, Action: ActionDownload}, Failure: "altered"},
+		{Event: Event{Seq: 2, Action: ActionDownload}},
+		{Event: Event{Seq: 3, Action: ActionDownload}, Received: &Acknowledgement{Seq: 4}},
+	}}
+	if got := r.Unreceived(); !slices.Equal(got, []uint64{2}) {
+		t.Errorf("Unreceived: got %v, want [2]", got)
 	}
 }
