@@ -44,6 +44,8 @@ const (
 	// ProblemTransferNotResumable: the Transfer-Id of a content request names no
 	// transfer of the caller on this evidence, or one already delivered (409).
 	ProblemTransferNotResumable = "transfer-not-resumable"
+	ProblemActRequired          = "act-required"
+	ProblemActRefused           = "act-refused"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

@@ -157,6 +157,14 @@ type HistoryEvent struct {
 	KeyID string `json:"key_id"`
 	// Failure says why the stored event failed verification; absent if it verified.
 	Failure string `json:"failure,omitempty"`
+	// Signer is the subject of the certificate of the member who signed the act the
+	// event records; absent on events the gateway records on its own.
+	Signer string `json:"signer,omitempty"`
+	// ReceivedIn, on a download, is the seq of the received event acknowledging it;
+	// absent while the member's signed receipt has not arrived.
+	ReceivedIn *uint64 `json:"received_in,omitempty"`
+	// Acknowledges, on a received event, is the seq of the download it acknowledges.
+	Acknowledges *uint64 `json:"acknowledges,omitempty"`
 }
 
 // ShareRequest is the body of POST /v1/evidence/{id}/grants.
@@ -183,10 +191,12 @@ type HoldRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// AcceptRequest is the body of POST /v1/evidence/{id}/accept.
+// AcceptRequest is the body of POST /v1/evidence/{id}/accept. The member's signed
+// accept act (the Custody-Act header) is what accepts; Receipt, the first release's
+// receipt, is optional and checked if present.
 type AcceptRequest struct {
-	GrantID string        `json:"grant_id"`
-	Receipt SignedReceipt `json:"receipt"`
+	GrantID string         `json:"grant_id"`
+	Receipt *SignedReceipt `json:"receipt,omitempty"`
 }
 
 // SignedReceipt is a partner's signed receipt. Both fields travel as standard base64.

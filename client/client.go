@@ -72,7 +72,9 @@ type Client struct {
 	// signer is the private key of the client certificate, for receipts; nil if the
 	// TLS configuration has no certificate.
 	signer crypto.Signer
-	now    func() time.Time
+	// acts signs the member's acts: by default the key of the client certificate.
+	acts *ActSigner
+	now  func() time.Time
 }
 
 // New returns a client for the gateway and identity of id.
@@ -100,6 +102,7 @@ func NewFromTLS(baseURL string, tlsConfig *tls.Config) (*Client, error) {
 	c := &Client{base: u, now: time.Now}
 	if len(tlsConfig.Certificates) > 0 {
 		c.signer, _ = tlsConfig.Certificates[0].PrivateKey.(crypto.Signer)
+		c.acts, _ = tlsActSigner(tlsConfig.Certificates[0])
 	}
 	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive}
 	transport := &http.Transport{
@@ -240,6 +243,11 @@ func rewind(req *http.Request) error {
 
 // doJSON sends in (if not nil) as JSON and decodes a want-status response into out.
 func (c *Client) doJSON(ctx context.Context, method, path string, in any, want int, out any) error {
+	return c.doJSONWith(ctx, method, path, in, want, out, nil)
+}
+
+// doJSONWith is doJSON with extra request headers.
+func (c *Client) doJSONWith(ctx context.Context, method, path string, in any, want int, out any, hdr http.Header) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -251,6 +259,9 @@ func (c *Client) doJSON(ctx context.Context, method, path string, in any, want i
 	req, err := http.NewRequestWithContext(ctx, method, c.endpoint(path, nil), body)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Accept", api.JSONMediaType)
 	if in != nil {
@@ -302,6 +313,25 @@ func evidenceJSON[T any](ctx context.Context, c *Client, method, evidenceID, suf
 	return &out, nil
 }
 
+// signedJSON is evidenceJSON for a change of custody: it signs the act a about the
+// evidence (with its registered digest, read from the gateway) and sends it in the
+// Custody-Act header.
+func signedJSON[T any](ctx context.Context, c *Client, evidenceID, suffix string, a custody.Act, in any, want int) (*T, error) {
+	path, err := evidencePath(evidenceID, suffix)
+	if err != nil {
+		return nil, err
+	}
+	hdr, err := c.actHeader(ctx, evidenceID, "", a)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := c.doJSONWith(ctx, http.MethodPost, path, in, want, &out, hdr); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Whoami returns the principal the gateway authenticated this identity as.
 func (c *Client) Whoami(ctx context.Context) (*custody.Party, error) {
 	var p custody.Party
@@ -323,7 +353,9 @@ func (c *Client) History(ctx context.Context, evidenceID string) (*api.History, 
 
 // Share grants a partner agency access to an evidence item.
 func (c *Client) Share(ctx context.Context, evidenceID string, req api.ShareRequest) (*api.GrantResult, error) {
-	return evidenceJSON[api.GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants", req, http.StatusCreated)
+	a := custody.Act{Action: custody.ActionShare, Terms: &custody.GrantTerms{To: req.To, LegalBasis: req.LegalBasis,
+		Expires: req.Expires, MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}}
+	return signedJSON[api.GrantResult](ctx, c, evidenceID, "/grants", a, req, http.StatusCreated)
 }
 
 // Revoke ends a grant.
@@ -331,12 +363,15 @@ func (c *Client) Revoke(ctx context.Context, evidenceID, grantID string, req api
 	if !custody.ValidGrantID(grantID) {
 		return nil, fmt.Errorf("revoking grant: invalid grant id %q: want gr- and 16 letters or digits 2-7", grantID)
 	}
-	return evidenceJSON[api.GrantResult](ctx, c, http.MethodPost, evidenceID, "/grants/"+grantID+"/revoke", req, http.StatusOK)
+	a := custody.Act{Action: custody.ActionRevoke, GrantID: grantID, Reason: req.Reason}
+	return signedJSON[api.GrantResult](ctx, c, evidenceID, "/grants/"+grantID+"/revoke", a, req, http.StatusOK)
 }
 
-// Accept sends a signed receipt that accepts a grant (see AcceptGrant, which builds it).
+// Accept accepts a grant with the member's signed accept act (and the receipt of
+// req, if any: see AcceptGrant).
 func (c *Client) Accept(ctx context.Context, evidenceID string, req api.AcceptRequest) (*api.GrantResult, error) {
-	return evidenceJSON[api.GrantResult](ctx, c, http.MethodPost, evidenceID, "/accept", req, http.StatusOK)
+	a := custody.Act{Action: custody.ActionAccept, GrantID: req.GrantID}
+	return signedJSON[api.GrantResult](ctx, c, evidenceID, "/accept", a, req, http.StatusOK)
 }
 
 // TrustRoot fetches the gateway's trust root and checks that it parses. It returns the
@@ -517,5 +552,9 @@ func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason st
 	if !on {
 		suffix = "/release"
 	}
-	return evidenceJSON[api.CustodyReceipt](ctx, c, http.MethodPost, evidenceID, suffix, api.HoldRequest{Reason: reason}, http.StatusOK)
+	a := custody.Act{Action: custody.ActionLegalHold, Reason: reason}
+	if !on {
+		a.Action = custody.ActionLegalHoldRelease
+	}
+	return signedJSON[api.CustodyReceipt](ctx, c, evidenceID, suffix, a, api.HoldRequest{Reason: reason}, http.StatusOK)
 }

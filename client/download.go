@@ -178,6 +178,9 @@ type DownloadResult struct {
 	// its last request, if the gateway sent it.
 	TransferID string
 	Custody    *api.CustodyReceipt
+	// Received is the received event that records the member's signed receipt of
+	// what the download delivered (it names the transfer by Custody).
+	Received *api.CustodyReceipt
 }
 
 // DownloadOptions change how Download works.
@@ -213,6 +216,9 @@ const maxRetryDelay = time.Minute
 // the bytes already on disk (progress phase "resuming"), then asks for the rest in the
 // same transfer, so the download counts once. A digest mismatch is an
 // *IntegrityError, and then nothing is kept: neither path nor the partial file.
+//
+// Once the file is in place, it sends the member's signed receipt of what it received
+// (Received); if that fails, it returns the result with a *ReceiptError.
 func (c *Client) Download(ctx context.Context, evidenceID, path string, opts DownloadOptions, progress ProgressFunc) (*DownloadResult, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("downloading %s: %s already exists", evidenceID, path)
@@ -241,6 +247,9 @@ func (c *Client) Download(ctx context.Context, evidenceID, path string, opts Dow
 			d.discard()
 		}
 		return nil, err
+	}
+	if res.Received, err = c.Received(ctx, evidenceID, res.Custody, res.SHA256, res.Size); err != nil {
+		return res, &ReceiptError{EvidenceID: evidenceID, Err: err}
 	}
 	return res, nil
 }

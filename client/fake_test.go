@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -38,6 +40,8 @@ type fakeGateway struct {
 	uploadLength int64
 	uploadQuery  string
 	accepted     *api.AcceptRequest
+	// acts are the verified acts the client sent, in order.
+	acts []custody.ActStatement
 
 	// Misbehaviours.
 	serveContent   func(stored []byte) []byte // bytes sent instead of the stored ones
@@ -111,6 +115,7 @@ func (g *fakeGateway) handler() http.Handler {
 	mux.HandleFunc("GET /v1/evidence/{id}", g.withEvidence(g.show))
 	mux.HandleFunc("GET /v1/evidence/{id}/content", g.withEvidence(g.download))
 	mux.HandleFunc("POST /v1/evidence/{id}/accept", g.withEvidence(g.accept))
+	mux.HandleFunc("POST /v1/evidence/{id}/received", g.withEvidence(g.received))
 	mux.HandleFunc("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		broken := g.brokenProxy
@@ -200,6 +205,14 @@ func (g *fakeGateway) upload(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
 		return
 	}
+	st, ok := g.act(w, r, custody.ActionRegister)
+	if !ok {
+		return
+	}
+	if st.SHA256() != hex.EncodeToString(want) || st.Predicate.CaseID != r.URL.Query().Get("case_id") {
+		writeProblem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "the register act names other content or another case")
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", "truncated body")
@@ -263,7 +276,7 @@ func (g *fakeGateway) download(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)-off))
 	h.Set("ETag", etag)
 	h.Set(api.HeaderTransferID, transfer)
-	cev, err := api.FormatCustodyEvent(g.receipt("download-start"))
+	cev, err := api.FormatCustodyEvent(g.downloadEvent())
 	if err != nil {
 		g.t.Error(err)
 	}
@@ -290,18 +303,13 @@ func (g *fakeGateway) accept(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
 		return
 	}
-	st, err := api.ParseReceiptStatement(req.Receipt.Statement)
-	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
-		return
-	}
-	if err := api.VerifyReceiptSignature(r.TLS.PeerCertificates[0].PublicKey, req.Receipt); err != nil {
-		writeProblem(w, http.StatusBadRequest, "Bad Request", err.Error())
+	st, ok := g.act(w, r, custody.ActionAccept)
+	if !ok {
 		return
 	}
 	view := g.view()
-	if st.GrantID != req.GrantID || st.SHA256 != view.SHA256 || st.EvidenceID != testEvidenceID {
-		writeProblem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("statement %+v does not match", st))
+	if st.Predicate.GrantID != req.GrantID || st.SHA256() != view.SHA256 || st.EvidenceID() != testEvidenceID {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("act %+v does not match", st))
 		return
 	}
 	g.mu.Lock()
@@ -309,4 +317,52 @@ func (g *fakeGateway) accept(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	writeJSON(w, http.StatusOK, api.GrantResult{Grant: api.GrantView{GrantID: req.GrantID, Accepted: true, State: api.GrantActive},
 		Custody: g.receipt("accept")})
+}
+
+// act verifies the request's signed act against the fake's CA, as the gateway does, and
+// records it; it answers 400 or 422 and returns false if the act is missing or refused.
+func (g *fakeGateway) act(w http.ResponseWriter, r *http.Request, action custody.Action) (custody.ActStatement, bool) {
+	sa, err := api.ParseAct(r.Header.Values(api.HeaderCustodyAct)...)
+	if err != nil || sa == nil {
+		writeProblem(w, http.StatusBadRequest, "Bad Request", fmt.Sprintf("no valid act: %v", err))
+		return custody.ActStatement{}, false
+	}
+	va, err := custody.VerifyAct(*sa, []*x509.Certificate{g.ca.Cert()}, time.Now())
+	if err != nil || va.Statement.Predicate.Action != action {
+		writeProblem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", fmt.Sprintf("act refused: %v", err))
+		return custody.ActStatement{}, false
+	}
+	g.mu.Lock()
+	g.acts = append(g.acts, va.Statement)
+	g.mu.Unlock()
+	return va.Statement, true
+}
+
+// downloadEvent is the download event the fake records, with the statement a client
+// reads in its envelope (not signed: the client does not check the gateway's signature).
+func (g *fakeGateway) downloadEvent() api.CustodyReceipt {
+	view := g.view()
+	ev := custody.Event{EvidenceID: testEvidenceID, CaseID: view.CaseID, Seq: 3, Prev: strings.Repeat("0", 64),
+		Action: custody.ActionDownloadStart, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Actor: custody.Party{Agency: "agency-us", Jurisdiction: "US"},
+		Grant: &custody.Grant{ID: "gr-bbbbbbbbbbbbbbbb", To: "agency-us"}, Transfer: &custody.Transfer{ID: "tr-" + strings.Repeat("c", 26)}}
+	st, err := custody.NewStatement(view.SHA256, ev).Marshal()
+	if err != nil {
+		g.t.Error(err)
+	}
+	rc := g.receipt("download-start")
+	rc.Digest = custody.Digest(st)
+	rc.Envelope = custody.Envelope{PayloadType: custody.PayloadType, Payload: base64.StdEncoding.EncodeToString(st)}
+	return rc
+}
+
+func (g *fakeGateway) received(w http.ResponseWriter, r *http.Request) {
+	st, ok := g.act(w, r, custody.ActionReceived)
+	if !ok {
+		return
+	}
+	if st.Predicate.Download != g.downloadEvent().Digest || st.Predicate.GrantID != "gr-bbbbbbbbbbbbbbbb" {
+		writeProblem(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "the received act names another download")
+		return
+	}
+	writeJSON(w, http.StatusOK, g.receipt("received"))
 }

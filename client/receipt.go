@@ -70,9 +70,9 @@ func SelectGrant(ev *api.EvidenceView, grantID string) (api.GrantView, error) {
 	return api.GrantView{}, fmt.Errorf("evidence %s has %d active grants awaiting acceptance: choose one of %s", ev.EvidenceID, len(open), strings.Join(ids, ", "))
 }
 
-// AcceptGrant accepts a grant of an evidence item: it reads the evidence to learn its
-// registered digest, selects the grant (see SelectGrant; grantID may be empty), signs
-// a receipt for it now and sends it.
+// AcceptGrant accepts a grant of an evidence item: it reads the evidence, selects the
+// grant (see SelectGrant; grantID may be empty) and sends the member's signed accept
+// act for it.
 func (c *Client) AcceptGrant(ctx context.Context, evidenceID, grantID string) (*api.GrantResult, error) {
 	ev, err := c.Evidence(ctx, evidenceID)
 	if err != nil {
@@ -82,11 +82,7 @@ func (c *Client) AcceptGrant(ctx context.Context, evidenceID, grantID string) (*
 	if err != nil {
 		return nil, fmt.Errorf("accepting %s: %w", evidenceID, err)
 	}
-	receipt, err := c.SignReceipt(api.NewReceiptStatement(evidenceID, g.GrantID, ev.SHA256, c.now()))
-	if err != nil {
-		return nil, fmt.Errorf("accepting grant %s of %s: %w", g.GrantID, evidenceID, err)
-	}
-	r, err := c.Accept(ctx, evidenceID, api.AcceptRequest{GrantID: g.GrantID, Receipt: receipt})
+	r, err := c.Accept(ctx, evidenceID, api.AcceptRequest{GrantID: g.GrantID})
 	if err != nil {
 		return nil, fmt.Errorf("accepting grant %s of %s: %w", g.GrantID, evidenceID, err)
 	}

@@ -371,7 +371,8 @@ func (u *resumer) save(sent int64) error {
 	return u.req.State.Save(UploadState{URL: u.url, Size: u.req.Size, Hashes: u.hashes.sample(savedStates, saveStride)})
 }
 
-// register registers the complete upload with the file's digest.
+// register registers the complete upload with the file's digest and the member's
+// signed register act.
 func (u *resumer) register(ctx context.Context) (*api.UploadResult, error) {
 	_, state := u.hashes.before(u.req.Size)
 	h, err := restoreSHA256(state)
@@ -389,6 +390,16 @@ func (u *resumer) register(ctx context.Context) (*api.UploadResult, error) {
 	}
 	req.Header.Set(api.HeaderReprDigest, api.FormatDigest(sum))
 	req.Header.Set("Accept", api.JSONMediaType)
+	// The member's signed act asks for the registration: signed afresh on every try,
+	// so that a retry long after the first is still within the gateway's clock skew.
+	act, err := u.c.actHeader(ctx, "", hex.EncodeToString(sum), custody.Act{Action: custody.ActionRegister,
+		CaseID: u.req.CaseID, Description: u.req.Description})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range act {
+		req.Header[k] = v
+	}
 	// Registering again answers with the same evidence: run retries it after a cut.
 	resp, err := u.c.send(req, http.StatusCreated)
 	if err != nil {

@@ -65,6 +65,10 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 	if _, err := req.Content.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("uploading evidence: rewinding the content: %w", err)
 	}
+	act, err := c.actHeader(ctx, "", hex.EncodeToString(sum), custody.Act{Action: custody.ActionRegister, CaseID: req.CaseID, Description: req.Description})
+	if err != nil {
+		return nil, fmt.Errorf("uploading evidence: %w", err)
+	}
 	q := url.Values{"case_id": {req.CaseID}}
 	if req.Description != "" {
 		q.Set("description", req.Description)
@@ -94,6 +98,7 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 		body = newBody()
 		return io.NopCloser(body), nil
 	}
+	hreq.Header[api.HeaderCustodyAct] = act[api.HeaderCustodyAct]
 	hreq.Header.Set("Content-Type", api.ContentMediaType)
 	hreq.Header.Set(api.HeaderContentDigest, api.FormatDigest(sum))
 	hreq.Header.Set("Accept", api.JSONMediaType)

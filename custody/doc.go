@@ -15,6 +15,15 @@
 // SHA-256 of the statement bytes (the DSSE payload) of event n-1. Event 0 is the
 // register event and has an empty Prev.
 //
+// # Acts
+//
+// An event a member asks for (register, share, revoke, accept, legal hold and its
+// release, received) carries the member's own signed act ([SignedAct]): a DSSE envelope
+// of an in-toto statement naming the change, signed with a key the member's agency
+// certified, with its certificate chain. The trust root lists each agency's CAs; the
+// verifier checks the act's chain and signature at the event's time and that it names
+// the event ([VerifyAct], [CheckActEvent]).
+//
 // # Leaves
 //
 // A log leaf reveals nothing of the case to a reader of the raw log: it holds the

@@ -54,6 +54,8 @@ const (
 	ActionDownloadProgress Action = "download-progress"
 	ActionDownloadDeliver  Action = "download-deliver"
 	ActionDownloadAbandon  Action = "download-abandon"
+	// ActionReceived records the signed receipt of what a download delivered.
+	ActionReceived Action = "received"
 )
 
 var validActions = map[Action]bool{
@@ -61,7 +63,7 @@ var validActions = map[Action]bool{
 	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
 	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
 	ActionDownloadStart: true, ActionDownloadResume: true, ActionDownloadProgress: true,
-	ActionDownloadDeliver: true, ActionDownloadAbandon: true,
+	ActionDownloadDeliver: true, ActionDownloadAbandon: true, ActionReceived: true,
 }
 
 // IsTransferAction reports whether a is one of the download transfer actions, whose
@@ -160,6 +162,9 @@ type Event struct {
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Transfer     *Transfer     `json:"transfer,omitempty"`
 	Detail       string        `json:"detail,omitempty"`
+	// Act is the member's own signed act that asked for this event (docs/bundle.md,
+	// "Acts"); absent on the events the gateway records on its own.
+	Act *SignedAct `json:"act,omitempty"`
 }
 
 // Subject is an in-toto resource descriptor.

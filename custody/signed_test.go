@@ -111,7 +111,7 @@ func (x *signedExhibit) story(t testing.TB) []Event {
 			Exhibit: &Exhibit{SHA256: x.sha256, Size: int64(len(signedContent)), TagKey: hex.EncodeToString(x.tagKey)},
 			Storage: &StorageFacts{Location: "objects/x", CiphertextSHA256: x.sha256, KeyRef: "k", Cipher: "AES-256-GCM"}},
 		{Action: ActionShare, Actor: nl, Counterparty: &us, LegalBasis: grant.LegalBasis, Grant: grant},
-		{Action: ActionAccept, Actor: us, Counterparty: &nl, Grant: grant, Receipt: newReceipt(t, []byte("accepted "+signedGrantID))},
+		{Action: ActionAccept, Actor: us, Counterparty: &nl, Grant: grant, Receipt: newReceipt(t, receiptStatementOf(x.sha256))},
 		{Action: ActionDownload, Actor: us, Counterparty: &nl, Grant: grant},
 		{Action: ActionBundleExport, Actor: nl},
 	}
@@ -216,6 +216,13 @@ func newReceipt(t testing.TB, statement []byte) *Receipt {
 		t.Fatal(err)
 	}
 	return &Receipt{Statement: statement, Signature: sig, Certificate: der}
+}
+
+// receiptStatementOf is the first release's receipt statement accepting the test
+// grant of the evidence with the given digest.
+func receiptStatementOf(sha string) []byte {
+	return fmt.Appendf(nil, `{"_type":"evidencegw-receipt/v1","evidence_id":%q,"grant_id":%q,"sha256":%q,"time":%q}`,
+		signedEvidenceID, signedGrantID, sha, signedStart.Format(time.RFC3339))
 }
 
 // otherLeaf is a leaf of another exhibit.

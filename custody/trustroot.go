@@ -1,6 +1,7 @@
 package custody
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -40,6 +41,74 @@ type TrustRoot struct {
 	EventKeys []TrustedKey `json:"event_keys"`
 	Log       TrustedLog   `json:"log"`
 	Witnesses Witnesses    `json:"witnesses"`
+	// Agencies lists the agencies whose members sign their own acts, with the CAs that
+	// issue their certificates. A trust root without it (the first release's) cannot
+	// check an actor's signature.
+	Agencies []TrustedAgency `json:"agencies,omitempty"`
+}
+
+// TrustedAgency is an agency or court of the exchange and the CA certificates that
+// issue its members' certificates: an act is its member's only if the act's
+// certificate chains to one of them.
+type TrustedAgency struct {
+	ID           string `json:"id"`
+	Jurisdiction string `json:"jurisdiction"`
+	// CACertificates holds one or more PEM "CERTIFICATE" blocks, each a CA.
+	CACertificates string `json:"ca_certificates"`
+
+	cas []*x509.Certificate
+}
+
+// NewTrustedAgency describes an agency whose members' certificates the given CAs issue.
+func NewTrustedAgency(id, jurisdiction string, cas []*x509.Certificate) TrustedAgency {
+	var b []byte
+	for _, c := range cas {
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return TrustedAgency{ID: id, Jurisdiction: jurisdiction, CACertificates: string(b), cas: cas}
+}
+
+// CAs returns the agency's CA certificates (of a parsed trust root).
+func (a TrustedAgency) CAs() []*x509.Certificate { return a.cas }
+
+func (a *TrustedAgency) load() error {
+	if a.ID == "" || len(a.Jurisdiction) != 2 {
+		return fmt.Errorf("agency %q: an id and a two-letter jurisdiction are required", a.ID)
+	}
+	a.cas = nil
+	rest := []byte(a.CACertificates)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return fmt.Errorf("agency %s: a PEM %s block among its CA certificates", a.ID, block.Type)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("agency %s: CA certificate: %w", a.ID, err)
+		}
+		if !c.IsCA {
+			return fmt.Errorf("agency %s: certificate %s is not a CA", a.ID, c.Subject)
+		}
+		a.cas = append(a.cas, c)
+	}
+	if len(a.cas) == 0 || len(bytes.TrimSpace(rest)) != 0 {
+		return fmt.Errorf("agency %s: ca_certificates must be PEM CERTIFICATE blocks, one at least", a.ID)
+	}
+	return nil
+}
+
+// agency returns the trusted agency with the given id.
+func (tr *TrustRoot) agency(id string) (TrustedAgency, bool) {
+	for _, a := range tr.Agencies {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return TrustedAgency{}, false
 }
 
 // TrustedKey is an event-signing public key and the period in which it may sign.
@@ -243,6 +312,17 @@ func ParseTrustRoot(b []byte) (*TrustRoot, error) {
 	tr.Log.verifier = v
 	if err := tr.Witnesses.load(); err != nil {
 		return nil, fmt.Errorf("trust root: %w", err)
+	}
+	seen := map[string]bool{}
+	for i := range tr.Agencies {
+		a := &tr.Agencies[i]
+		if err := a.load(); err != nil {
+			return nil, fmt.Errorf("trust root: %w", err)
+		}
+		if seen[a.ID] {
+			return nil, fmt.Errorf("trust root: agency %s listed twice", a.ID)
+		}
+		seen[a.ID] = true
 	}
 	return &tr, nil
 }

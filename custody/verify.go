@@ -32,6 +32,13 @@ type VerifiedEvent struct {
 	Checks []string
 	// Failure is the first check this event failed; "" when it verified.
 	Failure string
+	// Act is the actor's own signature of the event, verified; nil if the event
+	// carries none (docs/bundle.md, "Acts").
+	Act *ActorSignature
+	// Received, on a download event, a download-deliver event or the transfer event a
+	// received act names, is the received event that acknowledges that download; nil
+	// if none does.
+	Received *Acknowledgement
 }
 
 // Verified reports whether every check of the event passed.
@@ -77,7 +84,12 @@ func failf(format string, args ...any) error {
 //  4. every proof's checkpoint is signed by the trusted log key, cosigned as the trust
 //     root's witnesses and opts.WitnessPolicy require, and the event's leaf is
 //     included in it at the stated index; checkpoints of one size agree;
-//  5. with opts.Content, the content's SHA-256 is the exhibit's.
+//  5. an event that records a member's signed act: the act's certificate chains to
+//     the CA of the actor's agency in the trust root and its signature verifies, at
+//     the event's time; the act names this event and was signed within ActSkew of
+//     it, and no other event of the chain records it; a received act acknowledges
+//     an earlier download by the same agency (docs/bundle.md, "Acts");
+//  6. with opts.Content, the content's SHA-256 is the exhibit's.
 //
 // Every event is checked, so the report marks each one verified or failed; the first
 // failure is returned, wrapping ErrVerification, naming the event it concerns.
@@ -96,6 +108,7 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 		}
 	}
 	var tagKey []byte
+	acts := map[string]uint64{}
 	for i, entry := range b.Events {
 		ve, err := verifyEntry(entry, tr)
 		if err != nil {
@@ -104,6 +117,8 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 			continue
 		}
 		if err := r.checkChain(i, &ve, &tagKey); err != nil {
+			fail(i, &ve, err)
+		} else if err := r.checkActor(i, &ve, tr, acts); err != nil {
 			fail(i, &ve, err)
 		}
 		if tagKey == nil {
@@ -129,6 +144,7 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 		}
 		r.Events = append(r.Events, ve)
 	}
+	r.markDelivered()
 	if first != nil {
 		return r, first
 	}

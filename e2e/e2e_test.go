@@ -324,6 +324,15 @@ func walkthrough(t *testing.T, g *gateway) {
 	if !strings.Contains(report, id) {
 		t.Errorf("verify report does not name %s:\n%s", id, report)
 	}
+	// Each member signed their own acts; both downloads' receipts arrived.
+	for _, w := range []string{"signed by CN=investigator-nl,O=agency-nl,C=NL", "signed by CN=partner-us,O=agency-us,C=US", "received"} {
+		if !strings.Contains(report, w) {
+			t.Errorf("verify report lacks %q:\n%s", w, report)
+		}
+	}
+	if strings.Contains(report, "NOT RECEIVED") || strings.Count(hist, "received (event") != 2 {
+		t.Errorf("a download shows no signed receipt:\n%s\n%s", hist, report)
+	}
 
 	// The partner sees its own part of the history, not the share to the court, and
 	// exports no bundle.

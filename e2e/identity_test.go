@@ -41,11 +41,14 @@ func notAfter(t *testing.T, certPEM []byte) string {
 
 func TestRefusedIdentities(t *testing.T) {
 	g := startGateway(t, "")
-	devCA, err := pki.OpenDevCA(filepath.Join(g.data, "ca"))
+	// agency-nl's own CA, which the gateway created; and another CA of the same name
+	// (a TLS client sends only a certificate whose issuer the server names as
+	// acceptable: one of another name would not even be presented).
+	devCA, err := pki.OpenAgencyDevCA(filepath.Join(g.data, "agency-ca", "agency-nl"), "agency-nl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	foreignCA, err := pki.OpenDevCA(t.TempDir())
+	foreignCA, err := pki.OpenAgencyDevCA(t.TempDir(), "agency-nl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,4 +85,21 @@ func TestExpiredGrant(t *testing.T) {
 	g.must("partner-us", "accept", id)
 	time.Sleep(4 * time.Second)
 	g.fails("partner-us", exitFailed, "gateway: Forbidden: view is not permitted by policy forbid-expired-grant (HTTP 403)", "download", id, "-o", filepath.Join(t.TempDir(), "late.bin"))
+}
+
+// TestIdentityOfAnotherAgencysCA: a certificate naming agency-nl's investigator, issued
+// by agency-us's CA (which the gateway trusts for agency-us's members), is refused.
+func TestIdentityOfAnotherAgencysCA(t *testing.T) {
+	g := startGateway(t, "")
+	usCA, err := pki.OpenAgencyDevCA(filepath.Join(g.data, "agency-ca", "agency-us"), "agency-us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl := pkix.Name{CommonName: "investigator-nl", Organization: []string{"agency-nl"}, Country: []string{"NL"}}
+	c, k, err := usCA.IssueClient(nl, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.writeIdentity(t, "impostor", c, k)
+	g.fails("impostor", exitFailed, "gateway: Unauthorized: the client certificate is not mapped to a member of any agency (HTTP 401)", "whoami")
 }

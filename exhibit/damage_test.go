@@ -107,7 +107,7 @@ func TestForgedNewestEvent(t *testing.T) {
 	// The partner's only grant is in the forged event: from what verifies, the partner
 	// has no grant, and learns nothing.
 	rc := exhibittest.AcceptRequest(t, env.Partner, id, g.GrantID, env.Show(t, env.Investigator, id).SHA256)
-	_, err := env.Service.Accept(t.Context(), env.Partner.Principal, id, rc)
+	_, err := env.Service.Accept(t.Context(), env.AcceptAct(t, env.Partner, id, g.GrantID), id, rc)
 	if !errors.Is(err, exhibit.ErrNotFound) {
 		t.Errorf("Accept under the forged grant: got %v, want ErrNotFound", err)
 	}
@@ -119,7 +119,7 @@ func TestForgedNewestEvent(t *testing.T) {
 	}
 	_, err = env.Service.Download(t.Context(), env.Investigator.Principal, id, exhibit.DownloadRequest{})
 	wantFrozen(t, "the owner's Download", err, 1)
-	_, err = env.Service.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.CourtNL))
+	_, err = env.Service.Share(t.Context(), env.ShareAct(t, id, env.ShareRequest(exhibittest.CourtNL)), id, env.ShareRequest(exhibittest.CourtNL))
 	wantFrozen(t, "Share", err, 1)
 
 	v := env.Show(t, env.Investigator, id)
@@ -247,10 +247,10 @@ func TestRevokeAndHoldOnFrozenExhibit(t *testing.T) {
 	env := exhibittest.New(t, exhibittest.Options{})
 	id, g := env.Exchange(t, []byte("disk image"), env.ShareRequest(exhibittest.AgencyUS))
 	forge(t, env, id, 2, func(ev *custody.Event) { ev.Detail = "edited" })
-	if _, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, id, g.GrantID, "frozen"); err != nil {
+	if _, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, id, g.GrantID, "frozen"), id, g.GrantID, "frozen"); err != nil {
 		t.Errorf("Revoke on a frozen exhibit: %v", err)
 	}
-	if _, err := env.Service.Hold(t.Context(), env.Investigator.Principal, id, true, "frozen"); err != nil {
+	if _, err := env.Service.Hold(t.Context(), env.HoldAct(t, env.Investigator, id, true, "frozen"), id, true, "frozen"); err != nil {
 		t.Errorf("Hold on a frozen exhibit: %v", err)
 	}
 	acts := env.Actions(t, id)

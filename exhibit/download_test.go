@@ -74,7 +74,7 @@ func TestDownloadRefusals(t *testing.T) {
 	notAccepted := register("not accepted")
 	env.Share(t, notAccepted, share)
 	revoked, g := env.Exchange(t, []byte("revoked"), share)
-	if _, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, revoked, g.GrantID, ""); err != nil {
+	if _, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, revoked, g.GrantID, ""), revoked, g.GrantID, ""); err != nil {
 		t.Fatal(err)
 	}
 	expired, _ := env.Exchange(t, []byte("expired"), with(share, func(r *api.ShareRequest) { r.Expires = env.Clock.Now().Add(time.Hour) }))

@@ -29,7 +29,7 @@ func TestChangeFaults(t *testing.T) {
 		run  func(env *exhibittest.Env, id string) error
 	}{
 		{"share", func(env *exhibittest.Env, id string) error {
-			_, err := env.Service.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.CourtNL))
+			_, err := env.Service.Share(t.Context(), env.ShareAct(t, id, env.ShareRequest(exhibittest.CourtNL)), id, env.ShareRequest(exhibittest.CourtNL))
 			return err
 		}},
 		{"download", func(env *exhibittest.Env, id string) error {
@@ -41,7 +41,7 @@ func TestChangeFaults(t *testing.T) {
 			return err
 		}},
 		{"hold", func(env *exhibittest.Env, id string) error {
-			_, err := env.Service.Hold(t.Context(), env.Investigator.Principal, id, true, "")
+			_, err := env.Service.Hold(t.Context(), env.HoldAct(t, env.Investigator, id, true, ""), id, true, "")
 			return err
 		}},
 		{"bundle", func(env *exhibittest.Env, id string) error {
@@ -152,7 +152,7 @@ func TestRegisterFaults(t *testing.T) {
 			t.Parallel()
 			env := exhibittest.New(t, exhibittest.Options{})
 			tt.inject(env)
-			res, err := env.Service.Register(t.Context(), env.Investigator.Principal, exhibittest.Upload([]byte("content")))
+			res, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, exhibittest.Upload([]byte("content"))), exhibittest.Upload([]byte("content")))
 			checkErr(t, "Register", err, isErr(errInjected))
 			if res.Evidence.EvidenceID != "" {
 				t.Errorf("a failed registration returned evidence %s", res.Evidence.EvidenceID)
@@ -188,13 +188,13 @@ func TestReplicaConflict(t *testing.T) {
 	env.FailCreate(func(name string) error {
 		if isEvent(name) && raced.CompareAndSwap(false, true) {
 			// The other replica writes this event first.
-			if _, err := replica.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.CourtNL)); err != nil {
+			if _, err := replica.Share(t.Context(), env.ShareAct(t, id, env.ShareRequest(exhibittest.CourtNL)), id, env.ShareRequest(exhibittest.CourtNL)); err != nil {
 				t.Errorf("the replica's share: %v", err)
 			}
 		}
 		return nil
 	})
-	res, err := env.Service.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.AgencyUS))
+	res, err := env.Service.Share(t.Context(), env.ShareAct(t, id, env.ShareRequest(exhibittest.AgencyUS)), id, env.ShareRequest(exhibittest.AgencyUS))
 	if err != nil {
 		t.Fatalf("the share that lost the race: %v", err)
 	}
@@ -221,7 +221,7 @@ func TestConflictRetriesEnd(t *testing.T) {
 		}
 		return nil
 	})
-	_, err := env.Service.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.AgencyUS))
+	_, err := env.Service.Share(t.Context(), env.ShareAct(t, id, env.ShareRequest(exhibittest.AgencyUS)), id, env.ShareRequest(exhibittest.AgencyUS))
 	checkErr(t, "Share", err, isErr(exhibit.ErrConflict))
 	if n := tries.Load(); n < 2 || n > 10 {
 		t.Errorf("tried %d times, want a few retries", n)

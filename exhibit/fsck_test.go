@@ -131,7 +131,7 @@ func TestFsckPendingAndRepeatedEvents(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := env.Service.Share(t.Context(), env.Investigator.Principal, id, env.ShareRequest(exhibittest.AgencyUS)); err == nil {
+	if _, err := env.Service.Share(t.Context(), env.ShareAct(t, id, env.ShareRequest(exhibittest.AgencyUS)), id, env.ShareRequest(exhibittest.AgencyUS)); err == nil {
 		t.Fatal("Share succeeded without storing its log index")
 	}
 	env.FailCreate(nil)

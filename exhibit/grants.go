@@ -37,8 +37,12 @@ func (s *Service) Share(ctx context.Context, p Principal, id string, req api.Sha
 		}
 		g := custody.Grant{ID: newGrantID(), To: to.ID, LegalBasis: req.LegalBasis, Expires: req.Expires.UTC(),
 			MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}
-		rc, err := s.record(ctx, st, custody.Event{Action: custody.ActionShare, Actor: p.party(),
-			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g})
+		ev := custody.Event{Action: custody.ActionShare, Actor: p.party(),
+			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g}
+		if ev.Act, err = s.checkAct(p, st, ev, st.register.Exhibit.SHA256); err != nil {
+			return api.GrantResult{}, err
+		}
+		rc, err := s.record(ctx, st, ev)
 		if err != nil {
 			return api.GrantResult{}, err
 		}
@@ -67,9 +71,13 @@ func (s *Service) Revoke(ctx context.Context, p Principal, id, grantID, reason s
 			return api.GrantResult{}, &ConflictError{Kind: ConflictAlreadyRevoked, Msg: "the grant is already revoked"}
 		}
 		to, _ := s.agency(g.To)
-		rc, err := s.record(ctx, st, custody.Event{Action: custody.ActionRevoke, Actor: p.party(),
+		ev := custody.Event{Action: custody.ActionRevoke, Actor: p.party(),
 			Counterparty: &custody.Party{Agency: g.To, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis,
-			Grant: &g.Grant, Detail: reason})
+			Grant: &g.Grant, Detail: reason}
+		if ev.Act, err = s.checkAct(p, st, ev, st.register.Exhibit.SHA256); err != nil {
+			return api.GrantResult{}, err
+		}
+		rc, err := s.record(ctx, st, ev)
 		if err != nil {
 			return api.GrantResult{}, err
 		}
@@ -82,7 +90,8 @@ func (s *Service) Revoke(ctx context.Context, p Principal, id, grantID, reason s
 var errGrantNotAcceptable = &ConflictError{Kind: ConflictGrantNotAcceptable,
 	Msg: "that grant is not an active, unaccepted grant to your agency"}
 
-// Accept records a partner's acceptance of a grant with its signed receipt.
+// Accept records a partner's acceptance of a grant with its signed accept act (and the
+// first release's signed receipt, if the request carries one).
 func (s *Service) Accept(ctx context.Context, p Principal, id string, req api.AcceptRequest) (api.GrantResult, error) {
 	if !custody.ValidGrantID(req.GrantID) {
 		return api.GrantResult{}, invalid("invalid grant id")
@@ -96,12 +105,17 @@ func (s *Service) Accept(ctx context.Context, p Principal, id string, req api.Ac
 		if g == nil || g.To != p.Agency || d.Grant == nil || d.Grant.ID != g.ID {
 			return api.GrantResult{}, errGrantNotAcceptable
 		}
-		rcpt, err := checkReceipt(req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256, s.cfg.Now())
-		if err != nil {
+		ev := custody.Event{Action: custody.ActionAccept, Actor: p.party(),
+			Counterparty: st.ownerParty(), LegalBasis: g.LegalBasis, Grant: &g.Grant}
+		if req.Receipt != nil {
+			if ev.Receipt, err = checkReceipt(*req.Receipt, p, id, g.ID, st.register.Exhibit.SHA256, s.cfg.Now()); err != nil {
+				return api.GrantResult{}, err
+			}
+		}
+		if ev.Act, err = s.checkAct(p, st, ev, st.register.Exhibit.SHA256); err != nil {
 			return api.GrantResult{}, err
 		}
-		rc, err := s.record(ctx, st, custody.Event{Action: custody.ActionAccept, Actor: p.party(),
-			Counterparty: st.ownerParty(), LegalBasis: g.LegalBasis, Grant: &g.Grant, Receipt: rcpt})
+		rc, err := s.record(ctx, st, ev)
 		if err != nil {
 			return api.GrantResult{}, err
 		}

@@ -26,7 +26,7 @@ func TestShare(t *testing.T) {
 	id := env.Register(t, env.Investigator, []byte("content")).Evidence.EvidenceID
 	req := env.ShareRequest(exhibittest.AgencyUS)
 	req.MaxDownloads, req.Expires = 3, req.Expires.In(time.FixedZone("CET", 3600))
-	res, err := env.Service.Share(t.Context(), env.Investigator.Principal, id, req)
+	res, err := env.Service.Share(t.Context(), env.ShareAct(t, id, req), id, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestShareRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := env.Service.Share(t.Context(), tt.who.Principal, tt.id, tt.req)
+			_, err := env.Service.Share(t.Context(), shareAs(t, env, tt.who, tt.id, tt.req), tt.id, tt.req)
 			checkErr(t, "Share", err, tt.want)
 		})
 	}
@@ -96,7 +96,7 @@ func TestRevoke(t *testing.T) {
 	t.Parallel()
 	env := exhibittest.New(t, exhibittest.Options{})
 	id, g := env.Exchange(t, []byte("content"), env.ShareRequest(exhibittest.AgencyUS))
-	res, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, id, g.GrantID, "case closed")
+	res, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, id, g.GrantID, "case closed"), id, g.GrantID, "case closed")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestRevoke(t *testing.T) {
 	}
 	// Without a reason.
 	g2 := env.Share(t, id, env.ShareRequest(exhibittest.CourtNL))
-	if _, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, id, g2.GrantID, ""); err != nil {
+	if _, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, id, g2.GrantID, ""), id, g2.GrantID, ""); err != nil {
 		t.Errorf("revoking without a reason: %v", err)
 	}
 }
@@ -121,7 +121,7 @@ func TestRevokeRefusals(t *testing.T) {
 	env := exhibittest.New(t, exhibittest.Options{})
 	id, g := env.Exchange(t, []byte("content"), env.ShareRequest(exhibittest.AgencyUS))
 	revoked := env.Share(t, id, env.ShareRequest(exhibittest.AgencyUS))
-	if _, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, id, revoked.GrantID, ""); err != nil {
+	if _, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, id, revoked.GrantID, ""), id, revoked.GrantID, ""); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -143,7 +143,8 @@ func TestRevokeRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := env.Service.Revoke(t.Context(), tt.who.Principal, tt.id, tt.grantID, tt.reason)
+			_, err := env.Service.Revoke(t.Context(), env.Signed(t, tt.who, tt.id, custody.Act{Action: custody.ActionRevoke, GrantID: tt.grantID, Reason: tt.reason}),
+				tt.id, tt.grantID, tt.reason)
 			checkErr(t, "Revoke", err, tt.want)
 		})
 	}
@@ -157,7 +158,11 @@ func TestAccept(t *testing.T) {
 	env := exhibittest.New(t, exhibittest.Options{})
 	id := env.Register(t, env.Investigator, []byte("content")).Evidence.EvidenceID
 	g := env.Share(t, id, env.ShareRequest(exhibittest.AgencyUS))
-	res := env.Accept(t, env.Partner, id, g.GrantID)
+	res, err := env.Service.Accept(t.Context(), env.AcceptAct(t, env.Partner, id, g.GrantID), id,
+		exhibittest.AcceptRequest(t, env.Partner, id, g.GrantID, env.Show(t, env.Partner, id).SHA256))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !res.Grant.Accepted || res.Grant.State != api.GrantActive {
 		t.Errorf("got grant %+v, want it accepted and active", res.Grant)
 	}
@@ -169,6 +174,9 @@ func TestAccept(t *testing.T) {
 	}
 	if err := ev.Receipt.Verify(); err != nil {
 		t.Errorf("the recorded receipt does not verify offline: %v", err)
+	}
+	if ev.Act == nil {
+		t.Error("the accept event records no signed act of the partner's")
 	}
 }
 
@@ -183,7 +191,8 @@ func TestAcceptReceiptChecks(t *testing.T) {
 		return with(api.NewReceiptStatement(id, g.GrantID, sha, time.Now()), f)
 	}
 	signed := func(m exhibittest.Member, f func(*api.ReceiptStatement)) api.AcceptRequest {
-		return api.AcceptRequest{GrantID: g.GrantID, Receipt: exhibittest.Receipt(t, m, statement(f))}
+		r := exhibittest.Receipt(t, m, statement(f))
+		return api.AcceptRequest{GrantID: g.GrantID, Receipt: &r}
 	}
 	same := func(*api.ReceiptStatement) {}
 	noCert := env.Partner.Principal
@@ -202,7 +211,7 @@ func TestAcceptReceiptChecks(t *testing.T) {
 			r.Receipt.Statement = bytes.Replace(r.Receipt.Statement, []byte(`"time"`), []byte(` "time"`), 1)
 		})},
 		{"no signature", env.Partner.Principal, with(signed(env.Partner, same), func(r *api.AcceptRequest) { r.Receipt.Signature = nil })},
-		{"no statement", env.Partner.Principal, api.AcceptRequest{GrantID: g.GrantID}},
+		{"no statement", env.Partner.Principal, api.AcceptRequest{GrantID: g.GrantID, Receipt: &api.SignedReceipt{}}},
 		{"statement of 5 KiB", env.Partner.Principal, with(signed(env.Partner, same), func(r *api.AcceptRequest) {
 			r.Receipt.Statement = append(r.Receipt.Statement, bytes.Repeat([]byte(" "), 5<<10)...)
 		})},
@@ -235,7 +244,7 @@ func TestAcceptRefusals(t *testing.T) {
 	short := env.Share(t, expiring, with(env.ShareRequest(exhibittest.AgencyUS), func(r *api.ShareRequest) { r.Expires = env.Clock.Now().Add(time.Hour) }))
 	revokedID := env.Register(t, env.Investigator, []byte("revoked")).Evidence.EvidenceID
 	revoked := env.Share(t, revokedID, env.ShareRequest(exhibittest.AgencyUS))
-	if _, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, revokedID, revoked.GrantID, ""); err != nil {
+	if _, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, revokedID, revoked.GrantID, ""), revokedID, revoked.GrantID, ""); err != nil {
 		t.Fatal(err)
 	}
 	env.Clock.Advance(2 * time.Hour)
@@ -258,7 +267,7 @@ func TestAcceptRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := env.Service.Accept(t.Context(), tt.who.Principal, tt.id, tt.req)
+			_, err := env.Service.Accept(t.Context(), env.Signed(t, tt.who, tt.id, custody.Act{Action: custody.ActionAccept, GrantID: tt.req.GrantID}), tt.id, tt.req)
 			checkErr(t, "Accept", err, tt.want)
 		})
 	}
@@ -274,7 +283,7 @@ func TestAcceptNotAcceptable(t *testing.T) {
 	env.Share(t, id, env.ShareRequest(exhibittest.AgencyUS))
 	toCourt := env.Share(t, id, env.ShareRequest(exhibittest.CourtNL))
 	for _, grantID := range []string{toCourt.GrantID, missingGrant} {
-		_, err := env.Service.Accept(t.Context(), env.Partner.Principal, id, exhibittest.AcceptRequest(t, env.Partner, id, grantID, sha))
+		_, err := env.Service.Accept(t.Context(), env.AcceptAct(t, env.Partner, id, grantID), id, exhibittest.AcceptRequest(t, env.Partner, id, grantID, sha))
 		checkErr(t, "Accept of "+grantID, err, conflictOf(exhibit.ConflictGrantNotAcceptable))
 	}
 }
@@ -296,4 +305,11 @@ func TestAcceptSecondGrant(t *testing.T) {
 			t.Errorf("grant %s accepted %v, want %v", g.GrantID, g.Accepted, want)
 		}
 	}
+}
+
+// shareAs returns m's principal carrying m's signed act for the share req.
+func shareAs(t testing.TB, env *exhibittest.Env, m exhibittest.Member, id string, req api.ShareRequest) exhibit.Principal {
+	t.Helper()
+	return env.Signed(t, m, id, custody.Act{Action: custody.ActionShare, Terms: &custody.GrantTerms{To: req.To,
+		LegalBasis: req.LegalBasis, Expires: req.Expires, MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}})
 }

@@ -47,7 +47,11 @@ func (s *Service) Hold(ctx context.Context, p Principal, id string, on bool, rea
 		case err != nil:
 			return api.CustodyReceipt{}, err
 		}
-		return s.record(ctx, st, custody.Event{Action: action, Actor: p.party(), Storage: f, Detail: detail})
+		ev := custody.Event{Action: action, Actor: p.party(), Storage: f, Detail: detail}
+		if ev.Act, err = s.checkAct(p, st, ev, st.register.Exhibit.SHA256); err != nil {
+			return api.CustodyReceipt{}, err
+		}
+		return s.record(ctx, st, ev)
 	})
 }
 

@@ -38,7 +38,7 @@ func TestHold(t *testing.T) {
 		{name: "court holds", who: env.Court, on: true, want: isErr(exhibit.ErrNotFound)},
 	}
 	for _, s := range steps {
-		rc, err := env.Service.Hold(t.Context(), s.who.Principal, id, s.on, s.reason)
+		rc, err := env.Service.Hold(t.Context(), env.HoldAct(t, s.who, id, s.on, s.reason), id, s.on, s.reason)
 		if s.wantAction == "" {
 			checkErr(t, s.name, err, s.want)
 			continue
@@ -86,7 +86,7 @@ func TestHoldOnAStoreWithLegalHold(t *testing.T) {
 	}})
 	res := env.Register(t, env.Investigator, []byte("content"))
 	id, name := res.Evidence.EvidenceID, exhibittest.SealedObject(t, res)
-	rc, err := env.Service.Hold(t.Context(), env.Investigator.Principal, id, true, "appeal pending")
+	rc, err := env.Service.Hold(t.Context(), env.HoldAct(t, env.Investigator, id, true, "appeal pending"), id, true, "appeal pending")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestHoldOnAStoreWithLegalHold(t *testing.T) {
 
 	errLocked := errors.New("object lock configuration missing")
 	hs.fault = errLocked
-	_, err = env.Service.Hold(t.Context(), env.Investigator.Principal, id, false, "")
+	_, err = env.Service.Hold(t.Context(), env.HoldAct(t, env.Investigator, id, false, ""), id, false, "")
 	checkErr(t, "a release the store refuses", err, isErr(errLocked))
 	if got := env.Actions(t, id); len(got) != 2 {
 		t.Errorf("a release the store refused was recorded: %q", got)

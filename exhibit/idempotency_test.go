@@ -21,11 +21,11 @@ func keyed(content []byte, key string) exhibit.Upload {
 func TestIdempotentUpload(t *testing.T) {
 	env := exhibittest.New(t, exhibittest.Options{})
 	content := []byte("seized laptop image")
-	first, err := env.Service.Register(t.Context(), env.Investigator.Principal, keyed(content, "upload-1"))
+	first, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, keyed(content, "upload-1")), keyed(content, "upload-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := env.Service.Register(t.Context(), env.Investigator.Principal, keyed(content, "upload-1"))
+	again, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, keyed(content, "upload-1")), keyed(content, "upload-1"))
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
@@ -36,13 +36,13 @@ func TestIdempotentUpload(t *testing.T) {
 	if again.Custody.Proof == "" {
 		t.Error("the replayed answer carries no proof")
 	}
-	_, err = env.Service.Register(t.Context(), env.Investigator.Principal, keyed([]byte("other content"), "upload-1"))
+	_, err = env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, keyed([]byte("other content"), "upload-1")), keyed([]byte("other content"), "upload-1"))
 	var mm *exhibit.IdempotencyMismatchError
 	if !errors.As(err, &mm) || mm.EvidenceID != first.Evidence.EvidenceID {
 		t.Errorf("the key reused for other content: got %v, want an *IdempotencyMismatchError naming %s", err, first.Evidence.EvidenceID)
 	}
 	// Another member's same key is another key.
-	other, err := env.Service.Register(t.Context(), env.Partner.Principal, keyed(content, "upload-1"))
+	other, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Partner, keyed(content, "upload-1")), keyed(content, "upload-1"))
 	if err != nil || other.Evidence.EvidenceID == first.Evidence.EvidenceID {
 		t.Errorf("another member's upload with the same key: %v, evidence %s", err, other.Evidence.EvidenceID)
 	}
@@ -60,15 +60,15 @@ func TestUploadStoppedAfterSealing(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := env.Service.Register(t.Context(), env.Investigator.Principal, keyed(content, "k")); err == nil {
+	if _, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, keyed(content, "k")), keyed(content, "k")); err == nil {
 		t.Fatal("the upload succeeded without its event")
 	}
 	env.FailCreate(nil)
-	res, err := env.Service.Register(t.Context(), env.Investigator.Principal, keyed(content, "k"))
+	res, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, keyed(content, "k")), keyed(content, "k"))
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	again, err := env.Service.Register(t.Context(), env.Investigator.Principal, keyed(content, "k"))
+	again, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, keyed(content, "k")), keyed(content, "k"))
 	if err != nil || again.Evidence.EvidenceID != res.Evidence.EvidenceID {
 		t.Errorf("second retry: %v, evidence %s; want %s", err, again.Evidence.EvidenceID, res.Evidence.EvidenceID)
 	}

@@ -40,6 +40,7 @@ func (s *Service) History(ctx context.Context, p Principal, id string) (api.Hist
 		if len(rec.Envelope.Signatures) > 0 {
 			he.KeyID = rec.Envelope.Signatures[0].KeyID
 		}
+		st.describeAct(&he, rec)
 		h.Events = append(h.Events, he)
 	}
 	return h, nil

@@ -20,7 +20,7 @@ func shared(t *testing.T, env *exhibittest.Env) (id, toPartner, toCourt string) 
 	id, g := env.Exchange(t, []byte("content"), env.ShareRequest(exhibittest.AgencyUS))
 	env.Download(t, env.Partner, id)
 	gc := env.Share(t, id, env.ShareRequest(exhibittest.CourtNL))
-	if _, err := env.Service.Revoke(t.Context(), env.Investigator.Principal, id, gc.GrantID, "sent to the wrong court"); err != nil {
+	if _, err := env.Service.Revoke(t.Context(), env.RevokeAct(t, id, gc.GrantID, "sent to the wrong court"), id, gc.GrantID, "sent to the wrong court"); err != nil {
 		t.Fatal(err)
 	}
 	return id, g.GrantID, gc.GrantID

@@ -19,9 +19,9 @@ func TestReceiptTime(t *testing.T) {
 	g := env.Share(t, id, env.ShareRequest(exhibittest.AgencyUS))
 	sha := env.Show(t, env.Investigator, id).SHA256
 	for _, when := range []time.Time{time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Now().Add(24 * time.Hour)} {
-		req := api.AcceptRequest{GrantID: g.GrantID,
-			Receipt: exhibittest.Receipt(t, env.Partner, api.NewReceiptStatement(id, g.GrantID, sha, when))}
-		_, err := env.Service.Accept(t.Context(), env.Partner.Principal, id, req)
+		r := exhibittest.Receipt(t, env.Partner, api.NewReceiptStatement(id, g.GrantID, sha, when))
+		req := api.AcceptRequest{GrantID: g.GrantID, Receipt: &r}
+		_, err := env.Service.Accept(t.Context(), env.AcceptAct(t, env.Partner, id, g.GrantID), id, req)
 		var inv *exhibit.InvalidError
 		if !errors.As(err, &inv) || !strings.Contains(err.Error(), "the receipt is dated") {
 			t.Errorf("receipt dated %s: got %v, want an InvalidError about its date", when.Format(time.RFC3339), err)

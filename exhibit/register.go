@@ -51,6 +51,12 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 		s.audit(ctx, p, policy.ActionRegister, id, d)
 		return api.UploadResult{}, &DeniedError{Action: string(policy.ActionRegister), Policies: d.Policies, Reason: denialReason(policy.ActionRegister, d)}
 	}
+	sha := hex.EncodeToString(u.SHA256)
+	act, err := s.checkAct(p, nil, custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
+		Exhibit: &custody.Exhibit{SHA256: sha, Description: u.Description}}, sha)
+	if err != nil {
+		return api.UploadResult{}, err
+	}
 	if u.IdempotencyKey != "" {
 		prefix := idempotencyPrefix(p, u.IdempotencyKey)
 		unlock := s.locks.lock(prefix)
@@ -72,7 +78,7 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	}
 	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	s.step(StepSealed)
-	return s.registerSealed(ctx, p, registration{id: id, caseID: u.CaseID, description: u.Description, sealed: sealed})
+	return s.registerSealed(ctx, p, registration{id: id, caseID: u.CaseID, description: u.Description, sealed: sealed, act: act})
 }
 
 // registration is sealed content to register: the exhibit's facts of the register
@@ -82,6 +88,8 @@ type registration struct {
 	caseID      string
 	description string
 	sealed      storage.Sealed
+	// act is the member's signed act that asks for the registration.
+	act *custody.SignedAct
 }
 
 // registerSealed stores the data key of sealed content and records its register event:
@@ -96,7 +104,7 @@ func (s *Service) registerSealed(ctx context.Context, p Principal, r registratio
 	rand.Read(tagKey)
 	ev := custody.Event{EvidenceID: r.id, CaseID: r.caseID, Action: custody.ActionRegister, Actor: p.party(),
 		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: r.description, TagKey: hex.EncodeToString(tagKey)},
-		Storage: storageFacts(sealed)}
+		Storage: storageFacts(sealed), Act: r.act}
 	rec, err := s.ledger.Append(ctx, nil, sealed.PlainSHA256, ev)
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("registering %s: %w", r.id, err)

@@ -113,7 +113,7 @@ func TestRegisterRefusals(t *testing.T) {
 			if tt.court {
 				m = env.Court
 			}
-			_, err := env.Service.Register(t.Context(), m.Principal, tt.upload)
+			_, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, m, tt.upload), tt.upload)
 			checkErr(t, "Register", err, tt.want)
 			if names, _ := env.Store.List(t.Context(), ""); len(names) != 0 {
 				t.Errorf("a refused registration left objects %q, want none", names)
@@ -128,7 +128,7 @@ func TestRegisterRefusals(t *testing.T) {
 func TestRegisterDeniedSaysWhy(t *testing.T) {
 	t.Parallel()
 	env := exhibittest.New(t, exhibittest.Options{})
-	_, err := env.Service.Register(t.Context(), env.Court.Principal, exhibittest.Upload([]byte("x")))
+	_, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Court, exhibittest.Upload([]byte("x"))), exhibittest.Upload([]byte("x")))
 	var d *exhibit.DeniedError
 	if !errors.As(err, &d) || d.Action != "register" || d.Reason != "register is not permitted: no policy allows it" {
 		t.Errorf("got %#v, want a denial of register saying no policy allows it", err)

@@ -129,7 +129,7 @@ func TestRotateKeysSkipsOrphans(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := env.Service.Register(t.Context(), env.Investigator.Principal, exhibittest.Upload([]byte("stopped"))); err == nil {
+	if _, err := env.Service.Register(t.Context(), exhibittest.RegisterAct(t, env.Investigator, exhibittest.Upload([]byte("stopped"))), exhibittest.Upload([]byte("stopped"))); err == nil {
 		t.Fatal("the upload succeeded without its event")
 	}
 	env.FailCreate(nil)

@@ -29,8 +29,11 @@ type Principal struct {
 	Person       string
 	Role         string
 	// Cert is the caller's verified client certificate: receipts are checked against
-	// its key.
+	// its key, and acts must be signed with a certificate of the same subject.
 	Cert *x509.Certificate
+	// Act is the act the caller signed for this request (the Custody-Act header), nil
+	// if it sent none. Every change of custody requires one (acts.go).
+	Act *custody.SignedAct
 }
 
 // LogValue names the caller in logs.
@@ -50,6 +53,9 @@ func (p Principal) policy() policy.Principal {
 type Agency struct {
 	ID           string
 	Jurisdiction string
+	// CAs issue the certificates of the agency's members: their acts are checked
+	// against them.
+	CAs []*x509.Certificate
 }
 
 // Authorizer decides whether a principal may do an action on an exhibit; it does no

@@ -26,6 +26,10 @@ type state struct {
 	// signed integrity-failure event names it.
 	damage         *ledger.Damage
 	damageRecorded bool
+	// acts maps the digest of every act the chain records to its event; received maps
+	// every download acknowledged (ackKey) to the received event.
+	acts     map[string]uint64
+	received map[string]uint64
 }
 
 type grantState struct {
@@ -42,15 +46,29 @@ type grantState struct {
 // fold replays the verified events of a chain into its state. The chain must have a
 // verified register event.
 func fold(chain *ledger.Chain) *state {
-	s := &state{chain: chain, register: chain.Records[0].Event, damage: chain.Damage}
+	s := &state{chain: chain, register: chain.Records[0].Event, damage: chain.Damage,
+		acts: map[string]uint64{}, received: map[string]uint64{}}
 	verified := chain.Records
 	if d := chain.Damage; d != nil {
 		verified = chain.Records[:d.Seq]
 		s.damageRecorded = damageRecorded(chain.Records[d.Seq+1:], d)
 	}
+	byDigest := make(map[string]*ledger.Record, len(verified))
+	for i, rec := range verified {
+		byDigest[rec.Digest] = &verified[i]
+		if d := actDigest(rec.Event); d != "" {
+			s.acts[d] = rec.Event.Seq
+		}
+	}
 	for _, rec := range verified[1:] {
 		ev := rec.Event
 		switch ev.Action {
+		case custody.ActionReceived:
+			if st, err := custody.ParseActStatement(mustPayload(ev.Act)); err == nil {
+				if dl := byDigest[st.Predicate.Download]; dl != nil {
+					s.received[ackKey(dl)] = ev.Seq
+				}
+			}
 		case custody.ActionShare:
 			if ev.Grant != nil {
 				s.grants = append(s.grants, &grantState{Grant: *ev.Grant})
@@ -94,6 +112,29 @@ func damageRecorded(recs []ledger.Record, d *ledger.Damage) bool {
 // damagePrefix starts the detail of the integrity-failure event of a damage.
 func damagePrefix(d *ledger.Damage) string {
 	return fmt.Sprintf("stored custody event %d (digest %s) failed verification", d.Seq, d.Digest)
+}
+
+// mustPayload returns the statement bytes of an act, nil if it has none.
+func mustPayload(a *custody.SignedAct) []byte {
+	if a == nil {
+		return nil
+	}
+	b, _ := a.Envelope.PayloadBytes()
+	return b
+}
+
+// recordByDigest returns the verified record of the chain with the given event digest.
+func (s *state) recordByDigest(digest string) *ledger.Record {
+	recs := s.chain.Records
+	if s.damage != nil {
+		recs = recs[:s.damage.Seq]
+	}
+	for i := range recs {
+		if recs[i].Digest == digest {
+			return &recs[i]
+		}
+	}
+	return nil
 }
 
 func (s *state) grant(ref *custody.Grant) *grantState {

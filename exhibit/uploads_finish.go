@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/storage"
 )
 
@@ -66,6 +67,11 @@ func (s *Service) FinishUpload(ctx context.Context, p Principal, uploadID string
 	if err := s.decideRegister(ctx, p, sess.EvidenceID); err != nil {
 		return api.UploadResult{}, err
 	}
+	act, err := s.checkAct(p, nil, custody.Event{EvidenceID: sess.EvidenceID, CaseID: sess.CaseID, Action: custody.ActionRegister,
+		Actor: p.party(), Exhibit: &custody.Exhibit{SHA256: want, Description: sess.Description}}, want)
+	if err != nil {
+		return api.UploadResult{}, err
+	}
 	// A finish that stopped after storing the register event (the log failing, the
 	// process stopping) left an event that loading the exhibit publishes.
 	if res, err := s.registered(ctx, p, sess.EvidenceID); err != nil || res != nil {
@@ -79,7 +85,7 @@ func (s *Service) FinishUpload(ctx context.Context, p Principal, uploadID string
 		return api.UploadResult{}, err
 	}
 	s.step(StepUploadCompleted)
-	res, err := s.registerSealed(ctx, p, registration{id: sess.EvidenceID, caseID: sess.CaseID, description: sess.Description, sealed: sealed})
+	res, err := s.registerSealed(ctx, p, registration{id: sess.EvidenceID, caseID: sess.CaseID, description: sess.Description, sealed: sealed, act: act})
 	if err != nil {
 		return api.UploadResult{}, err
 	}

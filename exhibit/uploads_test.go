@@ -30,6 +30,12 @@ func start(t *testing.T, s *exhibit.Service, m exhibittest.Member, length int) e
 	return st
 }
 
+// finishAct is m's principal with m's signed act registering content uploaded by start.
+func finishAct(t *testing.T, m exhibittest.Member, content []byte) exhibit.Principal {
+	t.Helper()
+	return exhibittest.RegisterAct(t, m, exhibit.Upload{CaseID: exhibittest.CaseID, Description: "phone image", SHA256: exhibittest.Digest(content)})
+}
+
 // cut returns a reader of b that then fails as a connection cut short does.
 func cut(b []byte) io.Reader {
 	return io.MultiReader(bytes.NewReader(b), iotest.ErrReader(io.ErrUnexpectedEOF))
@@ -67,7 +73,7 @@ func TestResumableUploadResumesAndRegisters(t *testing.T) {
 	if names, _ := env.Store.List(ctx, ""); len(names) != 0 {
 		t.Errorf("before the finish the store has objects %q, want none", names)
 	}
-	res, err := env.Service.FinishUpload(ctx, p, st.UploadID, exhibittest.Digest(content))
+	res, err := env.Service.FinishUpload(ctx, finishAct(t, env.Investigator, content), st.UploadID, exhibittest.Digest(content))
 	if err != nil {
 		t.Fatalf("FinishUpload = %v", err)
 	}
@@ -77,7 +83,7 @@ func TestResumableUploadResumesAndRegisters(t *testing.T) {
 	if data, _ := env.Download(t, env.Investigator, res.Evidence.EvidenceID); !bytes.Equal(data, content) {
 		t.Errorf("downloaded %d bytes, want the %d uploaded", len(data), len(content))
 	}
-	again, err := replica.FinishUpload(ctx, p, st.UploadID, exhibittest.Digest(content))
+	again, err := replica.FinishUpload(ctx, finishAct(t, env.Investigator, content), st.UploadID, exhibittest.Digest(content))
 	if err != nil || again.Evidence.EvidenceID != res.Evidence.EvidenceID {
 		t.Errorf("FinishUpload again = %s, %v; want the same evidence %s", again.Evidence.EvidenceID, err, res.Evidence.EvidenceID)
 	}
@@ -217,7 +223,7 @@ func TestUploadCompletedBeforeItsEventIsNotAnOrphan(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := env.Service.FinishUpload(ctx, p, st.UploadID, exhibittest.Digest(content)); !errors.Is(err, crash) {
+	if _, err := env.Service.FinishUpload(ctx, finishAct(t, env.Investigator, content), st.UploadID, exhibittest.Digest(content)); !errors.Is(err, crash) {
 		t.Fatalf("FinishUpload with the log failing = %v, want the log's error", err)
 	}
 	rep, err := env.Service.Sweep(ctx)
@@ -225,7 +231,7 @@ func TestUploadCompletedBeforeItsEventIsNotAnOrphan(t *testing.T) {
 		t.Errorf("Sweep during the session = %+v, %v; want no orphan", rep, err)
 	}
 	stop = true
-	res, err := env.Service.FinishUpload(ctx, p, st.UploadID, exhibittest.Digest(content))
+	res, err := env.Service.FinishUpload(ctx, finishAct(t, env.Investigator, content), st.UploadID, exhibittest.Digest(content))
 	if err != nil {
 		t.Fatalf("FinishUpload again = %v", err)
 	}
@@ -244,7 +250,7 @@ func TestRegisteredUploadIsComplete(t *testing.T) {
 	if _, err := env.Service.WriteUpload(ctx, p, st.UploadID, 0, bytes.NewReader(content)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := env.Service.FinishUpload(ctx, p, st.UploadID, exhibittest.Digest(content))
+	res, err := env.Service.FinishUpload(ctx, finishAct(t, env.Investigator, content), st.UploadID, exhibittest.Digest(content))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,7 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		reused   *exhibit.IdempotencyMismatchError
 		tusErr   *tusError
 		rng      *exhibit.RangeError
+		act      *exhibit.ActError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -66,6 +67,10 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest, br.msg)
 	case errors.As(err, &inv):
 		return api.NewProblem(api.ProblemInvalidRequest, http.StatusBadRequest, inv.Msg)
+	case errors.Is(err, exhibit.ErrActRequired):
+		return api.NewProblem(api.ProblemActRequired, http.StatusBadRequest, exhibit.ErrActRequired.Error())
+	case errors.As(err, &act):
+		return api.NewProblem(api.ProblemActRefused, http.StatusUnprocessableEntity, act.Msg)
 	case errors.Is(err, errNoRoute):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such endpoint")
 	case errors.Is(err, errMethodNotAllowed):

@@ -55,6 +55,8 @@ func TestProblemFor(t *testing.T) {
 		{"digest mismatch", wrap(exhibit.ErrDigestMismatch), 422, api.ProblemDigestMismatch, "nothing was stored"},
 		{"idempotency key reused", wrap(&exhibit.IdempotencyMismatchError{EvidenceID: "ev-first"}), 422, api.ProblemIdempotencyReused, "evidence ev-first"},
 		{"idempotency key busy", wrap(exhibit.ErrIdempotencyInProgress), 409, api.ProblemIdempotencyBusy, "in progress"},
+		{"act required", wrap(exhibit.ErrActRequired), 400, api.ProblemActRequired, "Custody-Act"},
+		{"act refused", wrap(&exhibit.ActError{Msg: "your act is refused: the act's certificate does not chain"}), 422, api.ProblemActRefused, "does not chain"},
 		{"cancelled", wrap(context.Canceled), 499, api.ProblemCancelled, "cancelled"},
 		{"integrity", wrap(exhibit.ErrIntegrity), 500, api.ProblemIntegrityFailure, ""},
 		{"internal", wrap(errors.New("disk full")), 500, api.ProblemInternal, ""},

@@ -24,6 +24,7 @@ import (
 // testServer is the gateway's handler over an exhibittest.Env, with the members of the
 // test exchange mapped from their client certificates as cmd/evidencegw maps them.
 type testServer struct {
+	t       testing.TB
 	env     *exhibittest.Env
 	srv     *Server
 	handler http.Handler
@@ -51,7 +52,7 @@ func newTestServer(t testing.TB, opts serverOptions) *testServer {
 	var agencies []Agency
 	for _, m := range env.Members() {
 		p := m.Principal
-		agencies = append(agencies, Agency{ID: p.Agency, Jurisdiction: p.Jurisdiction, ClientCAs: []*x509.Certificate{env.CA.Cert()},
+		agencies = append(agencies, Agency{ID: p.Agency, Jurisdiction: p.Jurisdiction, ClientCAs: []*x509.Certificate{env.CAOf(p.Agency).Cert()},
 			Members: []Member{{Subject: m.Subject, Person: p.Person, Role: p.Role}}})
 	}
 	auth, err := NewAuthenticator(agencies)
@@ -65,7 +66,7 @@ func newTestServer(t testing.TB, opts serverOptions) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testServer{env: env, srv: srv, handler: srv.Handler(), logs: logs}
+	return &testServer{t: t, env: env, srv: srv, handler: srv.Handler(), logs: logs}
 }
 
 // metrics returns what the operations listener serves at /metrics.
@@ -90,8 +91,10 @@ func request(t *testing.T, m *exhibittest.Member, method, target string, body io
 	return r
 }
 
-// serve runs one request through the handler.
+// serve runs one request through the handler, with the member's signed act if it is a
+// change of custody that carries none (signRequest).
 func (ts *testServer) serve(r *http.Request) *httptest.ResponseRecorder {
+	ts.signRequest(ts.t, r)
 	rec := httptest.NewRecorder()
 	ts.handler.ServeHTTP(rec, r)
 	return rec

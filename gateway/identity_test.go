@@ -57,3 +57,43 @@ func TestIdentify(t *testing.T) {
 		t.Error("a connection without a verified chain was accepted")
 	}
 }
+
+// TestIdentifyByIssuingCA: each agency's members are those its own CA certified: a
+// certificate that names agency-nl in its subject but was issued by agency-us's CA is
+// refused, though the gateway trusts that CA.
+func TestIdentifyByIssuingCA(t *testing.T) {
+	dir := t.TempDir()
+	nlCA, err := pki.OpenAgencyDevCA(dir+"/nl", "agency-nl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usCA, err := pki.OpenAgencyDevCA(dir+"/us", "agency-us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := NewAuthenticator([]Agency{
+		{ID: "agency-nl", Jurisdiction: "NL", ClientCAs: []*x509.Certificate{nlCA.Cert()},
+			Members: []Member{{Subject: "CN=investigator-nl,O=agency-nl,C=NL", Person: "investigator-nl", Role: exhibit.RoleInvestigator}}},
+		{ID: "agency-us", Jurisdiction: "US", ClientCAs: []*x509.Certificate{usCA.Cert()},
+			Members: []Member{{Subject: "CN=partner-us,O=agency-us,C=US", Person: "partner-us", Role: exhibit.RoleInvestigator}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(ca *pki.CA, subject pkix.Name) *tls.ConnectionState {
+		c, _, err := ca.IssueClient(subject, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(c)
+		cert, _ := x509.ParseCertificate(block.Bytes)
+		return &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+	}
+	nl := pkix.Name{CommonName: "investigator-nl", Organization: []string{"agency-nl"}, Country: []string{"NL"}}
+	if p, err := auth.Identify(conn(nlCA, nl), time.Now()); err != nil || p.Agency != "agency-nl" {
+		t.Fatalf("agency-nl's member by agency-nl's CA: got %+v, %v", p, err)
+	}
+	if p, err := auth.Identify(conn(usCA, nl), time.Now()); err == nil {
+		t.Errorf("a certificate naming agency-nl issued by agency-us's CA was mapped to %+v", p)
+	}
+}

@@ -28,10 +28,13 @@ import (
 // idle is the body idle timeout of these tests.
 const idle = 300 * time.Millisecond
 
-// uploadHead is the head of an upload of content, with extra header lines.
-func uploadHead(content []byte, extra string) string {
-	return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: gateway\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s: %s\r\n%s\r\n",
-		uploadPath, api.ContentMediaType, len(content), api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(content)), extra)
+// uploadHead is the head of an upload of content by the investigator, with its signed
+// act and extra header lines.
+func (ts *testServer) uploadHead(content []byte, extra string) string {
+	act := ts.uploadAct(ts.t, content)
+	return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: gateway\r\nContent-Type: %s\r\nContent-Length: %d\r\n%s: %s\r\n%s: %s\r\n%s\r\n",
+		uploadPath, api.ContentMediaType, len(content), api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(content)),
+		api.HeaderCustodyAct, act, extra)
 }
 
 // localStore returns options that put the service on the local filesystem store in a
@@ -90,7 +93,7 @@ func TestIdleUploadIsCut(t *testing.T) {
 	c := srv.dial(t, ts.env.Investigator, nil)
 	content := bytes.Repeat([]byte("x"), 1<<20)
 	start := time.Now()
-	if _, err := io.WriteString(c, uploadHead(content, "")+string(content[:1000])); err != nil {
+	if _, err := io.WriteString(c, ts.uploadHead(content, "")+string(content[:1000])); err != nil {
 		t.Fatal(err)
 	}
 	// While it stalls, the upload holds a temporary file: the one that must go.
@@ -132,6 +135,7 @@ func TestIdleUploadIsCutHTTP2(t *testing.T) {
 	}
 	req.ContentLength = int64(len(content))
 	req.Header.Set(api.HeaderContentDigest, api.FormatDigest(exhibittest.Digest(content)))
+	req.Header.Set(api.HeaderCustodyAct, ts.uploadAct(t, content))
 	resp, err := srv.client(ts.env.Investigator).Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -176,7 +180,7 @@ func TestSlowUploadIsNotCut(t *testing.T) {
 			c := srv.dial(t, ts.env.Investigator, nil)
 			content := make([]byte, 500*tt.pieces)
 			rand.Read(content)
-			if _, err := io.WriteString(c, uploadHead(content, "")); err != nil {
+			if _, err := io.WriteString(c, ts.uploadHead(content, "")); err != nil {
 				t.Fatal(err)
 			}
 			for i := range tt.pieces {
@@ -273,7 +277,7 @@ func TestTooLargeBeforeContinue(t *testing.T) {
 
 	c := srv.dial(t, ts.env.Investigator, nil)
 	big := make([]byte, maxUpload+1)
-	if _, err := io.WriteString(c, uploadHead(big, "Expect: 100-continue\r\n")); err != nil {
+	if _, err := io.WriteString(c, ts.uploadHead(big, "Expect: 100-continue\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	resp, body := readResponse(t, c, bufio.NewReader(c), 10*time.Second)
@@ -288,7 +292,7 @@ func TestTooLargeBeforeContinue(t *testing.T) {
 	c = srv.dial(t, ts.env.Investigator, nil)
 	br := bufio.NewReader(c)
 	small := []byte("within the limit")
-	if _, err := io.WriteString(c, uploadHead(small, "Expect: 100-continue\r\n")); err != nil {
+	if _, err := io.WriteString(c, ts.uploadHead(small, "Expect: 100-continue\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := readResponse(t, c, br, 10*time.Second); resp.StatusCode != http.StatusContinue {

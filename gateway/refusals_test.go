@@ -45,9 +45,9 @@ func TestUnauthenticated(t *testing.T) {
 		{"no TLS", nil, "no client certificate"},
 		{"no certificate", &tls.ConnectionState{}, "no client certificate"},
 		{"another CA", cert(other, nl, now.Add(-time.Hour), now.Add(time.Hour)), "not issued by a CA this gateway trusts"},
-		{"expired", cert(ts.env.CA, nl, now.Add(-2*time.Hour), now.Add(-time.Hour)), "expired at"},
-		{"not yet valid", cert(ts.env.CA, nl, now.Add(time.Hour), now.Add(2*time.Hour)), "not valid before"},
-		{"unmapped subject", cert(ts.env.CA, pkix.Name{CommonName: "mallory", Organization: []string{"agency-nl"}, Country: []string{"NL"}},
+		{"expired", cert(ts.env.CAOf("agency-nl"), nl, now.Add(-2*time.Hour), now.Add(-time.Hour)), "expired at"},
+		{"not yet valid", cert(ts.env.CAOf("agency-nl"), nl, now.Add(time.Hour), now.Add(2*time.Hour)), "not valid before"},
+		{"unmapped subject", cert(ts.env.CAOf("agency-nl"), pkix.Name{CommonName: "mallory", Organization: []string{"agency-nl"}, Country: []string{"NL"}},
 			now.Add(-time.Hour), now.Add(time.Hour)), "not mapped to a member"},
 	}
 	paths := []string{"/v1/whoami", "/v1/evidence/ev-aaaaaaaaaaaaaaaaaaaaaaaaaa", "/v1/no-such-endpoint", "/healthz", "/metrics"}

@@ -272,18 +272,21 @@ var routeCases = []routeCase{
 	{name: "release with an empty body", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", setup: holdFirst, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CustodyReceipt) }},
 	{name: "release without a hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", status: 409, kind: api.ProblemHoldState},
 	{name: "release by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/release", body: `{"reason":"x"}`, status: 403, kind: api.ProblemForbidden},
+
+	{name: "received without an act", who: "partner", method: "POST", path: "/v1/evidence/{id}/received", status: 400, kind: api.ProblemActRequired},
+	{name: "received of evidence the stranger cannot see", who: "stranger", method: "POST", path: "/v1/evidence/{id}/received", status: 400, kind: api.ProblemActRequired},
 }
 
 func revokeFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	if _, err := f.env.Service.Revoke(t.Context(), f.env.Investigator.Principal, f.id, f.grant, ""); err != nil {
+	if _, err := f.env.Service.Revoke(t.Context(), f.env.RevokeAct(t, f.id, f.grant, ""), f.id, f.grant, ""); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func holdFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	if _, err := f.env.Service.Hold(t.Context(), f.env.Investigator.Principal, f.id, true, ""); err != nil {
+	if _, err := f.env.Service.Hold(t.Context(), f.env.HoldAct(t, f.env.Investigator, f.id, true, ""), f.id, true, ""); err != nil {
 		t.Fatal(err)
 	}
 }

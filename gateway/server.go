@@ -197,6 +197,7 @@ func (s *Server) routes() *mux.Router {
 	v1.HandleFunc("/uploads/{id}", s.api(s.tus(s.tusd.PatchFile, true))).Methods(http.MethodPatch)
 	v1.HandleFunc("/uploads/{id}", s.api(s.tus(s.tusd.DelFile, false))).Methods(http.MethodDelete)
 	v1.HandleFunc("/uploads/{id}/register", s.api(s.registerUpload)).Methods(http.MethodPost)
+	v1.HandleFunc("/evidence/{id}/received", s.api(s.received)).Methods(http.MethodPost)
 	return r
 }
 
@@ -255,7 +256,10 @@ func (s *Server) api(h handlerFunc) http.HandlerFunc {
 			sw.step = s.cfg.Step // the answer of a change
 		}
 		body := s.watchBody(sw, r)
-		err := h(sw, r, p)
+		err := withAct(r, &p)
+		if err == nil {
+			err = h(sw, r, p)
+		}
 		if err != nil && body.cutErr() != nil {
 			// The read failed for idleness; what the use case made of it (often a
 			// cancelled context: net/http cancels the request's once its connection

@@ -2,8 +2,11 @@ package pki
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -54,6 +57,22 @@ type CA struct {
 // CA at once cannot both succeed; the loser gets an error, and a later OpenDevCA loads
 // the winner's CA. Opening an existing CA is safe from any number of processes.
 func OpenDevCA(dir string) (*CA, error) {
+	return openCA(dir, pkix.Name{CommonName: DevCACommonName})
+}
+
+// OpenAgencyDevCA is [OpenDevCA] for the development CA of one agency, which issues
+// only that agency's members' certificates: its subject is "CN=<agency> development
+// CA,O=<agency>". The gateway maps a client certificate to its agency by the CA that
+// issued it, so each agency needs a CA of its own.
+func OpenAgencyDevCA(dir, agency string) (*CA, error) {
+	if agency == "" {
+		return nil, errors.New("opening an agency development CA: no agency")
+	}
+	return openCA(dir, pkix.Name{CommonName: agency + " development CA", Organization: []string{agency}})
+}
+
+// openCA opens the CA kept in dir, creating it with subject on first use.
+func openCA(dir string, subject pkix.Name) (*CA, error) {
 	certPath := filepath.Join(dir, CACertFile)
 	keyPath := filepath.Join(dir, CAKeyFile)
 	certExists, err := fileExists(certPath)
@@ -72,7 +91,7 @@ func OpenDevCA(dir string) (*CA, error) {
 	case keyExists:
 		return nil, fmt.Errorf("opening development CA in %s: %s exists but %s is missing", dir, CAKeyFile, CACertFile)
 	}
-	return createDevCA(dir, certPath, keyPath)
+	return createDevCA(dir, certPath, keyPath, subject)
 }
 
 // fileExists reports whether path exists.
@@ -89,8 +108,8 @@ func fileExists(path string) (bool, error) {
 
 // createDevCA generates a development CA and writes it, key first, without
 // overwriting anything.
-func createDevCA(dir, certPath, keyPath string) (*CA, error) {
-	ca, keyPEM, err := newDevCA(time.Now())
+func createDevCA(dir, certPath, keyPath string, subject pkix.Name) (*CA, error) {
+	ca, keyPEM, err := newDevCA(time.Now(), subject)
 	if err != nil {
 		return nil, fmt.Errorf("creating development CA in %s: %w", dir, err)
 	}
@@ -106,8 +125,8 @@ func createDevCA(dir, certPath, keyPath string) (*CA, error) {
 	return ca, nil
 }
 
-// newDevCA generates a key and a self-signed CA certificate valid from now.
-func newDevCA(now time.Time) (*CA, []byte, error) {
+// newDevCA generates a key and a self-signed CA certificate for subject, valid from now.
+func newDevCA(now time.Time, subject pkix.Name) (*CA, []byte, error) {
 	key, err := newKey()
 	if err != nil {
 		return nil, nil, err
@@ -118,7 +137,7 @@ func newDevCA(now time.Time) (*CA, []byte, error) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: DevCACommonName},
+		Subject:               subject,
 		NotBefore:             now.Add(-clockSkew),
 		NotAfter:              now.Add(devCAValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -257,6 +276,52 @@ func (ca *CA) IssueClientWindow(subject pkix.Name, notBefore, notAfter time.Time
 		return nil, nil, fmt.Errorf("issuing client certificate for %q: %w", subject.String(), err)
 	}
 	return certPEM, keyPEM, nil
+}
+
+// IssueSigning issues a certificate for subject to an existing public key, such as a
+// key in a KMS or on a smart card, valid for validity from now: the certificate a
+// member signs acts with (key usage digitalSignature; extended key usage clientAuth,
+// so that the same key may also authenticate). RSA keys need 2048 bits at least.
+func (ca *CA) IssueSigning(subject pkix.Name, pub crypto.PublicKey, validity time.Duration) ([]byte, error) {
+	if len(subject.ToRDNSequence()) == 0 {
+		return nil, errors.New("issuing signing certificate: empty subject")
+	}
+	if validity <= 0 {
+		return nil, fmt.Errorf("issuing signing certificate: validity %s is not positive", validity)
+	}
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return nil, fmt.Errorf("issuing signing certificate: RSA key of %d bits, want 2048 at least", k.N.BitLen())
+		}
+	default:
+		return nil, fmt.Errorf("issuing signing certificate: unsupported key type %T", pub)
+	}
+	now := time.Now()
+	notBefore, notAfter := now.Add(-clockSkew), now.Add(validity)
+	if notAfter.After(ca.cert.NotAfter) {
+		return nil, fmt.Errorf("issuing signing certificate: validity ends %s, after the CA certificate expires at %s",
+			notAfter.UTC().Format(time.RFC3339), ca.cert.NotAfter.UTC().Format(time.RFC3339))
+	}
+	serial, err := newSerial()
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: subject, NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("issuing signing certificate for %q: %w", subject.String(), err)
+	}
+	return encodeCertPEM(der), nil
+}
+
+// Issued reports whether cert was issued by this CA (its signature verifies with the
+// CA's key).
+func (ca *CA) Issued(cert *x509.Certificate) bool {
+	return cert.CheckSignatureFrom(ca.cert) == nil
 }
 
 // issue completes tmpl (serial, validity, key usage), signs it with a new key and

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -19,6 +20,13 @@ const (
 	IdentityKeyFile     = "key.pem"
 	IdentityCAFile      = "ca.pem"
 	IdentityGatewayFile = "gateway"
+	// IdentityActKeyFile, optional, names the key that signs the member's acts when it
+	// is not key.pem: one line, a key reference (a PEM file, relative to the identity
+	// directory or absolute; hashivault://KEY; pkcs11:...).
+	IdentityActKeyFile = "act-key"
+	// IdentityActCertFile, optional, holds the certificate of that key (and its
+	// intermediates), issued by the agency's CA.
+	IdentityActCertFile = "act-cert.pem"
 )
 
 // Identity is what a client needs to call a gateway: its certificate and key, the CA
@@ -34,6 +42,11 @@ type Identity struct {
 	CAPEM []byte
 	// GatewayURL is the gateway base URL, such as "https://127.0.0.1:8443".
 	GatewayURL string
+	// ActKey and ActCertPEM, both optional, are the key reference and certificate of
+	// the key that signs the member's acts, when it is not KeyPEM (act-key,
+	// act-cert.pem).
+	ActKey     string
+	ActCertPEM []byte
 }
 
 // LogValue keeps the private key out of logs.
@@ -65,7 +78,37 @@ func (id Identity) Validate() error {
 	if err := checkGatewayURL(id.GatewayURL); err != nil {
 		return fmt.Errorf("%s: %w", IdentityGatewayFile, err)
 	}
+	if len(id.ActCertPEM) > 0 {
+		if _, err := ParseCertificates(id.ActCertPEM); err != nil {
+			return fmt.Errorf("%s: %w", IdentityActCertFile, err)
+		}
+	}
 	return nil
+}
+
+// ParseCertificates parses every PEM "CERTIFICATE" block of data, in order; other
+// blocks are skipped. It fails if there is none.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != pemCertificate {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing certificate: %w", err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM CERTIFICATE block")
+	}
+	return certs, nil
 }
 
 // checkKeyPEM checks that data holds a PEM private key in one of the encodings
@@ -133,6 +176,20 @@ func WriteIdentity(dir string, id Identity) error {
 		{IdentityCAFile, id.CAPEM, publicMode},
 		{IdentityGatewayFile, []byte(id.GatewayURL + "\n"), publicMode},
 	}
+	if id.ActKey != "" {
+		files = append(files, struct {
+			name string
+			data []byte
+			mode os.FileMode
+		}{IdentityActKeyFile, []byte(id.ActKey + "\n"), publicMode})
+	}
+	if len(id.ActCertPEM) > 0 {
+		files = append(files, struct {
+			name string
+			data []byte
+			mode os.FileMode
+		}{IdentityActCertFile, id.ActCertPEM, publicMode})
+	}
 	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return fmt.Errorf("writing identity: %w", err)
@@ -162,6 +219,23 @@ func LoadIdentity(dir string) (Identity, error) {
 		*f.dst = data
 	}
 	id.GatewayURL = strings.TrimSpace(string(gateway))
+	for _, f := range []struct {
+		name string
+		dst  *[]byte
+	}{{IdentityActKeyFile, nil}, {IdentityActCertFile, &id.ActCertPEM}} {
+		data, err := os.ReadFile(filepath.Join(dir, f.name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return Identity{}, fmt.Errorf("loading identity from %s: %w", dir, err)
+		}
+		if f.dst == nil {
+			id.ActKey = strings.TrimSpace(string(data))
+			continue
+		}
+		*f.dst = data
+	}
 	if err := id.Validate(); err != nil {
 		return Identity{}, fmt.Errorf("loading identity from %s: %w", dir, err)
 	}

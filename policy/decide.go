@@ -55,6 +55,7 @@ const (
 	ActionAccept   Action = "accept"   // accept a grant with a signed receipt
 	ActionDownload Action = "download" // download the content
 	ActionHold     Action = "hold"     // set or release a legal hold
+	ActionReceive  Action = "receive"  // record the signed receipt of a download
 )
 
 // A Decision is the outcome of [Engine.Decide].

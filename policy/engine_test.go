@@ -46,6 +46,7 @@ func TestNewDefaults(t *testing.T) {
 		"grantee-accept",
 		"grantee-download",
 		"grantee-read",
+		"grantee-receive",
 		"owner-investigator",
 	}
 	if !slices.Equal(ids, want) {

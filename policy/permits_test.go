@@ -87,6 +87,10 @@ func TestPermitsWithoutGuards(t *testing.T) {
 		// court-history keeps a court's view of history after the grant ends.
 		{"court view revoked and expired", court, ActionView, grant("g1", "fr-court", all(revoked, expired)), true, []string{"court-history"}},
 		{"court download revoked", court, ActionDownload, grant("g1", "fr-court", all(accepted, revoked)), false, nil},
+		// grantee-receive: a receipt of an earlier download, whatever the grant's state.
+		{"partner receipt", partner, ActionReceive, grant("g1", "fr-police", accepted), true, []string{"grantee-receive"}},
+		{"partner receipt revoked and expired", partner, ActionReceive, grant("g1", "fr-police", all(accepted, revoked, expired)), true, []string{"grantee-receive"}},
+		{"receipt under another agency's grant", partner, ActionReceive, grant("g1", "fr-court", accepted), false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,6 +41,9 @@ type backends struct {
 	witnesses custody.Witnesses
 	ready     func(context.Context) error
 	closers   []func(context.Context) error
+	// agencies are the CAs of each agency's members (agencies.go).
+	agencies *agencyCAs
+	trusted  []custody.TrustedAgency
 }
 
 func (b *backends) close(ctx context.Context) {
@@ -58,7 +61,8 @@ func (b *backends) trustRoot(origin string) func(context.Context) (*custody.Trus
 			return nil, err
 		}
 		tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
-			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: b.witnesses}
+			Log: custody.TrustedLog{Origin: origin, VerifierKey: b.checkpointVerifierKey}, Witnesses: b.witnesses,
+			Agencies: b.trusted}
 		raw, err := tr.Marshal()
 		if err != nil {
 			return nil, err
@@ -91,6 +95,10 @@ func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.
 		be.witnesses = custody.WitnessesFromPolicy(cfg.Witnesses.parsed)
 	}
 	var err error
+	if be.agencies, err = openAgencyCAs(cfg, dataDir); err != nil {
+		return nil, err
+	}
+	be.trusted = be.agencies.trusted(cfg)
 	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger, who); err != nil {
 		return nil, err
 	}
@@ -119,7 +127,7 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 	}
 	agencies := make([]exhibit.Agency, len(cfg.Agencies))
 	for i, a := range cfg.Agencies {
-		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction}
+		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction, CAs: be.agencies.certs[a.ID]}
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
 		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,6 +45,10 @@ type app struct {
 	env      clientEnv
 	identity string
 	json     bool
+	// key and keyCert name the key that signs the member's acts and its certificate
+	// (--key, --key-cert); empty: the identity's act-key and act-cert.pem, else its
+	// key.pem and cert.pem.
+	key, keyCert string
 }
 
 // clientCommand completes cmd as a client command: it takes --identity and --json,
@@ -54,7 +59,12 @@ func (a *app) clientCommand(cmd *cobra.Command) *cobra.Command {
 	fs.StringVar(&a.identity, "identity", a.env.getenv(identityEnv),
 		"identity `DIR` holding cert.pem, key.pem, ca.pem and gateway (default $"+identityEnv+")")
 	fs.BoolVar(&a.json, "json", false, "print machine-readable JSON")
+	fs.StringVar(&a.key, "key", a.env.getenv(keyEnv),
+		"`KEY` that signs your acts: a PEM key file, hashivault://NAME or a pkcs11: URI (default $"+keyEnv+", the identity's act-key, else its key.pem)")
+	fs.StringVar(&a.keyCert, "key-cert", a.env.getenv(keyCertEnv),
+		"PEM `FILE` with the certificate of --key, issued by your agency's CA (default $"+keyCertEnv+", the identity's act-cert.pem)")
 	must(cmd.MarkPersistentFlagDirname("identity"))
+	must(cmd.MarkPersistentFlagFilename("key-cert", "pem"))
 	cmd.GroupID = groupClient
 	if cmd.ValidArgsFunction == nil {
 		// Evidence ids and most arguments cannot be completed; FILE arguments set their own.
@@ -72,7 +82,29 @@ func (a *app) client() (*client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading identity %s: %w", a.identity, err)
 	}
-	return client.New(id)
+	c, err := client.New(id)
+	if err != nil {
+		return nil, err
+	}
+	ref, dir, certPEM := a.key, "", id.ActCertPEM
+	if ref == "" && id.ActKey != "" {
+		ref, dir = id.ActKey, a.identity
+	}
+	if a.keyCert != "" {
+		if certPEM, err = os.ReadFile(a.keyCert); err != nil {
+			return nil, fmt.Errorf("reading --key-cert: %w", err)
+		}
+	}
+	if ref == "" {
+		return c, nil // the client certificate's key signs
+	}
+	// A PKCS #11 session stays open until the command's process ends.
+	s, _, err := actSigner(context.Background(), ref, dir, certPEM)
+	if err != nil {
+		return nil, err
+	}
+	c.SetActSigner(s)
+	return c, nil
 }
 
 // progress returns the progress bar of a transfer, nil (none) unless stderr is a

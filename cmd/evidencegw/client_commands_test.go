@@ -235,6 +235,8 @@ type cliGateway struct {
 	mu    sync.Mutex
 	query string
 	share api.ShareRequest
+	// act is the Custody-Act header of the last share.
+	act string
 	// uploadProblem, if set, is the answer to uploads.
 	uploadProblem *api.Problem
 }
@@ -303,11 +305,15 @@ func (g *cliGateway) handler() http.Handler {
 			Custody:  api.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
 		})
 	})
+	mux.HandleFunc("GET /v1/evidence/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeTestJSON(w, http.StatusOK, api.EvidenceView{EvidenceID: r.PathValue("id"), CaseID: "CASE-7", SHA256: strings.Repeat("ab", 32)})
+	})
 	mux.HandleFunc("POST /v1/evidence/{id}/grants", func(w http.ResponseWriter, r *http.Request) {
 		var req api.ShareRequest
 		json.NewDecoder(r.Body).Decode(&req)
 		g.mu.Lock()
 		g.share = req
+		g.act = r.Header.Get(api.HeaderCustodyAct)
 		g.mu.Unlock()
 		writeTestJSON(w, http.StatusCreated, api.GrantResult{
 			Grant:   api.GrantView{GrantID: "gr-abcdefghijklmnop", To: req.To, LegalBasis: req.LegalBasis, Expires: req.Expires, MaxDownloads: req.MaxDownloads, State: api.GrantActive},
@@ -401,6 +407,15 @@ func TestShareCommand(t *testing.T) {
 	want := api.ShareRequest{To: "agency-us", LegalBasis: "MLAT 2026/17", Expires: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), MaxDownloads: 3}
 	if g.share != want {
 		t.Errorf("gateway got %+v, want %+v", g.share, want)
+	}
+	sa, err := api.ParseAct(g.act)
+	if err != nil || sa == nil {
+		t.Fatalf("the share's act: %v", err)
+	}
+	payload, _ := sa.Envelope.PayloadBytes()
+	st, err := custody.ParseActStatement(payload)
+	if err != nil || st.Predicate.Action != custody.ActionShare || st.Predicate.Terms == nil || st.Predicate.Terms.MaxDownloads != 3 || st.SHA256() != strings.Repeat("ab", 32) {
+		t.Errorf("the share's act: %+v (%v), want a share of the registered content with its terms", st, err)
 	}
 	var out struct {
 		GrantID    string `json:"grant_id"`

@@ -185,7 +185,9 @@ without progress). If it cannot finish, the bytes received stay in .FILE.part be
 FILE and the command exits with status 1: run it again to resume; it hashes what is on
 disk, then asks only for the rest. A download counts against the grant's download limit
 once it is delivered, however many times it was resumed; an abandoned one costs
-nothing.`,
+nothing. Once the file is in place, your signed receipt of the digest and size received
+is sent and recorded as a received event (if that fails, the command says so and exits
+with status 1: the record shows the download as not received).`,
 		Example: "  evidencegw download $ID -o received.img\n  evidencegw download $ID -o received.img --restart",
 		Args:    positional("EVIDENCE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -210,11 +212,12 @@ func (a *app) download(ctx context.Context, id, out string, opts client.Download
 		return err
 	}
 	r, err := c.Download(ctx, id, out, opts, a.progress())
-	if err != nil {
+	var receiptErr *client.ReceiptError
+	if err != nil && !errors.As(err, &receiptErr) {
 		return err
 	}
 	if a.json {
-		return a.printJSON(struct {
+		if perr := a.printJSON(struct {
 			EvidenceID string              `json:"evidence_id"`
 			Path       string              `json:"path"`
 			SHA256     string              `json:"sha256"`
@@ -224,14 +227,22 @@ func (a *app) download(ctx context.Context, id, out string, opts client.Download
 			Requests   int                 `json:"requests"`
 			TransferID string              `json:"transfer_id,omitempty"`
 			Custody    *api.CustodyReceipt `json:"custody,omitempty"`
-		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Resumed, r.Requests, r.TransferID, r.Custody})
+			Received   *api.CustodyReceipt `json:"received,omitempty"`
+		}{r.Evidence.EvidenceID, r.Path, r.SHA256, r.Size, true, r.Resumed, r.Requests, r.TransferID, r.Custody, r.Received}); perr != nil {
+			return perr
+		}
+		return err
 	}
 	if r.Resumed > 0 {
 		a.printf("resumed at byte %d of %d\n", r.Resumed, r.Size)
 	}
 	a.printf("downloaded %s to %s: %d bytes, SHA-256 %s matches the registered digest\n", r.Evidence.EvidenceID, r.Path, r.Size, r.SHA256)
 	a.printCustody(r.Custody)
-	return nil
+	if r.Received != nil {
+		a.printf("your signed receipt of it is recorded: ")
+		a.printCustody(r.Received)
+	}
+	return err
 }
 
 func (a *app) newShowCmd() *cobra.Command {
@@ -337,16 +348,37 @@ func (a *app) history(ctx context.Context, id string) error {
 		a.printf("your agency's part of the custody history of %s (the owner and courts see all of it)\n", h.EvidenceID)
 	}
 	tw := tabwriter.NewWriter(a.env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tDETAIL")
+	fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tSIGNED BY\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tDETAIL")
 	for _, e := range h.Events {
 		basis := e.LegalBasis
 		if basis == "" && e.Grant != nil {
 			basis = e.Grant.LegalBasis
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Action,
-			verifycmd.FormatParty(&e.Actor), verifycmd.FormatParty(e.Counterparty), dash(basis), e.LogIndex, dash(e.Detail))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), e.Action,
+			verifycmd.FormatParty(&e.Actor), dash(e.Signer), verifycmd.FormatParty(e.Counterparty), dash(basis), e.LogIndex, dash(historyDetail(e)))
 	}
 	return tw.Flush()
+}
+
+// historyDetail is an event's detail, with whether a download's receipt arrived and
+// which download a received event acknowledges.
+func historyDetail(e api.HistoryEvent) string {
+	var note string
+	switch {
+	case e.Action == "download" && e.ReceivedIn != nil:
+		note = fmt.Sprintf("received (event %d)", *e.ReceivedIn)
+	case e.Action == "download":
+		note = "NOT RECEIVED: no signed receipt"
+	case e.Acknowledges != nil:
+		note = fmt.Sprintf("of download %d", *e.Acknowledges)
+	}
+	switch {
+	case note == "":
+		return e.Detail
+	case e.Detail == "":
+		return note
+	}
+	return e.Detail + "; " + note
 }
 
 func dash(s string) string {

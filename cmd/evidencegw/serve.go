@@ -114,10 +114,7 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 			}
 		}
 	}()
-	agencies, err := authAgencies(cfg, ca.Cert())
-	if err != nil {
-		return err
-	}
+	agencies := authAgencies(cfg, be.agencies)
 	auth, err := gateway.NewAuthenticator(agencies)
 	if err != nil {
 		return err
@@ -130,7 +127,7 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
-	if err := writeDemoIdentities(cfg, ca, filepath.Join(dataDir, "identities")); err != nil {
+	if err := writeDemoIdentities(cfg, ca, be.agencies, filepath.Join(dataDir, "identities")); err != nil {
 		return err
 	}
 	return listenAndServe(ctx, srv, cfg, ca, auth, filepath.Join(dataDir, "tls"), logger)
@@ -153,25 +150,18 @@ func expireUploads(ctx context.Context, svc *exhibit.Service, logger *slog.Logge
 	}
 }
 
-// authAgencies returns the agencies with their client CAs loaded: an agency without
-// client_ca uses the development CA.
-func authAgencies(cfg Config, devCA *x509.Certificate) ([]gateway.Agency, error) {
+// authAgencies returns the agencies with the CAs that issue their members'
+// certificates (agencies.go).
+func authAgencies(cfg Config, cas *agencyCAs) []gateway.Agency {
 	out := make([]gateway.Agency, 0, len(cfg.Agencies))
 	for _, a := range cfg.Agencies {
-		cas := []*x509.Certificate{devCA}
-		if a.ClientCA != "" {
-			var err error
-			if cas, err = loadCerts(a.ClientCA); err != nil {
-				return nil, fmt.Errorf("agency %s: %w", a.ID, err)
-			}
-		}
-		ag := gateway.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction, ClientCAs: cas}
+		ag := gateway.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction, ClientCAs: cas.certs[a.ID]}
 		for _, m := range a.Members {
 			ag.Members = append(ag.Members, gateway.Member{Subject: m.Subject, Person: m.Person, Role: m.Role})
 		}
 		out = append(out, ag)
 	}
-	return out, nil
+	return out
 }
 
 // loadCerts reads the certificates of a PEM file.
@@ -311,16 +301,21 @@ func serverCert(cfg Config, ca *pki.CA, tlsDir string) ([]byte, []byte, error) {
 }
 
 // writeDemoIdentities issues, once, an identity directory for each member of an agency
-// under the development CA: identities/<person>.
-func writeDemoIdentities(cfg Config, ca *pki.CA, dir string) error {
+// under that agency's development CA: identities/<person>. An identity issued by
+// another CA (the single development CA of earlier releases) is issued again. Its
+// ca.pem is the CA of the gateway's server certificate.
+func writeDemoIdentities(cfg Config, serverCA *pki.CA, cas *agencyCAs, dir string) error {
 	for _, ag := range cfg.Agencies {
-		if ag.ClientCA != "" {
+		ca := cas.dev[ag.ID]
+		if ca == nil {
 			continue
 		}
 		for _, m := range ag.Members {
 			idDir := filepath.Join(dir, m.Person)
-			if _, err := os.Stat(filepath.Join(idDir, pki.IdentityCertFile)); err == nil {
-				continue
+			if id, err := pki.LoadIdentity(idDir); err == nil {
+				if certs, err := pki.ParseCertificates(id.CertPEM); err == nil && ca.Issued(certs[0]) {
+					continue
+				}
 			}
 			subject, err := parseSubject(m.Subject)
 			if err != nil {
@@ -330,7 +325,7 @@ func writeDemoIdentities(cfg Config, ca *pki.CA, dir string) error {
 			if err != nil {
 				return err
 			}
-			if err := pki.WriteIdentity(idDir, pki.Identity{CertPEM: c, KeyPEM: k, CAPEM: ca.CertPEM(), GatewayURL: cfg.PublicURL}); err != nil {
+			if err := pki.WriteIdentity(idDir, pki.Identity{CertPEM: c, KeyPEM: k, CAPEM: serverCA.CertPEM(), GatewayURL: cfg.PublicURL}); err != nil {
 				return err
 			}
 		}

@@ -8,8 +8,10 @@
 //	court-nl   NL  court "court-nl"                a court that verifies custody
 //	agency-de  DE  investigator "investigator-de"  a stranger, never granted anything
 //
-// Every member holds a client certificate of one development CA (Env.CA), so that the
-// gateway's tests can present it and receipts can be signed with its key.
+// Each agency has a development CA of its own (Env.CAOf), which issues its member's
+// client certificate, so that the gateway's tests can present it and the member's acts
+// (and receipts) can be signed with its key. The helpers of flows.go sign the acts of
+// every change as the client does.
 //
 // Fault hooks (FailCreate, FailOpen, FailAppend) may be set and cleared at any time,
 // also while the service runs concurrently.
@@ -21,6 +23,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
@@ -88,11 +91,12 @@ type Options struct {
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
 type Env struct {
-	Service  *exhibit.Service
-	Store    *memstore.Store
-	Log      *ledgertest.MemLog
-	Keys     *keys.Local
-	CA       *pki.CA
+	Service *exhibit.Service
+	Store   *memstore.Store
+	Log     *ledgertest.MemLog
+	Keys    *keys.Local
+	// CAs are the agencies' development CAs, by agency id.
+	CAs      map[string]*pki.CA
 	Clock    *Clock
 	Registry *prometheus.Registry
 	// Agencies are the agencies the service knows, with their jurisdictions.
@@ -136,14 +140,18 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := pki.OpenDevCA(filepath.Join(dir, "ca"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &Env{Store: memstore.New(), Log: ledgertest.NewMemLog(km.CheckpointSigner()), Keys: km, CA: ca,
+	e := &Env{Store: memstore.New(), Log: ledgertest.NewMemLog(km.CheckpointSigner()), Keys: km, CAs: map[string]*pki.CA{},
 		Clock: NewClock(time.Now()), Registry: prometheus.NewRegistry(),
 		Agencies: []exhibit.Agency{{ID: AgencyNL, Jurisdiction: "NL"}, {ID: AgencyUS, Jurisdiction: "US"},
 			{ID: CourtNL, Jurisdiction: "NL"}, {ID: AgencyDE, Jurisdiction: "DE"}}}
+	for i, a := range e.Agencies {
+		ca, err := pki.OpenAgencyDevCA(filepath.Join(dir, "ca", a.ID), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.CAs[a.ID] = ca
+		e.Agencies[i].CAs = []*x509.Certificate{ca.Cert()}
+	}
 	e.Store.BeforeCreate = func(name string) error { return e.hook(&e.hooks.create, name) }
 	e.Store.BeforeOpen = func(name string) error { return e.hook(&e.hooks.open, name) }
 	e.Log.FailAppend = func(leaf []byte) error {
@@ -246,7 +254,7 @@ func (e *Env) FailAppend(f func(leaf []byte) error) {
 func (e *Env) member(t testing.TB, agency, jurisdiction, person, role string) Member {
 	t.Helper()
 	subject := pkix.Name{CommonName: person, Organization: []string{agency}, Country: []string{jurisdiction}}
-	certPEM, keyPEM, err := e.CA.IssueClient(subject, 24*time.Hour)
+	certPEM, keyPEM, err := e.CAs[agency].IssueClient(subject, 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,6 +285,9 @@ func parseIdentity(t testing.TB, certPEM, keyPEM []byte) (*x509.Certificate, *ec
 	return cert, key
 }
 
+// CAOf returns the development CA of an agency of the exchange.
+func (e *Env) CAOf(agency string) *pki.CA { return e.CAs[agency] }
+
 // Members returns the four members, owner first.
 func (e *Env) Members() []Member {
 	return []Member{e.Investigator, e.Partner, e.Court, e.Stranger}
@@ -294,6 +305,9 @@ func (e *Env) trustRoot(ctx context.Context) (*custody.TrustRoot, error) {
 	e.extraMu.Unlock()
 	tr := &custody.TrustRoot{MediaType: custody.TrustRootMediaType, EventKeys: eventKeys,
 		Log: custody.TrustedLog{Origin: Origin, VerifierKey: e.Keys.CheckpointVerifierKey()}, Witnesses: custody.Witnesses{Keys: []string{}}}
+	for _, a := range e.Agencies {
+		tr.Agencies = append(tr.Agencies, custody.NewTrustedAgency(a.ID, a.Jurisdiction, a.CAs))
+	}
 	raw, err := tr.Marshal()
 	if err != nil {
 		return nil, err
@@ -310,6 +324,9 @@ func (e *Env) TrustRoot(t testing.TB) *custody.TrustRoot {
 	}
 	return tr
 }
+
+// DigestHex returns the hex SHA-256 of content.
+func DigestHex(content []byte) string { return hex.EncodeToString(Digest(content)) }
 
 // Digest returns the SHA-256 of content.
 func Digest(content []byte) []byte {

@@ -2,9 +2,15 @@ package exhibittest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"strings"
 	"testing"
@@ -29,14 +35,91 @@ func Upload(content []byte) exhibit.Upload {
 	return exhibit.Upload{CaseID: CaseID, Description: "seized phone image", SHA256: Digest(content), Content: bytes.NewReader(content)}
 }
 
-// Register registers content as m.
+// Register registers content as m, with m's signed register act.
 func (e *Env) Register(t testing.TB, m Member, content []byte) api.UploadResult {
 	t.Helper()
-	res, err := e.Service.Register(t.Context(), m.Principal, Upload(content))
+	u := Upload(content)
+	res, err := e.Service.Register(t.Context(), RegisterAct(t, m, u), u)
 	if err != nil {
 		t.Fatalf("registering %d bytes as %s: %v", len(content), m.Principal.Person, err)
 	}
 	return res
+}
+
+// RegisterAct returns m's principal carrying its signed act registering u.
+func RegisterAct(t testing.TB, m Member, u exhibit.Upload) exhibit.Principal {
+	t.Helper()
+	return SignedBy(t, m, "", hex.EncodeToString(u.SHA256), custody.Act{Action: custody.ActionRegister, CaseID: u.CaseID, Description: u.Description})
+}
+
+// SignedBy returns m's principal carrying m's act a about evidence id (with registered
+// digest sha; id "" for a register act), signed now with m's key as the client signs it.
+func SignedBy(t testing.TB, m Member, id, sha string, a custody.Act) exhibit.Principal {
+	t.Helper()
+	p := m.Principal
+	if a.Time.IsZero() {
+		a.Time = time.Now()
+	}
+	p.Act = SignAct(t, m.Key, []*x509.Certificate{m.Principal.Cert}, id, sha, a)
+	return p
+}
+
+// Signed is SignedBy for an exhibit of the Env, whose registered digest it reads.
+func (e *Env) Signed(t testing.TB, m Member, id string, a custody.Act) exhibit.Principal {
+	t.Helper()
+	sha := strings.Repeat("0", 64)
+	if v, err := e.Service.Show(t.Context(), e.Investigator.Principal, id); err == nil {
+		sha = v.SHA256
+	}
+	return SignedBy(t, m, id, sha, a)
+}
+
+// SignAct signs act a about evidence id with key, whose certificate chain is certs, into
+// a signed act (for tests of forged acts: any key, any certificate).
+func SignAct(t testing.TB, key crypto.Signer, certs []*x509.Certificate, id, sha string, a custody.Act) *custody.SignedAct {
+	t.Helper()
+	if a.Nonce == "" {
+		n := make([]byte, 16)
+		rand.Read(n)
+		a.Nonce = hex.EncodeToString(n)
+	}
+	st, err := custody.NewActStatement(id, sha, a).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pae := custody.PAE(custody.PayloadType, st)
+	h := sha256.Sum256(pae)
+	var sig []byte
+	switch k := key.(type) {
+	case ed25519.PrivateKey:
+		sig = ed25519.Sign(k, pae)
+	case *rsa.PrivateKey:
+		sig, err = rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, h[:])
+	case *ecdsa.PrivateKey:
+		sig, err = ecdsa.SignASN1(rand.Reader, k, h[:])
+	default:
+		t.Fatalf("signing an act with a %T", key)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID, err := custody.KeyID(certs[0].PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := &custody.SignedAct{Envelope: custody.Envelope{PayloadType: custody.PayloadType, Payload: base64.StdEncoding.EncodeToString(st),
+		Signatures: []custody.Signature{{KeyID: keyID, Sig: base64.StdEncoding.EncodeToString(sig)}}}}
+	for _, c := range certs {
+		sa.Certificates = append(sa.Certificates, c.Raw)
+	}
+	return sa
+}
+
+// ShareAct returns the owner's signed act for req.
+func (e *Env) ShareAct(t testing.TB, id string, req api.ShareRequest) exhibit.Principal {
+	t.Helper()
+	return e.Signed(t, e.Investigator, id, custody.Act{Action: custody.ActionShare, Terms: &custody.GrantTerms{To: req.To,
+		LegalBasis: req.LegalBasis, Expires: req.Expires, MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}})
 }
 
 // ShareRequest returns a valid share with agency to: a legal basis, 30 days to run, no
@@ -48,7 +131,7 @@ func (e *Env) ShareRequest(to string) api.ShareRequest {
 // Share shares evidence id as the owner's investigator.
 func (e *Env) Share(t testing.TB, id string, req api.ShareRequest) api.GrantView {
 	t.Helper()
-	res, err := e.Service.Share(t.Context(), e.Investigator.Principal, id, req)
+	res, err := e.Service.Share(t.Context(), e.ShareAct(t, id, req), id, req)
 	if err != nil {
 		t.Fatalf("sharing %s with %s: %v", id, req.To, err)
 	}
@@ -70,23 +153,56 @@ func Receipt(t testing.TB, m Member, st api.ReceiptStatement) api.SignedReceipt 
 	return api.SignedReceipt{Statement: b, Signature: sig}
 }
 
-// AcceptRequest returns m's signed acceptance of grant grantID of evidence id, whose
-// registered digest is sha256Hex.
+// AcceptRequest returns m's acceptance of grant grantID of evidence id, whose
+// registered digest is sha256Hex, with the first release's signed receipt.
 func AcceptRequest(t testing.TB, m Member, id, grantID, sha256Hex string) api.AcceptRequest {
 	t.Helper()
-	return api.AcceptRequest{GrantID: grantID, Receipt: Receipt(t, m, api.NewReceiptStatement(id, grantID, sha256Hex, time.Now()))}
+	r := Receipt(t, m, api.NewReceiptStatement(id, grantID, sha256Hex, time.Now()))
+	return api.AcceptRequest{GrantID: grantID, Receipt: &r}
 }
 
-// Accept accepts grant grantID of evidence id as m, with a receipt for its registered
-// digest.
+// AcceptAct returns m's principal carrying its signed act accepting grant grantID.
+func (e *Env) AcceptAct(t testing.TB, m Member, id, grantID string) exhibit.Principal {
+	t.Helper()
+	return e.Signed(t, m, id, custody.Act{Action: custody.ActionAccept, GrantID: grantID})
+}
+
+// Accept accepts grant grantID of evidence id as m, with m's signed accept act.
 func (e *Env) Accept(t testing.TB, m Member, id, grantID string) api.GrantResult {
 	t.Helper()
-	v := e.Show(t, m, id)
-	res, err := e.Service.Accept(t.Context(), m.Principal, id, AcceptRequest(t, m, id, grantID, v.SHA256))
+	res, err := e.Service.Accept(t.Context(), e.AcceptAct(t, m, id, grantID), id, api.AcceptRequest{GrantID: grantID})
 	if err != nil {
 		t.Fatalf("accepting grant %s of %s as %s: %v", grantID, id, m.Principal.Person, err)
 	}
 	return res
+}
+
+// RevokeAct returns the owner's signed act revoking grant grantID for reason.
+func (e *Env) RevokeAct(t testing.TB, id, grantID, reason string) exhibit.Principal {
+	t.Helper()
+	return e.Signed(t, e.Investigator, id, custody.Act{Action: custody.ActionRevoke, GrantID: grantID, Reason: reason})
+}
+
+// HoldAct returns m's signed act putting evidence id under legal hold (on) or
+// releasing it, for reason.
+func (e *Env) HoldAct(t testing.TB, m Member, id string, on bool, reason string) exhibit.Principal {
+	t.Helper()
+	a := custody.Act{Action: custody.ActionLegalHold, Reason: reason}
+	if !on {
+		a.Action = custody.ActionLegalHoldRelease
+	}
+	return e.Signed(t, m, id, a)
+}
+
+// ReceivedAct returns m's signed receipt of the download dl of evidence id: the bytes
+// received had digest sha256Hex and size bytes.
+func (e *Env) ReceivedAct(t testing.TB, m Member, id string, dl api.CustodyReceipt, sha256Hex string, size int64) exhibit.Principal {
+	t.Helper()
+	a := custody.Act{Action: custody.ActionReceived, Download: dl.Digest, Size: size}
+	if g := Event(t, dl).Grant; g != nil {
+		a.GrantID = g.ID
+	}
+	return SignedBy(t, m, id, sha256Hex, a)
 }
 
 // MemberOf returns the member of an agency of the exchange.

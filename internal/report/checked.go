@@ -14,6 +14,7 @@ import (
 func checked(r *custody.Report, verr error, meta Meta) []checkView {
 	views := []checkView{
 		signatureCheck(r),
+		actorCheck(r),
 		chainCheck(r),
 		logCheck(r),
 		contentCheck(r, verr, meta),
@@ -30,8 +31,41 @@ func checked(r *custody.Report, verr error, meta Meta) []checkView {
 	return views
 }
 
-// witnessCheck says whether independent witnesses cosigned the checkpoints, as the
-// trust root and the verifier's own witness policy require.
+// actorCheck says which events their actors signed with their own keys, and which
+// downloads no signed receipt acknowledges.
+func actorCheck(r *custody.Report) checkView {
+	c := checkView{Title: "Actors' own signatures and receipts",
+		Explain: "A member who asks for a change of custody (registering, sharing, revoking, accepting, holding, acknowledging a download) signs it with their own key, certified by their agency's CA listed in the trust root. Each signature names the exhibit, the grant and the action, and was checked at the event's time. After a download, the member signs a receipt of the digest received."}
+	var signed, unsigned int
+	for _, ve := range r.Events {
+		switch {
+		case ve.Act != nil:
+			signed++
+		case custody.ActActions(ve.Event.Action) && ve.Verified():
+			unsigned++
+		}
+	}
+	c.Status = "ok"
+	c.Result = append(c.Result, fmt.Sprintf("%d event(s) carry their actor's own verified signature.", signed))
+	if unsigned > 0 {
+		c.Status = "info"
+		c.Result = append(c.Result, fmt.Sprintf("%d event(s) of an actor carry no signature of the actor's own (recorded before actors signed their acts): they rest on the gateway's signature alone.", unsigned))
+	}
+	if u := r.Unreceived(); len(u) > 0 {
+		c.Status = "warn"
+		c.Result = append(c.Result, fmt.Sprintf("Download event(s) %v: NOT RECEIVED, no signed receipt of what was delivered arrived.", u))
+	}
+	for _, ve := range r.Events {
+		delivered := ve.Event.Action == custody.ActionDownload || ve.Event.Action == custody.ActionDownloadDeliver
+		if rc := ve.Received; delivered && rc != nil && !rc.Matches {
+			c.Status = "warn"
+			c.Result = append(c.Result, fmt.Sprintf("Download event %d: the member signed that it received SHA-256 %s, not the registered digest.", ve.Event.Seq, rc.SHA256))
+		}
+	}
+	return c
+}
+
+// witnessCheck says whether independent witnesses cosigned the checkpoints.
 func witnessCheck(r *custody.Report, verr error, meta Meta) checkView {
 	c := checkView{Title: "Independent witnesses",
 		Explain: "Witnesses are independent parties that cosign the log's checkpoints, so the log operator cannot show different histories to different people."}

@@ -58,6 +58,7 @@ func TestWriteHTML_Verified(t *testing.T) {
 		"6 of 6 events carry a valid signature", x.TrustRoot.EventKeys[0].KeyID, "1 receipt(s)",
 		"6 of 6 events proven included in log " + reporttest.Origin, "Signed checkpoint of tree size 6",
 		`The file &#34;evidence.bin&#34; was hashed`, sha(x.TrustRootJSON), "Generated 2026-04-02 10:00:00 UTC by report test",
+		"NOT RECEIVED: no signed receipt of this download arrived", "not signed by the actor: recorded on the gateway&#39;s signature alone",
 	}
 	for _, w := range want {
 		if !strings.Contains(got, w) {

@@ -71,6 +71,12 @@ type card struct {
 	KeyID        string
 	Digest       string
 	LogIndex     string
+	// Signed says who signed the event's act with their own key; "" if nobody did.
+	Signed string
+	// Received, on a download, says whether the member's signed receipt of it
+	// arrived; NotReceived is set when it did not.
+	Received    string
+	NotReceived bool
 }
 
 // checkView is one paragraph of "What was checked".
@@ -229,10 +235,50 @@ func newCard(i int, ve custody.VerifiedEvent) *card {
 	if ve.TreeSize > 0 {
 		c.LogIndex = fmt.Sprintf("%d of %d", ve.LogIndex, ve.TreeSize)
 	}
+	c.Signed, c.Received, c.NotReceived = actorSignature(ve)
 	if c.Unreadable {
 		c.Words = "unreadable event"
 	}
 	return c
+}
+
+// actorSignature says who signed the event's act and, for a download, whether its
+// receipt arrived (and for a received event, what it says was received).
+func actorSignature(ve custody.VerifiedEvent) (signed, received string, notReceived bool) {
+	if a := ve.Act; a != nil {
+		signed = fmt.Sprintf("%s, with their own key (certificate of %s, fingerprint %s), signed %s", a.Subject, a.CA, a.Fingerprint[:16], formatTime(a.Time))
+	} else if custody.ActActions(ve.Event.Action) && ve.Verified() {
+		signed = "not signed by the actor: recorded on the gateway's signature alone"
+	}
+	download := ve.Event.Action == custody.ActionDownload || ve.Event.Action == custody.ActionDownloadDeliver
+	switch {
+	case download && ve.Received != nil && ve.Received.Matches:
+		received = fmt.Sprintf("received: the member signed that it received %s with the registered SHA-256 (event #%d)", formatSize(ve.Received.Size), ve.Received.Seq)
+	case download && ve.Received != nil:
+		received = fmt.Sprintf("RECEIVED OTHER BYTES: the member signed that it received SHA-256 %s, not the registered digest (event #%d)", ve.Received.SHA256, ve.Received.Seq)
+		notReceived = true
+	case download && ve.Verified():
+		received, notReceived = "NOT RECEIVED: no signed receipt of this download arrived", true
+	case ve.Event.Action == custody.ActionReceived && ve.Act != nil:
+		received = fmt.Sprintf("%s received, SHA-256 %s", formatSize(ve.Act.Act.Size), receivedDigest(ve))
+	}
+	return signed, received, notReceived
+}
+
+// receivedDigest is the digest a received event's act names.
+func receivedDigest(ve custody.VerifiedEvent) string {
+	if ve.Event.Act == nil {
+		return ""
+	}
+	p, err := ve.Event.Act.Envelope.PayloadBytes()
+	if err != nil {
+		return ""
+	}
+	st, err := custody.ParseActStatement(p)
+	if err != nil {
+		return ""
+	}
+	return st.SHA256()
 }
 
 // actionWords says in plain words what the actor did.
@@ -268,6 +314,14 @@ func actionWords(ev custody.Event) string {
 		return "integrity check FAILED"
 	case custody.ActionBundleExport:
 		return "exported a court bundle"
+	case custody.ActionReceived:
+		return "signed the receipt of a download"
+	case custody.ActionLegalHold:
+		return "put the exhibit under legal hold"
+	case custody.ActionLegalHoldRelease:
+		return "released the legal hold"
+	case custody.ActionKeyRewrap:
+		return "rewrapped the data key"
 	}
 	return fmt.Sprintf("did %q (unknown action)", string(ev.Action))
 }

@@ -339,6 +339,8 @@ type JSONReport struct {
 	// exhibit was left out of the bundle.
 	CompletenessChecked bool        `json:"completeness_checked"`
 	Events              []JSONEvent `json:"events"`
+	// Unreceived lists the download events no signed receipt acknowledges.
+	Unreceived []uint64 `json:"unreceived_downloads,omitempty"`
 	// Log holds the checks across bundles and against a log snapshot, if asked for.
 	Log *LogCheck `json:"log,omitempty"`
 }
@@ -361,6 +363,12 @@ type JSONEvent struct {
 	// Checks lists what was verified about the event; Failure the check it failed.
 	Checks  []string `json:"checks"`
 	Failure string   `json:"failure,omitempty"`
+	// SignedBy is the certificate subject of the member who signed the event's act,
+	// verified against its agency's CA; absent if the event carries no act.
+	SignedBy string `json:"signed_by,omitempty"`
+	// ReceivedIn, on a download, is the seq of the received event acknowledging it;
+	// absent if no signed receipt arrived.
+	ReceivedIn *uint64 `json:"received_in,omitempty"`
 }
 
 // NewJSONReport builds the JSON report of a verification that returned r and err
@@ -385,8 +393,16 @@ func NewJSONReport(r *custody.Report, err error) JSONReport {
 		if ev.Grant != nil {
 			je.GrantID = ev.Grant.ID
 		}
+		if ve.Act != nil {
+			je.SignedBy = ve.Act.Subject
+		}
+		if ve.Received != nil {
+			seq := ve.Received.Seq
+			je.ReceivedIn = &seq
+		}
 		out.Events = append(out.Events, je)
 	}
+	out.Unreceived = r.Unreceived()
 	return out
 }
 
@@ -427,6 +443,8 @@ func WriteText(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 			check := "verified"
 			if !ve.Verified() {
 				check = "FAILED: " + OneLine(ve.Failure)
+			} else if ve.Act != nil {
+				check += ", signed by " + ve.Act.Subject
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", ev.Seq, ev.Time.UTC().Format(time.RFC3339),
 				ev.Action, FormatParty(&ev.Actor), FormatParty(ev.Counterparty), orDash(legalBasis(ev)), ve.LogIndex, check)
@@ -444,6 +462,9 @@ func WriteText(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 		fmt.Fprintf(tw, "Content\tthe evidence file matches the exhibit's SHA-256\n")
 	default:
 		fmt.Fprintf(tw, "Content\tnot checked (give --evidence FILE to check the exhibit's bytes)\n")
+	}
+	if u := r.Unreceived(); err == nil && len(u) > 0 {
+		fmt.Fprintf(tw, "Receipts	NOT RECEIVED: no signed receipt acknowledges download event(s) %v\n", u)
 	}
 	if err == nil && (lc == nil || len(lc.Completeness) == 0) {
 		fmt.Fprintf(tw, "Completeness\t%s\n", completenessUnchecked)
