@@ -247,7 +247,8 @@ func writeRandomFile(t testing.TB, size int) (string, []byte) {
 	return p, b
 }
 
-// httpClient returns an HTTP client with a demo identity's certificate.
+// httpClient is a plain HTTP client with the identity of the named member, whose
+// register and share requests carry the member's signed act (actTransport).
 func (g *gateway) httpClient(who string) (*http.Client, string) {
 	g.t.Helper()
 	id, err := pki.LoadIdentity(g.identity(who))
@@ -258,7 +259,11 @@ func (g *gateway) httpClient(who string) (*http.Client, string) {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}, id.GatewayURL
+	at, err := newActTransport(&http.Transport{TLSClientConfig: tc})
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return &http.Client{Transport: at}, id.GatewayURL
 }
 
 // objectNames lists the stored objects but the log's checkpoints, which the log stores

@@ -360,14 +360,14 @@ func (a *app) history(ctx context.Context, id string) error {
 	return tw.Flush()
 }
 
-// historyDetail is an event's detail, with whether a download's receipt arrived and
-// which download a received event acknowledges.
+// historyDetail is an event's detail, with whether a delivered download's receipt
+// arrived and which download a received event acknowledges.
 func historyDetail(e api.HistoryEvent) string {
 	var note string
 	switch {
-	case e.Action == "download" && e.ReceivedIn != nil:
+	case (e.Action == "download" || e.Action == "download-deliver") && e.ReceivedIn != nil:
 		note = fmt.Sprintf("received (event %d)", *e.ReceivedIn)
-	case e.Action == "download":
+	case e.Action == "download" || e.Action == "download-deliver":
 		note = "NOT RECEIVED: no signed receipt"
 	case e.Acknowledges != nil:
 		note = fmt.Sprintf("of download %d", *e.Acknowledges)
