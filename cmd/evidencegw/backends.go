@@ -90,15 +90,11 @@ const (
 // openBackends opens what the configuration selects. The embedded default keeps all of
 // it in the data directory.
 func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger, who opener) (*backends, error) {
-	be := &backends{witnesses: custody.Witnesses{Keys: []string{}}}
-	if cfg.Witnesses.parsed != nil {
-		be.witnesses = custody.WitnessesFromPolicy(cfg.Witnesses.parsed)
-	}
-	var err error
-	if be.agencies, err = openAgencyCAs(cfg, dataDir); err != nil {
+	be := &backends{}
+	if err := be.openTrust(cfg, dataDir); err != nil {
 		return nil, err
 	}
-	be.trusted = be.agencies.trusted(cfg)
+	var err error
 	if be.store, err = openStore(ctx, cfg.Backends.Storage, dataDir, logger, who); err != nil {
 		return nil, err
 	}
@@ -117,6 +113,21 @@ func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.
 		return nil, err
 	}
 	return be, nil
+}
+
+// openTrust sets what the trust root says besides the keys: the witness policy and the
+// agencies with the CAs of their members.
+func (b *backends) openTrust(cfg Config, dataDir string) error {
+	b.witnesses = custody.Witnesses{Keys: []string{}}
+	if cfg.Witnesses.parsed != nil {
+		b.witnesses = custody.WitnessesFromPolicy(cfg.Witnesses.parsed)
+	}
+	var err error
+	if b.agencies, err = openAgencyCAs(cfg, dataDir); err != nil {
+		return err
+	}
+	b.trusted = b.agencies.trusted(cfg)
+	return nil
 }
 
 // newService builds the application layer on the backends, with the policies of cfg.

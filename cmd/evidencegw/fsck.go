@@ -188,6 +188,9 @@ func fsckEmbedded(ctx context.Context, cfg Config, o fsckOptions, logger *slog.L
 	}
 	be := &backends{store: store, dataKeys: ks.dataKeys, rotator: ks.rotator, signer: ks.signer, eventKeys: ks.eventKeys,
 		checkpointVerifierKey: ks.checkpointVerifierKey}
+	if err := be.openTrust(cfg, o.dataDir); err != nil {
+		return nil, err
+	}
 	if ro, err := rep.ReadOnly(); err == nil {
 		be.log = ro
 	} else {
