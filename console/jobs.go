@@ -189,7 +189,9 @@ func (js *jobs) startUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	f, err := js.spool(j, r)
 	if err != nil {
-		j.update(func(v *jobView) { v.State, v.Problem = stateFailed, consoleProblem(problemInvalid, http.StatusBadRequest, err.Error()) })
+		j.update(func(v *jobView) {
+			v.State, v.Problem = stateFailed, consoleProblem(problemInvalid, http.StatusBadRequest, err.Error())
+		})
 		writeProblem(w, consoleProblem(problemInvalid, http.StatusBadRequest, err.Error()))
 		return
 	}
