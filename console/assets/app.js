@@ -66,6 +66,13 @@ async function answer(resp) {
   return type.includes('json') ? resp.json() : resp;
 }
 
+// bytesOf returns the body of a successful answer as bytes (a bundle, a trust root:
+// verified as sent, never re-encoded).
+async function bytesOf(resp) {
+  if (!resp.ok) await answer(resp); // throws the problem
+  return new Uint8Array(await resp.arrayBuffer());
+}
+
 function showAlert(text, ok) {
   const a = $('alert');
   a.textContent = text;
@@ -534,6 +541,7 @@ async function uploadOne(file, caseID, desc, row) {
       return;
     }
     const ev = j.result.evidence;
+    row.dataset.evidence = ev.evidence_id;
     rememberExhibit(ev.evidence_id);
     text.replaceChildren('Registered as ', exhibitLink(ev.evidence_id), ', SHA-256 ', h('span', { class: 'mono' }, ev.sha256), '.',
       custodyNote(j.result.custody));
@@ -591,7 +599,7 @@ async function verifyExhibit(id, out) {
   try {
     await loadVerifier();
     const resp = await fetch('/v1/evidence/' + id + '/bundle', { method: 'POST', headers: { Accept: 'application/vnd.evidencegw.custody-bundle.v1+json' } });
-    const bundle = new Uint8Array(await (await answer(resp)).arrayBuffer());
+    const bundle = await bytesOf(resp);
     let trustRoot, trustRootName;
     const pinned = $('verify-trust-root').files[0];
     if (pinned) {
@@ -599,7 +607,7 @@ async function verifyExhibit(id, out) {
       trustRootName = pinned.name;
     } else {
       const tr = await fetch('/v1/trust-root', { headers: { Accept: 'application/vnd.evidencegw.trust-root.v1+json' } });
-      trustRoot = new Uint8Array(await (await answer(tr)).arrayBuffer());
+      trustRoot = await bytesOf(tr);
       trustRootName = 'trust root served by the gateway';
     }
     const result = verifyBundle(bundle, trustRoot, { bundleName: id + '-bundle.json', trustRootName });

@@ -205,3 +205,13 @@ func (wd *Driver) BrowserLog(t testing.TB) []string {
 	}
 	return out
 }
+
+// EvalAsync runs an asynchronous script in the page: it ends by calling its last
+// argument with the result, which is decoded into out.
+func (wd *Driver) EvalAsync(t testing.TB, script string, out any, args ...any) {
+	t.Helper()
+	if args == nil {
+		args = []any{}
+	}
+	wd.call(t, http.MethodPost, "/execute/async", map[string]any{"script": script, "args": args}, out)
+}
