@@ -177,7 +177,7 @@ async function showInbox() {
   parts.push(h('h2', {}, 'Opened in this session'),
     recent.length ? h('ul', {}, recent.map((id) => h('li', {}, exhibitLink(id))))
       : h('p', { class: 'muted' }, 'None yet.'));
-  view.replaceChildren(...parts);
+  view.replaceChildren(...parts.flat());
 }
 
 function grantSection(title, page, acceptable) {
@@ -220,7 +220,7 @@ async function showRequests() {
     if (!notListed(e)) throw e;
     parts.push(h('p', { class: 'panel' }, 'This gateway does not list requests yet.'));
   }
-  view.replaceChildren(...parts);
+  view.replaceChildren(...parts.flat());
 }
 
 async function showCase(caseID) {
@@ -242,7 +242,7 @@ async function showCase(caseID) {
     if (!notListed(e)) throw e;
     parts.push(h('p', { class: 'panel' }, 'This gateway does not list cases yet. Open an exhibit of the case by its id.'));
   }
-  view.replaceChildren(...parts);
+  view.replaceChildren(...parts.flat());
 }
 
 // ---- an exhibit ----
@@ -262,7 +262,7 @@ async function showEvidence(id) {
     mine && !held ? h('button', { id: 'act-hold', class: 'secondary', onclick: () => openReason(id, 'hold') }, 'Put under legal hold…') : null,
     mine && held ? h('button', { id: 'act-release', class: 'secondary', onclick: () => openReason(id, 'release') }, 'Release the legal hold…') : null);
 
-  view.replaceChildren(
+  view.replaceChildren(...present(
     h('h2', {}, 'Exhibit ', h('span', { class: 'mono', id: 'ev-id' }, id)),
     ev.damage ? h('p', { class: 'panel badge bad' }, 'The custody record of this exhibit failed its integrity check at event ' + ev.damage.seq + ': ' + ev.damage.reason) : null,
     h('div', { class: 'panel' },
@@ -282,7 +282,12 @@ async function showEvidence(id) {
     h('h2', {}, 'Custody timeline'),
     hist.partial ? h('p', { class: 'muted' }, 'Your agency\'s part of the history: the owner and courts see all of it.') : null,
     historyTable(hist.events || []),
-    verifyPanel(id, mine));
+    verifyPanel(id, mine)));
+}
+
+// present drops the parts of a page that are not there (null).
+function present(...parts) {
+  return parts.filter((p) => p !== null && p !== undefined);
 }
 
 function isHeld(events) {
