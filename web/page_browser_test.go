@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/evidencegw/evidencegw/internal/report/reporttest"
+	"github.com/evidencegw/evidencegw/internal/webdriver"
 )
 
 // buildSite runs ./build into a temporary directory: the page, app.js, wasm_exec.js and
@@ -35,8 +36,8 @@ var pageAssets = []string{"/", "/index.html", "/app.js", "/wasm_exec.js", "/cust
 // evidence file shows VERIFIED, a tampered one FAILED. It takes a screenshot of each and
 // checks that the page asked the server for nothing but its own files.
 func TestVerifierPage(t *testing.T) {
-	lookTool(t, "chromium", "chromium-browser")
-	lookTool(t, "chromedriver")
+	webdriver.LookTool(t, "chromium", "chromium-browser")
+	webdriver.LookTool(t, "chromedriver")
 	site := buildSite(t)
 	var mu sync.Mutex
 	var requested []string
@@ -50,9 +51,9 @@ func TestVerifierPage(t *testing.T) {
 	defer srv.Close()
 
 	x := reporttest.New(t, reporttest.Story(reporttest.LegalBasis))
-	shots := screenshotDir(t)
-	wd := startWebDriver(t)
-	wd.resize(t, 1280, 1000)
+	shots := webdriver.ScreenshotDir(t, "EVIDENCEGW_SCREENSHOT_DIR")
+	wd := webdriver.Start(t)
+	wd.Resize(t, 1280, 1000)
 	tests := []struct {
 		name     string
 		tampered bool
@@ -74,30 +75,30 @@ func TestVerifierPage(t *testing.T) {
 			}
 			f := x.WriteFiles(t, dir, b)
 
-			wd.open(t, srv.URL+"/")
-			waitFor(t, "the verifier to load", func() bool {
+			wd.Open(t, srv.URL+"/")
+			webdriver.WaitFor(t, "the verifier to load", func() bool {
 				var state string
-				wd.eval(t, `return document.getElementById("status").dataset.state`, &state)
+				wd.Eval(t, `return document.getElementById("status").dataset.state`, &state)
 				if state == "error" {
-					t.Fatalf("the page could not load the verifier: %q", wd.browserLog(t))
+					t.Fatalf("the page could not load the verifier: %q", wd.BrowserLog(t))
 				}
 				return state == "ready"
 			})
-			wd.chooseFile(t, "#bundle-file", f.Bundle)
-			wd.chooseFile(t, "#trust-root-file", f.TrustRoot)
+			wd.ChooseFile(t, "#bundle-file", f.Bundle)
+			wd.ChooseFile(t, "#trust-root-file", f.TrustRoot)
 			if tt.evidence {
-				wd.chooseFile(t, "#evidence-file", f.Evidence)
+				wd.ChooseFile(t, "#evidence-file", f.Evidence)
 			}
-			wd.click(t, "#verify")
+			wd.Click(t, "#verify")
 			var state string
-			waitFor(t, "the verification to finish", func() bool {
-				wd.eval(t, `return document.getElementById("status").dataset.state`, &state)
+			webdriver.WaitFor(t, "the verification to finish", func() bool {
+				wd.Eval(t, `return document.getElementById("status").dataset.state`, &state)
 				return state == "verified" || state == "failed"
 			})
 			var got struct {
 				Result, Verdict, Report string
 			}
-			wd.eval(t, `const f = document.getElementById("report");
+			wd.Eval(t, `const f = document.getElementById("report");
 				const v = document.getElementById("verdict");
 				return {Result: v.dataset.result, Verdict: v.innerText,
 					Report: f.contentDocument ? f.contentDocument.documentElement.outerHTML : ""};`, &got)
@@ -115,22 +116,22 @@ func TestVerifierPage(t *testing.T) {
 			if n := strings.Count(got.Report, `<tr class="event `); n != 6 {
 				t.Errorf("the report shown in the page has %d timeline rows, want 6", n)
 			}
-			for _, l := range wd.browserLog(t) {
+			for _, l := range wd.BrowserLog(t) {
 				if strings.HasPrefix(l, "SEVERE") && !strings.Contains(l, "favicon.ico") {
 					t.Errorf("browser console: %s", l)
 				}
 			}
 
 			var height int
-			wd.eval(t, `return document.documentElement.scrollHeight`, &height)
-			wd.resize(t, 1280, min(max(height, 1000), 6000))
+			wd.Eval(t, `return document.documentElement.scrollHeight`, &height)
+			wd.Resize(t, 1280, min(max(height, 1000), 6000))
 			shot := filepath.Join(shots, "page-"+tt.name+".png")
-			png := wd.screenshot(t)
+			png := wd.Screenshot(t)
 			if err := os.WriteFile(shot, png, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			checkPNG(t, shot, png, 1000, 900)
-			wd.resize(t, 1280, 1000)
+			webdriver.CheckPNG(t, shot, png, 1000, 900)
+			wd.Resize(t, 1280, 1000)
 		})
 	}
 	mu.Lock()

@@ -10,15 +10,16 @@ import (
 
 	"github.com/evidencegw/evidencegw/internal/report/reporttest"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
+	"github.com/evidencegw/evidencegw/internal/webdriver"
 )
 
 // TestReportInChromium writes HTML reports with `custody-verify --html` for a good
 // exhibit and a tampered one, renders them in headless Chromium, takes full-page
 // screenshots and checks the rendered DOM.
 func TestReportInChromium(t *testing.T) {
-	lookTool(t, "chromium", "chromium-browser")
+	webdriver.LookTool(t, "chromium", "chromium-browser")
 	x := reporttest.New(t, reporttest.Story(reporttest.LegalBasis))
-	shots := screenshotDir(t)
+	shots := webdriver.ScreenshotDir(t, "EVIDENCEGW_SCREENSHOT_DIR")
 	tests := []struct {
 		name      string
 		tampered  bool
@@ -57,7 +58,7 @@ func TestReportInChromium(t *testing.T) {
 			}
 			pageURL := (&url.URL{Scheme: "file", Path: page}).String()
 
-			dom := string(runChromium(t, "--dump-dom", pageURL))
+			dom := string(webdriver.RunChromium(t, "--dump-dom", pageURL))
 			for _, w := range tt.wantDOM {
 				if !strings.Contains(dom, w) {
 					t.Errorf("rendered DOM lacks %q", w)
@@ -70,12 +71,12 @@ func TestReportInChromium(t *testing.T) {
 			}
 
 			shot := filepath.Join(shots, "report-"+tt.name+".png")
-			runChromium(t, "--screenshot="+shot, "--window-size=1280,3400", pageURL)
+			webdriver.RunChromium(t, "--screenshot="+shot, "--window-size=1280,3400", pageURL)
 			data, err := os.ReadFile(shot)
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkPNG(t, shot, data, 1280, 3400)
+			webdriver.CheckPNG(t, shot, data, 1280, 3400)
 		})
 	}
 }

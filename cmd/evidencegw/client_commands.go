@@ -49,6 +49,8 @@ type app struct {
 	// (--key, --key-cert); empty: the identity's act-key and act-cert.pem, else its
 	// key.pem and cert.pem.
 	key, keyCert string
+	// gateway, if set (console --gateway), replaces the identity's gateway URL.
+	gateway string
 }
 
 // clientCommand completes cmd as a client command: it takes --identity and --json,
@@ -81,6 +83,9 @@ func (a *app) client() (*client.Client, error) {
 	id, err := pki.LoadIdentity(a.identity)
 	if err != nil {
 		return nil, fmt.Errorf("loading identity %s: %w", a.identity, err)
+	}
+	if a.gateway != "" {
+		id.GatewayURL = a.gateway
 	}
 	c, err := client.New(id)
 	if err != nil {

@@ -72,7 +72,7 @@ func newRootCmd(env clientEnv) *cobra.Command {
 		newServeCmd(env), newKeysCmd(env),
 		a.newUploadCmd(), a.newShareCmd(), a.newAcceptCmd(), a.newDownloadCmd(), a.newRevokeCmd(),
 		a.newHoldCmd(), a.newReleaseCmd(), a.newShowCmd(), a.newHistoryCmd(), a.newWhoamiCmd(),
-		a.newBundleCmd(), a.newTrustRootCmd(), a.newLogCmd(),
+		a.newBundleCmd(), a.newTrustRootCmd(), a.newLogCmd(), a.newConsoleCmd(),
 		a.newVerifyCmd(),
 		newVersionCmd(),
 	)

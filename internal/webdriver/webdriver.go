@@ -1,4 +1,4 @@
-package web_test
+package webdriver
 
 import (
 	"bytes"
@@ -15,23 +15,20 @@ import (
 	"time"
 )
 
-// webDriver is a minimal W3C WebDriver client for chromedriver, over plain HTTP: enough
-// to open a page, give files to its file inputs, click, run a script and take a
-// screenshot.
-type webDriver struct {
+// Driver is a WebDriver session of a headless Chromium started by chromedriver.
+type Driver struct {
 	base string // http://127.0.0.1:port/session/id
 }
 
-// webDriverElement is the key of an element reference in WebDriver JSON.
-const webDriverElement = "element-6066-11e4-a52e-4f735466cecf"
+// elementKey is the key of an element reference in WebDriver JSON.
+const elementKey = "element-6066-11e4-a52e-4f735466cecf"
 
-// startWebDriver starts chromedriver and a headless Chromium session; both end with
-// the test.
-func startWebDriver(t *testing.T) *webDriver {
+// Start starts chromedriver and a headless Chromium session; both end with the test.
+func Start(t testing.TB) *Driver {
 	t.Helper()
-	chromium := lookTool(t, "chromium", "chromium-browser")
-	driver := lookTool(t, "chromedriver")
-	port := freePort(t)
+	chromium := LookTool(t, "chromium", "chromium-browser")
+	driver := LookTool(t, "chromedriver")
+	port := FreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, driver, "--port="+strconv.Itoa(port))
 	if err := cmd.Start(); err != nil {
@@ -39,7 +36,7 @@ func startWebDriver(t *testing.T) *webDriver {
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait() })
 	root := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitFor(t, "chromedriver to listen", func() bool {
+	WaitFor(t, "chromedriver to listen", func() bool {
 		resp, err := http.Get(root + "/status")
 		if err == nil {
 			resp.Body.Close()
@@ -48,10 +45,10 @@ func startWebDriver(t *testing.T) *webDriver {
 	})
 	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{
 		"browserName":        "chrome",
-		"goog:chromeOptions": map[string]any{"binary": chromium, "args": chromiumFlags(t)},
+		"goog:chromeOptions": map[string]any{"binary": chromium, "args": ChromiumFlags(t)},
 		"goog:loggingPrefs":  map[string]any{"browser": "ALL"},
 	}}}
-	wd := &webDriver{base: root}
+	wd := &Driver{base: root}
 	var session struct {
 		SessionID string `json:"sessionId"`
 	}
@@ -61,7 +58,8 @@ func startWebDriver(t *testing.T) *webDriver {
 	return wd
 }
 
-func freePort(t *testing.T) int {
+// FreePort returns a TCP port free on 127.0.0.1 a moment ago.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,10 +69,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitFor polls cond until it holds or browserTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// WaitFor polls cond until it holds or Timeout passes.
+func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(browserTimeout)
+	deadline := time.Now().Add(Timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -84,7 +82,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // call sends a WebDriver command and decodes the "value" of the answer into out.
-func (wd *webDriver) call(t *testing.T, method, path string, in, out any) {
+func (wd *Driver) call(t testing.TB, method, path string, in, out any) {
 	t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -95,7 +93,7 @@ func (wd *webDriver) call(t *testing.T, method, path string, in, out any) {
 		body = bytes.NewReader(b)
 	}
 	// Not t.Context(): the session is deleted in a cleanup, after that is done.
-	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, wd.base+path, body)
 	if err != nil {
@@ -127,37 +125,53 @@ func (wd *webDriver) call(t *testing.T, method, path string, in, out any) {
 	}
 }
 
-func (wd *webDriver) open(t *testing.T, url string) {
+// Open navigates to url.
+func (wd *Driver) Open(t testing.TB, url string) {
 	t.Helper()
 	wd.call(t, http.MethodPost, "/url", map[string]string{"url": url}, nil)
 }
 
-func (wd *webDriver) resize(t *testing.T, width, height int) {
+// Resize sets the window's size.
+func (wd *Driver) Resize(t testing.TB, width, height int) {
 	t.Helper()
 	wd.call(t, http.MethodPost, "/window/rect", map[string]int{"width": width, "height": height}, nil)
 }
 
-// find returns the reference of the element matching a CSS selector.
-func (wd *webDriver) find(t *testing.T, selector string) string {
+// Find returns the reference of the element matching a CSS selector.
+func (wd *Driver) Find(t testing.TB, selector string) string {
 	t.Helper()
 	var el map[string]string
 	wd.call(t, http.MethodPost, "/element", map[string]string{"using": "css selector", "value": selector}, &el)
-	return el[webDriverElement]
+	return el[elementKey]
 }
 
-// chooseFile gives a file to an <input type=file>, as a user choosing it would.
-func (wd *webDriver) chooseFile(t *testing.T, selector, path string) {
+// ChooseFile gives a file to an <input type=file>, as a user choosing it would. For an
+// input that takes several, give their paths joined by "\n".
+func (wd *Driver) ChooseFile(t testing.TB, selector, path string) {
 	t.Helper()
-	wd.call(t, http.MethodPost, "/element/"+wd.find(t, selector)+"/value", map[string]string{"text": path}, nil)
+	wd.call(t, http.MethodPost, "/element/"+wd.Find(t, selector)+"/value", map[string]string{"text": path}, nil)
 }
 
-func (wd *webDriver) click(t *testing.T, selector string) {
+// Type types text into the element, as keystrokes.
+func (wd *Driver) Type(t testing.TB, selector, text string) {
 	t.Helper()
-	wd.call(t, http.MethodPost, "/element/"+wd.find(t, selector)+"/click", map[string]any{}, nil)
+	wd.call(t, http.MethodPost, "/element/"+wd.Find(t, selector)+"/value", map[string]string{"text": text}, nil)
 }
 
-// eval runs a script in the page (its body, ending in return) and decodes the result.
-func (wd *webDriver) eval(t *testing.T, script string, out any, args ...any) {
+// Clear empties an input.
+func (wd *Driver) Clear(t testing.TB, selector string) {
+	t.Helper()
+	wd.call(t, http.MethodPost, "/element/"+wd.Find(t, selector)+"/clear", map[string]any{}, nil)
+}
+
+// Click clicks the element.
+func (wd *Driver) Click(t testing.TB, selector string) {
+	t.Helper()
+	wd.call(t, http.MethodPost, "/element/"+wd.Find(t, selector)+"/click", map[string]any{}, nil)
+}
+
+// Eval runs a script in the page (its body, ending in return) and decodes the result.
+func (wd *Driver) Eval(t testing.TB, script string, out any, args ...any) {
 	t.Helper()
 	if args == nil {
 		args = []any{}
@@ -165,7 +179,8 @@ func (wd *webDriver) eval(t *testing.T, script string, out any, args ...any) {
 	wd.call(t, http.MethodPost, "/execute/sync", map[string]any{"script": script, "args": args}, out)
 }
 
-func (wd *webDriver) screenshot(t *testing.T) []byte {
+// Screenshot returns a PNG of the window.
+func (wd *Driver) Screenshot(t testing.TB) []byte {
 	t.Helper()
 	var b64 string
 	wd.call(t, http.MethodGet, "/screenshot", nil, &b64)
@@ -176,8 +191,8 @@ func (wd *webDriver) screenshot(t *testing.T) []byte {
 	return png
 }
 
-// browserLog returns the browser console messages logged since the last call.
-func (wd *webDriver) browserLog(t *testing.T) []string {
+// BrowserLog returns the browser console messages logged since the last call.
+func (wd *Driver) BrowserLog(t testing.TB) []string {
 	t.Helper()
 	var entries []struct {
 		Level   string `json:"level"`
@@ -189,4 +204,14 @@ func (wd *webDriver) browserLog(t *testing.T) []string {
 		out = append(out, e.Level+": "+e.Message)
 	}
 	return out
+}
+
+// EvalAsync runs an asynchronous script in the page: it ends by calling its last
+// argument with the result, which is decoded into out.
+func (wd *Driver) EvalAsync(t testing.TB, script string, out any, args ...any) {
+	t.Helper()
+	if args == nil {
+		args = []any{}
+	}
+	wd.call(t, http.MethodPost, "/execute/async", map[string]any{"script": script, "args": args}, out)
 }

@@ -1,4 +1,4 @@
-package web_test
+package webdriver
 
 import (
 	"bytes"
@@ -12,13 +12,13 @@ import (
 	"time"
 )
 
-// browserTimeout bounds one headless Chromium run; a cold start on a small CI machine
-// takes a few seconds.
-const browserTimeout = 90 * time.Second
+// Timeout bounds one headless Chromium run or WebDriver command, and every WaitFor; a
+// cold start on a small CI machine takes a few seconds.
+const Timeout = 90 * time.Second
 
-// lookTool finds a browser tool. A missing one skips the test, unless CI=true, where
+// LookTool finds a browser tool. A missing one skips the test, unless CI=true, where
 // it is a failure: CI must run the browser tests.
-func lookTool(t *testing.T, names ...string) string {
+func LookTool(t testing.TB, names ...string) string {
 	t.Helper()
 	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
@@ -32,21 +32,21 @@ func lookTool(t *testing.T, names ...string) string {
 	return ""
 }
 
-// chromiumFlags are the flags of every headless Chromium the tests start: no sandbox
+// ChromiumFlags are the flags of every headless Chromium the tests start: no sandbox
 // (the tests may run as root), no network of its own, a fresh profile.
-func chromiumFlags(t *testing.T) []string {
+func ChromiumFlags(t testing.TB) []string {
 	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--no-first-run", "--disable-sync", "--hide-scrollbars",
 		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}
 }
 
-// runChromium runs headless Chromium with args and returns its standard output.
-func runChromium(t *testing.T, args ...string) []byte {
+// RunChromium runs headless Chromium with args and returns its standard output.
+func RunChromium(t testing.TB, args ...string) []byte {
 	t.Helper()
-	chromium := lookTool(t, "chromium", "chromium-browser")
-	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
+	chromium := LookTool(t, "chromium", "chromium-browser")
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, chromium, append(chromiumFlags(t), args...)...)
+	cmd := exec.CommandContext(ctx, chromium, append(ChromiumFlags(t), args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -55,11 +55,12 @@ func runChromium(t *testing.T, args ...string) []byte {
 	return stdout.Bytes()
 }
 
-// screenshotDir is where screenshots go: $EVIDENCEGW_SCREENSHOT_DIR if set (kept
-// after the test, for people to look at), else a temporary directory.
-func screenshotDir(t *testing.T) string {
+// ScreenshotDir is where screenshots go: the directory the environment variable env
+// names if set (kept after the test, for people to look at), else a temporary
+// directory.
+func ScreenshotDir(t testing.TB, env string) string {
 	t.Helper()
-	dir := os.Getenv("EVIDENCEGW_SCREENSHOT_DIR")
+	dir := os.Getenv(env)
 	if dir == "" {
 		return t.TempDir()
 	}
@@ -73,9 +74,9 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// checkPNG checks that data is a PNG of at least minW×minH pixels with more than a
+// CheckPNG checks that data is a PNG of at least minW×minH pixels with more than a
 // handful of colours (not a blank page).
-func checkPNG(t *testing.T, path string, data []byte, minW, minH int) {
+func CheckPNG(t testing.TB, path string, data []byte, minW, minH int) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
