@@ -43,6 +43,9 @@ var validActions = map[Action]bool{
 	ActionRegister: true, ActionShare: true, ActionAccept: true, ActionDownload: true,
 	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
 	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
+	ActionRequestFiled: true, ActionRequestAcknowledged: true, ActionRequestFulfilled: true,
+	ActionRequestPartiallyFulfilled: true, ActionRequestRefused: true, ActionRequestWithdrawn: true,
+	ActionRequestOverdue: true,
 }
 
 // Party is an actor or counterparty of an event, as the gateway authenticated it.
@@ -81,6 +84,12 @@ type Grant struct {
 	Expires      time.Time `json:"expires"`
 	MaxDownloads int       `json:"max_downloads,omitempty"`
 	ViewOnly     bool      `json:"view_only,omitempty"`
+	// Instrument is the legal instrument of the grant when it was made in answer to a
+	// request (the request's instrument, docs/exchange.md); absent for a grant whose
+	// legal basis is free text only.
+	Instrument string `json:"instrument,omitempty"`
+	// RequestID is the request the grant answers, if any.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Receipt is a partner's own signature over what it accepted, made with the private key
@@ -110,6 +119,13 @@ type Event struct {
 	Grant        *Grant        `json:"grant,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Detail       string        `json:"detail,omitempty"`
+	// Request is set on a request-filed event: the request's facts.
+	Request *Request `json:"request,omitempty"`
+	// Answer is set on a request-fulfilled or request-partially-fulfilled event: the
+	// exhibits shared in answer and their grants.
+	Answer *Answer `json:"answer,omitempty"`
+	// RequestID is set on an exhibit's share event made in answer to a request.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Subject is an in-toto resource descriptor.
@@ -196,26 +212,20 @@ func (s Statement) check() error {
 		return fmt.Errorf("subject name %q differs from evidence id %q", s.Subject[0].Name, s.Predicate.EvidenceID)
 	}
 	ev := s.Predicate
+	if err := ev.checkIDs(); err != nil {
+		return err
+	}
 	switch {
-	case !ValidEvidenceID(ev.EvidenceID):
-		return fmt.Errorf("invalid evidence id %q", ev.EvidenceID)
-	case !ValidCaseID(ev.CaseID):
-		return fmt.Errorf("invalid case id %q", ev.CaseID)
 	case !validActions[ev.Action]:
 		return fmt.Errorf("unknown action %q", ev.Action)
 	case ev.Seq == 0 && ev.Prev != "":
 		return fmt.Errorf("first event has a previous digest")
 	case ev.Seq > 0 && !hexDigestRe.MatchString(ev.Prev):
 		return fmt.Errorf("event %d has no valid previous digest", ev.Seq)
-	case (ev.Seq == 0) != (ev.Action == ActionRegister):
-		return fmt.Errorf("event %d is %q: only event 0 registers", ev.Seq, ev.Action)
-	case ev.Action == ActionRegister && (ev.Exhibit == nil || ev.Storage == nil):
-		return fmt.Errorf("register event lacks exhibit or storage facts")
+	case ev.RequestID != "" && !ValidRequestID(ev.RequestID):
+		return fmt.Errorf("invalid request id %q", ev.RequestID)
 	}
-	if ev.Exhibit != nil && ev.Exhibit.SHA256 != s.Subject[0].Digest["sha256"] {
-		return fmt.Errorf("exhibit digest differs from subject digest")
-	}
-	return nil
+	return ev.checkSubject(s.Subject[0].Digest["sha256"])
 }
 
 // Digest returns the hex SHA-256 of a statement's bytes: the event digest that the
