@@ -31,6 +31,9 @@ type Grant struct {
 	Downloads    int       // downloads made so far
 	Accepted     bool
 	Revoked      bool
+	// Instrument is the legal instrument the grant was made under, in answer to a
+	// request; "" for a grant whose legal basis is free text.
+	Instrument string
 }
 
 // Evidence is what the policies need to know about a piece of evidence.
@@ -106,6 +109,7 @@ func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now 
 	}
 	visible := p.Agency == ev.Owner || len(grants) > 0
 	entities := entitiesFor(p, ev)
+	e.addInstruments(entities, grants)
 	req := cedar.Request{
 		Principal: personUID(p),
 		Action:    cedar.NewEntityUID("Action", cedar.String(a)),
@@ -180,15 +184,7 @@ func agencyUID(id string) cedar.EntityUID {
 // entitiesFor builds the entities the policies see: the principal (a member
 // of its agency), the evidence, and both agencies.
 func entitiesFor(p Principal, ev Evidence) cedar.EntityMap {
-	person := cedar.Entity{
-		UID:     personUID(p),
-		Parents: cedar.NewEntityUIDSet(agencyUID(p.Agency)),
-		Attributes: cedar.NewRecord(cedar.RecordMap{
-			"agency":       agencyUID(p.Agency),
-			"jurisdiction": cedar.String(p.Jurisdiction),
-			"role":         cedar.String(p.Role),
-		}),
-	}
+	person := personEntity(p)
 	evidence := cedar.Entity{
 		UID: cedar.NewEntityUID("Evidence", cedar.String(ev.ID)),
 		Attributes: cedar.NewRecord(cedar.RecordMap{
@@ -201,6 +197,19 @@ func entitiesFor(p Principal, ev Evidence) cedar.EntityMap {
 		m[agencyUID(id)] = cedar.Entity{UID: agencyUID(id)}
 	}
 	return m
+}
+
+// personEntity is the principal: a member of its agency.
+func personEntity(p Principal) cedar.Entity {
+	return cedar.Entity{
+		UID:     personUID(p),
+		Parents: cedar.NewEntityUIDSet(agencyUID(p.Agency)),
+		Attributes: cedar.NewRecord(cedar.RecordMap{
+			"agency":       agencyUID(p.Agency),
+			"jurisdiction": cedar.String(p.Jurisdiction),
+			"role":         cedar.String(p.Role),
+		}),
+	}
 }
 
 // contextFor builds the request context for grant g, or for no grant when g
@@ -221,15 +230,17 @@ func contextFor(g *Grant, now time.Time) cedar.Record {
 		expires = g.Expires.Unix()
 	}
 	grant := cedar.NewRecord(cedar.RecordMap{
-		"exists":        cedar.Boolean(exists),
-		"id":            cedar.String(g.ID),
-		"grantee":       agencyUID(g.To),
-		"revoked":       cedar.Boolean(g.Revoked),
-		"accepted":      cedar.Boolean(g.Accepted),
-		"view_only":     cedar.Boolean(g.ViewOnly),
-		"expires":       cedar.Long(expires),
-		"downloads":     cedar.Long(int64(g.Downloads)),
-		"max_downloads": cedar.Long(int64(g.MaxDownloads)),
+		"exists":         cedar.Boolean(exists),
+		"has_instrument": cedar.Boolean(g.Instrument != ""),
+		"instrument":     instrumentUID(g.Instrument),
+		"id":             cedar.String(g.ID),
+		"grantee":        agencyUID(g.To),
+		"revoked":        cedar.Boolean(g.Revoked),
+		"accepted":       cedar.Boolean(g.Accepted),
+		"view_only":      cedar.Boolean(g.ViewOnly),
+		"expires":        cedar.Long(expires),
+		"downloads":      cedar.Long(int64(g.Downloads)),
+		"max_downloads":  cedar.Long(int64(g.MaxDownloads)),
 	})
 	return cedar.NewRecord(cedar.RecordMap{
 		"now":   cedar.Long(now.Unix()),

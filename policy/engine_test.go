@@ -37,9 +37,12 @@ func TestNewDefaults(t *testing.T) {
 	slices.Sort(ids)
 	want := []string{
 		"court-history",
+		"forbid-download-instrument",
 		"forbid-download-limit",
 		"forbid-download-not-accepted",
 		"forbid-download-view-only",
+		"forbid-emergency-deadline-too-late",
+		"forbid-emergency-without-procedure",
 		"forbid-expired-grant",
 		"forbid-repeated-accept",
 		"forbid-revoked-grant",
@@ -47,6 +50,10 @@ func TestNewDefaults(t *testing.T) {
 		"grantee-download",
 		"grantee-read",
 		"owner-investigator",
+		"request-addressee-answer",
+		"request-file",
+		"request-parties-read",
+		"request-requester-withdraw",
 	}
 	if !slices.Equal(ids, want) {
 		t.Errorf("default policy ids: got %q, want %q", ids, want)
