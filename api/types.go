@@ -87,6 +87,11 @@ type GrantView struct {
 	Revoked      bool `json:"revoked"`
 	// State is one of GrantActive, GrantExpired, GrantRevoked, GrantExhausted.
 	State string `json:"state"`
+	// LegalBasisKind is LegalBasisInstrument for a grant made in answer to a request
+	// (Instrument and RequestID are then set), LegalBasisFreeText otherwise.
+	LegalBasisKind string `json:"legal_basis_kind"`
+	Instrument     string `json:"instrument,omitempty"`
+	RequestID      string `json:"request_id,omitempty"`
 }
 
 // CustodyReceipt is the custody event an action recorded, with its proof of inclusion
@@ -140,6 +145,10 @@ type HistoryEvent struct {
 	LegalBasis   string         `json:"legal_basis,omitempty"`
 	Grant        *custody.Grant `json:"grant,omitempty"`
 	Detail       string         `json:"detail,omitempty"`
+	// RequestID is the request an event answers or cites; Answer the exhibits and
+	// grants of a request's answer.
+	RequestID string          `json:"request_id,omitempty"`
+	Answer    *custody.Answer `json:"answer,omitempty"`
 	// Digest is the hex SHA-256 of the signed statement.
 	Digest   string `json:"digest"`
 	LogIndex uint64 `json:"log_index"`

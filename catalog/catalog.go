@@ -271,6 +271,10 @@ type Admin interface {
 	Subjects(ctx context.Context) ([]string, error)
 	// Delete removes every row of subject id (one no chain holds any more).
 	Delete(ctx context.Context, id string) error
+	// Overdue returns, by deadline, up to limit requests of any agency that are open
+	// (open, acknowledged or partially fulfilled), due before now and not yet marked
+	// overdue.
+	Overdue(ctx context.Context, now time.Time, limit int) ([]string, error)
 }
 
 // Catalog is the whole port, as one implementation provides it.

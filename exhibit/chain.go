@@ -153,12 +153,41 @@ func denialReason(a policy.Action, d policy.Decision) string {
 // record appends ev to the state's chain and returns the custody receipt.
 func (s *Service) record(ctx context.Context, st *state, ev custody.Event) (api.CustodyReceipt, error) {
 	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
-	rec, err := s.ledger.Append(ctx, st.chain, "", ev)
+	rec, err := s.appendEvent(ctx, st.chain, "", ev)
 	if err != nil {
 		return api.CustodyReceipt{}, err
 	}
-	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
 	return receipt(rec), nil
+}
+
+// appendEvent is the one path every custody event takes, of an exhibit or a request
+// (chain nil for the first event, with its subject digest): it records the intent in
+// the catalog, appends the event to the ledger, then refreshes the subject's catalog
+// rows from the chain with the new event (catalog.go). If the intent cannot be
+// recorded nothing is appended (ErrCatalogUnavailable): the catalog never misses an
+// event silently. A failed refresh leaves the intent, which HealCatalog resolves.
+func (s *Service) appendEvent(ctx context.Context, chain *ledger.Chain, subject string, ev custody.Event) (ledger.Record, error) {
+	var seq uint64
+	if chain != nil {
+		seq = chain.Head().Event.Seq + 1
+	}
+	if err := s.intend(ctx, ev.EvidenceID, seq); err != nil {
+		return ledger.Record{}, err
+	}
+	rec, err := s.ledger.Append(ctx, chain, subject, ev)
+	if err != nil {
+		return ledger.Record{}, err
+	}
+	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
+	next := &ledger.Chain{Subject: subject, Damage: nil}
+	if chain != nil {
+		next = &ledger.Chain{Subject: chain.Subject, Damage: chain.Damage,
+			Records: append(append([]ledger.Record(nil), chain.Records...), rec)}
+	} else {
+		next.Records = []ledger.Record{rec}
+	}
+	s.refresh(ctx, ev.EvidenceID, next)
+	return rec, nil
 }
 
 // receipt is the API's view of a recorded event.

@@ -33,6 +33,15 @@ var (
 	ErrGrantNotFound = errors.New("no such grant")
 	// ErrNotImplemented is a read the configured log backend does not serve.
 	ErrNotImplemented = errors.New("not implemented by this log backend")
+	// ErrRequestNotFound hides both absent requests and requests the caller may not
+	// see.
+	ErrRequestNotFound = errors.New("no such request")
+	// ErrCaseNotFound is a case of which the caller may see nothing.
+	ErrCaseNotFound = errors.New("no such case")
+	// ErrNoCatalog is a listing on a gateway configured without a catalog.
+	ErrNoCatalog = errors.New("this gateway keeps no catalog")
+	// ErrCatalogUnavailable: the catalog cannot be reached; nothing was recorded.
+	ErrCatalogUnavailable = errors.New("the catalog is unavailable")
 )
 
 // InvalidError is input that breaks a rule of the use case; Msg is safe to show.
@@ -58,6 +67,11 @@ const (
 	ConflictAlreadyRevoked     = "already-revoked"
 	ConflictGrantNotAcceptable = "grant-not-acceptable"
 	ConflictHoldState          = "hold-state"
+	// ConflictRequestClosed: the request was already answered or withdrawn.
+	ConflictRequestClosed = "request-closed"
+	// ConflictRequestState: the request's state does not allow the action (a second
+	// acknowledgement).
+	ConflictRequestState = "request-state"
 )
 
 // DeniedError is an authorization refusal for a caller that may know the evidence

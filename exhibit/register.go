@@ -80,11 +80,10 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	ev := custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
 		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: u.Description, TagKey: hex.EncodeToString(tagKey)},
 		Storage: storageFacts(sealed)}
-	rec, err := s.ledger.Append(ctx, nil, sealed.PlainSHA256, ev)
+	rec, err := s.appendEvent(ctx, nil, sealed.PlainSHA256, ev)
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("registering %s: %w", id, err)
 	}
-	s.metrics.events.WithLabelValues(string(custody.ActionRegister)).Inc()
 	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	st := fold(&ledger.Chain{Records: []ledger.Record{rec}})
 	return api.UploadResult{Evidence: st.view(p, s.cfg.Now()), Custody: receipt(rec)}, nil

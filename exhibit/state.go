@@ -28,6 +28,8 @@ type state struct {
 
 type grantState struct {
 	custody.Grant
+	// GrantedAt is the time of the share event.
+	GrantedAt time.Time
 	Downloads int
 	Accepted  bool
 	Revoked   bool
@@ -47,7 +49,7 @@ func fold(chain *ledger.Chain) *state {
 		switch ev.Action {
 		case custody.ActionShare:
 			if ev.Grant != nil {
-				s.grants = append(s.grants, &grantState{Grant: *ev.Grant})
+				s.grants = append(s.grants, &grantState{Grant: *ev.Grant, GrantedAt: ev.Time})
 			}
 		case custody.ActionAccept:
 			if g := s.grant(ev.Grant); g != nil {
@@ -117,7 +119,7 @@ func (s *state) policyEvidence() policy.Evidence {
 	for _, g := range s.grants {
 		pe.Grants = append(pe.Grants, policy.Grant{
 			ID: g.ID, To: g.To, ViewOnly: g.ViewOnly, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
-			Downloads: g.Downloads, Accepted: g.Accepted, Revoked: g.Revoked,
+			Downloads: g.Downloads, Accepted: g.Accepted, Revoked: g.Revoked, Instrument: g.Instrument,
 		})
 	}
 	return pe
@@ -157,7 +159,16 @@ func (g *grantState) view(now time.Time) api.GrantView {
 	return api.GrantView{
 		GrantID: g.ID, To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
 		Downloads: g.Downloads, ViewOnly: g.ViewOnly, Accepted: g.Accepted, Revoked: g.Revoked, State: g.status(now),
+		LegalBasisKind: legalBasisKind(g.Instrument), Instrument: g.Instrument, RequestID: g.RequestID,
 	}
+}
+
+// legalBasisKind says whether a grant rests on a request's instrument or on free text.
+func legalBasisKind(instrument string) string {
+	if instrument != "" {
+		return api.LegalBasisInstrument
+	}
+	return api.LegalBasisFreeText
 }
 
 // apiDamage is the API's view of the damage; nil if the chain verified.

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"Cases", testCases},
 		{"Intents", testIntents},
 		{"DeleteAndSubjects", testDeleteAndSubjects},
+		{"Overdue", testOverdue},
 		{"Limits", testLimits},
 		{"ConcurrentPuts", testConcurrentPuts},
 	}
@@ -236,10 +237,10 @@ func testGrantFilters(t *testing.T, c catalog.Catalog) {
 	now := T0.Add(10 * time.Hour)
 	put(t, c,
 		ExhibitSubject(1, "CASE-1", "agency-nl",
-			catalog.Grant{GrantID: GrantID(1), To: "agency-us", Expires: now.Add(time.Hour)},                 // open, unaccepted
+			catalog.Grant{GrantID: GrantID(1), To: "agency-us", Expires: now.Add(time.Hour)},                     // open, unaccepted
 			catalog.Grant{GrantID: GrantID(2), To: "agency-us", Expires: now.Add(2 * time.Hour), Accepted: true}, // open, accepted
-			catalog.Grant{GrantID: GrantID(3), To: "agency-us", Expires: now.Add(-time.Hour)},                // expired
-			catalog.Grant{GrantID: GrantID(4), To: "agency-us", Expires: now.Add(3 * time.Hour), Revoked: true}, // revoked
+			catalog.Grant{GrantID: GrantID(3), To: "agency-us", Expires: now.Add(-time.Hour)},                    // expired
+			catalog.Grant{GrantID: GrantID(4), To: "agency-us", Expires: now.Add(3 * time.Hour), Revoked: true},  // revoked
 			catalog.Grant{GrantID: GrantID(5), To: "court-nl", Expires: now.Add(4 * time.Hour), Instrument: "epoc", RequestID: RequestID(9)},
 		),
 		ExhibitSubject(2, "CASE-2", "agency-be", catalog.Grant{GrantID: GrantID(6), To: "agency-fr", Expires: now.Add(time.Hour)}),
@@ -430,5 +431,21 @@ func testConcurrentPuts(t *testing.T, c catalog.Catalog) {
 		if s.Seq != 7 || s.Exhibit.Events != 8 {
 			t.Errorf("%s: got seq %d with %d events, want the last fold (seq 7, 8 events)", s.ID, s.Seq, s.Exhibit.Events)
 		}
+	}
+}
+
+func testOverdue(t *testing.T, c catalog.Catalog) {
+	marked := RequestSubject(2, "agency-us", "agency-nl", "epoc", catalog.RequestOpen)
+	marked.Request.Overdue = true
+	put(t, c,
+		RequestSubject(1, "agency-us", "agency-nl", "epoc", catalog.RequestAcknowledged),
+		marked,
+		RequestSubject(3, "agency-us", "agency-nl", "epoc", catalog.RequestFulfilled),
+		RequestSubject(4, "agency-be", "agency-fr", "eio", catalog.RequestPartiallyFulfilled),
+		RequestSubject(9, "agency-us", "agency-nl", "epoc", catalog.RequestOpen),
+	)
+	got, err := c.Overdue(t.Context(), T0.Add(5*time.Hour), 10)
+	if want := []string{RequestID(1), RequestID(4)}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("overdue: got %q, %v; want %q (open, due, not yet marked, of any agency)", got, err, want)
 	}
 }

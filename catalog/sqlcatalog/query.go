@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/evidencegw/evidencegw/catalog"
 )
@@ -385,4 +386,29 @@ func scanRequest(rows *sql.Rows) (catalog.Request, error) {
 	r.Deadline, r.FiledAt, r.UpdatedAt = fromNanos(deadline), fromNanos(filed), fromNanos(updated)
 	r.Emergency, r.Overdue, r.Damaged = emergency != 0, overdue != 0, damaged != 0
 	return r, err
+}
+
+// Overdue implements catalog.Admin.
+func (c *Catalog) Overdue(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	if err := catalog.CheckLimit(limit); err != nil {
+		return nil, err
+	}
+	var w where
+	w.in("r.state", []string{catalog.RequestOpen, catalog.RequestAcknowledged, catalog.RequestPartiallyFulfilled})
+	w.add("r.overdue = 0 AND r.deadline < ?", nanos(now))
+	rows, err := c.db.QueryContext(ctx, c.q(`SELECT r.request_id FROM requests r WHERE `+w.String()+
+		` ORDER BY r.deadline, r.request_id LIMIT ?`), append(w.args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: listing overdue requests: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("catalog: listing overdue requests: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }

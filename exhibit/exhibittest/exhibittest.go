@@ -1,7 +1,8 @@
 // Package exhibittest builds an exhibit.Service on in-memory fakes for the tests of the
 // exhibit and gateway packages: the object store is storage/memstore, the log is
 // ledgertest.MemLog, the keys are real local keys (keys.OpenLocal) in a temporary
-// directory, the policies are the shipped ones, and the exchange has four agencies:
+// directory, the catalog is an SQLite file there too, the policies are the shipped
+// ones, and the exchange has four agencies:
 //
 //	agency-nl  NL  investigator "investigator-nl"  owns what the tests register
 //	agency-us  US  investigator "partner-us"       the partner the owner shares with
@@ -31,6 +32,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evidencegw/evidencegw/catalog/sqlcatalog"
+	"github.com/evidencegw/evidencegw/catalog/sqlite"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/keys"
@@ -89,6 +92,8 @@ type Env struct {
 	CA       *pki.CA
 	Clock    *Clock
 	Registry *prometheus.Registry
+	// Catalog is the service's catalog, an SQLite file in a temporary directory.
+	Catalog *sqlcatalog.Catalog
 	// Agencies are the agencies the service knows, with their jurisdictions.
 	Agencies []exhibit.Agency
 
@@ -166,7 +171,11 @@ func New(t testing.TB, opts Options) *Env {
 	if opts.WrapLog != nil {
 		log = opts.WrapLog(e.Log)
 	}
-	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log,
+	if e.Catalog, err = sqlite.Open(t.Context(), filepath.Join(dir, "catalog.db")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Catalog.Close() })
+	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log, Catalog: e.Catalog,
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
 		Agencies: e.Agencies, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
 		Registry: e.Registry, Now: e.Clock.Now}
