@@ -293,7 +293,7 @@ func historyEvent(rec ledger.Record) api.HistoryEvent {
 // recordRequest appends ev to a request's chain.
 func (s *Service) recordRequest(ctx context.Context, r *requestState, ev custody.Event) (ledger.Record, error) {
 	ev.EvidenceID, ev.CaseID = r.id(), r.filed.CaseID
-	if ev.LegalBasis == "" {
+	if ev.LegalBasis == "" && ev.Action != custody.ActionBundleExport {
 		ev.LegalBasis = legalBasis(r.facts().Instrument, r.facts().Reference)
 	}
 	return s.appendEvent(ctx, r.chain, "", ev)
@@ -501,3 +501,33 @@ func (s *Service) DueRequests(ctx context.Context) (int, error) {
 
 // deadlineWatch is the actor of request-overdue events: the gateway itself.
 var deadlineWatch = custody.Party{Agency: "evidencegw", Person: "deadline-watch", Role: "system"}
+
+// RequestBundle records a bundle-export event on a request's chain and returns its
+// court bundle, verified offline like an exhibit's (docs/bundle.md, "Requests").
+func (s *Service) RequestBundle(ctx context.Context, p Principal, id string) ([]byte, api.CustodyReceipt, error) {
+	var out []byte
+	rc, err := change(ctx, s, id, func() (api.CustodyReceipt, error) {
+		r, err := s.authorizedRequest(ctx, id, p, policy.ActionBundleRequest)
+		if err != nil {
+			return api.CustodyReceipt{}, err
+		}
+		rec, err := s.recordRequest(ctx, r, custody.Event{Action: custody.ActionBundleExport, Actor: p.party()})
+		if err != nil {
+			return api.CustodyReceipt{}, err
+		}
+		chain, err := s.ledger.Load(ctx, id)
+		if err != nil {
+			return api.CustodyReceipt{}, err
+		}
+		b, err := s.ledger.Bundle(ctx, chain)
+		if err != nil {
+			return api.CustodyReceipt{}, err
+		}
+		out, err = b.Marshal()
+		return receipt(rec), err
+	})
+	if err != nil {
+		return nil, api.CustodyReceipt{}, err
+	}
+	return out, rc, nil
+}

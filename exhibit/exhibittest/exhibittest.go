@@ -198,6 +198,19 @@ func (e *Env) Replica(t testing.TB) *exhibit.Service {
 	return s
 }
 
+// ReplicaWith is Replica with its configuration changed by edit (another catalog, say).
+func (e *Env) ReplicaWith(t testing.TB, edit func(*exhibit.Config)) *exhibit.Service {
+	t.Helper()
+	cfg := e.config
+	cfg.Registry = prometheus.NewRegistry()
+	edit(&cfg)
+	s, err := exhibit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func (e *Env) hook(f *func(string) error, name string) error {
 	e.hooks.mu.Lock()
 	h := *f
