@@ -67,6 +67,12 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such evidence")
 	case errors.Is(err, exhibit.ErrGrantNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
+	case errors.Is(err, exhibit.ErrRequestNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such request")
+	case errors.Is(err, exhibit.ErrCaseNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such case")
+	case errors.Is(err, exhibit.ErrNoCatalog):
+		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this gateway keeps no catalog: listings are off")
 	case errors.As(err, &denied):
 		return api.NewProblem(api.ProblemForbidden, http.StatusForbidden, denied.Reason)
 	case errors.As(err, &frozen):
@@ -103,6 +109,10 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 			"the body ended before its Content-Length: nothing was stored")
 	case errors.Is(err, exhibit.ErrNotImplemented):
 		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this log backend does not serve its leaves")
+	case errors.Is(err, exhibit.ErrCatalogUnavailable):
+		s.cfg.Logger.ErrorContext(ctx, "catalog unavailable", "err", err)
+		return api.NewProblem(api.ProblemCatalogUnavailable, http.StatusServiceUnavailable,
+			"the catalog is unavailable; nothing was recorded; retry later")
 	case errors.Is(err, exhibit.ErrKeysUnavailable):
 		s.cfg.Logger.ErrorContext(ctx, "key manager unavailable", "err", err)
 		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "the key manager is unavailable; retry later")

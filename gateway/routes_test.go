@@ -34,6 +34,7 @@ type fixture struct {
 	courtGrant string
 	pending    string // the second exhibit
 	pendGrant  string // agency-us's grant of pending, not accepted
+	request    string // a request from agency-us to agency-nl, open
 }
 
 func newFixture(t *testing.T, opts serverOptions) *fixture {
@@ -50,6 +51,12 @@ func newFixture(t *testing.T, opts serverOptions) *fixture {
 	f.courtGrant = env.Share(t, f.id, env.ShareRequest(exhibittest.CourtNL)).GrantID
 	f.pending = env.Register(t, env.Investigator, []byte("pending")).Evidence.EvidenceID
 	f.pendGrant = env.Share(t, f.pending, env.ShareRequest(exhibittest.AgencyUS)).GrantID
+	rq, err := env.Service.FileRequest(t.Context(), env.Partner.Principal, api.FileRequest{To: exhibittest.AgencyNL,
+		Instrument: "eio", Reference: "US-1", IssuingAuthority: "US Attorney", Sought: "the phone image"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.request = rq.Request.RequestID
 	return f
 }
 
@@ -72,6 +79,8 @@ func (f *fixture) member(name string) *exhibittest.Member {
 func (f *fixture) expand(s string) string {
 	return strings.NewReplacer("{id}", f.id, "{grant}", f.grant, "{courtGrant}", f.courtGrant,
 		"{pending}", f.pending, "{pendGrant}", f.pendGrant, "{missing}", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"{request}", f.request, "{missingRequest}", "rq-aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"{past}", f.env.Clock.Now().Add(-time.Hour).Format(time.RFC3339),
 		"{missingGrant}", "gr-aaaaaaaaaaaaaaaa", "{expires}", f.env.Clock.Now().Add(7*24*time.Hour).Format(time.RFC3339),
 	).Replace(s)
 }
@@ -204,6 +213,71 @@ var routeCases = []routeCase{
 	{name: "release with an empty body", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", setup: holdFirst, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CustodyReceipt) }},
 	{name: "release without a hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/release", status: 409, kind: api.ProblemHoldState},
 	{name: "release by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/release", body: `{"reason":"x"}`, status: 403, kind: api.ProblemForbidden},
+
+	{name: "instruments", who: "stranger", method: "GET", path: "/v1/instruments", status: 200, ctype: api.JSONMediaType, answer: func() any { return new([]api.InstrumentView) }},
+	{name: "inbox", who: "owner", method: "GET", path: "/v1/inbox?limit=5", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.Inbox) }},
+	{name: "inbox with an unknown parameter", who: "owner", method: "GET", path: "/v1/inbox?owner=x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "inbox with a cursor", who: "owner", method: "GET", path: "/v1/inbox?cursor=x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "cases", who: "partner", method: "GET", path: "/v1/cases", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CasePage) }},
+	{name: "cases with limit 0", who: "partner", method: "GET", path: "/v1/cases?limit=0", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "cases with a parameter twice", who: "partner", method: "GET", path: "/v1/cases?limit=1&limit=2", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "case", who: "partner", method: "GET", path: "/v1/cases/" + exhibittest.CaseID, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CaseView) }},
+	{name: "case to a stranger", who: "stranger", method: "GET", path: "/v1/cases/" + exhibittest.CaseID, status: 404, kind: api.ProblemNotFound},
+	{name: "case with a malformed id", who: "owner", method: "GET", path: "/v1/cases/-x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "case exhibits", who: "court", method: "GET", path: "/v1/cases/" + exhibittest.CaseID + "/exhibits?limit=1", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.ExhibitPage) }},
+	{name: "case exhibits with a bad cursor", who: "court", method: "GET", path: "/v1/cases/" + exhibittest.CaseID + "/exhibits?cursor=xyz", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "grants", who: "partner", method: "GET", path: "/v1/grants?box=inbox&state=awaiting", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantPage) }},
+	{name: "grants in an unknown state", who: "partner", method: "GET", path: "/v1/grants?state=lost", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "requests", who: "owner", method: "GET", path: "/v1/requests?box=inbox&state=open,acknowledged&instrument=eio", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestPage) }},
+	{name: "requests in an unknown state", who: "owner", method: "GET", path: "/v1/requests?state=lost", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "requests due before no time", who: "owner", method: "GET", path: "/v1/requests?due_before=tomorrow", status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "file a request", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"epoc","reference":"R-1","issuing_authority":"judge","sought":"logs"}`,
+		status: 201, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "file under an unknown instrument", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"fax","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file with a deadline in the past", who: "partner", method: "POST", path: "/v1/requests",
+		body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s","deadline":"{past}"}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file to an unknown agency", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-zz","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file with a control character", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file an oversized request", who: "partner", method: "POST", path: "/v1/requests",
+		body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"` + strings.Repeat("s", 64<<10) + `"}`, status: 413, kind: api.ProblemTooLarge},
+	{name: "file as a court", who: "court", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 403, kind: api.ProblemForbidden},
+	{name: "show a request", who: "owner", method: "GET", path: "/v1/requests/{request}", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestView) }},
+	{name: "show a request to a stranger", who: "stranger", method: "GET", path: "/v1/requests/{request}", status: 404, kind: api.ProblemNotFound},
+	{name: "show a missing request", who: "owner", method: "GET", path: "/v1/requests/{missingRequest}", status: 404, kind: api.ProblemNotFound},
+	{name: "show a malformed request id", who: "owner", method: "GET", path: "/v1/requests/rq-1", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "request events", who: "partner", method: "GET", path: "/v1/requests/{request}/events", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestHistory) }},
+	{name: "acknowledge", who: "owner", method: "POST", path: "/v1/requests/{request}/acknowledge", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "acknowledge twice", who: "owner", method: "POST", path: "/v1/requests/{request}/acknowledge", setup: acknowledgeFirst, status: 409, kind: api.ProblemRequestState},
+	{name: "acknowledge as the requester", who: "partner", method: "POST", path: "/v1/requests/{request}/acknowledge", status: 403, kind: api.ProblemForbidden},
+	{name: "respond", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"share":["{pending}"]}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "respond to a closed request", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", setup: refuseFirst, body: `{"refuse":true,"reason":"again"}`, status: 409, kind: api.ProblemRequestClosed},
+	{name: "respond to someone else's request", who: "stranger", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true,"reason":"no"}`, status: 404, kind: api.ProblemNotFound},
+	{name: "respond to one's own request", who: "partner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true,"reason":"no"}`, status: 403, kind: api.ProblemForbidden},
+	{name: "refuse without a reason", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "withdraw", who: "partner", method: "POST", path: "/v1/requests/{request}/withdraw", body: `{"reason":"solved"}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "withdraw as the addressee", who: "owner", method: "POST", path: "/v1/requests/{request}/withdraw", status: 403, kind: api.ProblemForbidden},
+	{name: "request bundle", who: "owner", method: "POST", path: "/v1/requests/{request}/bundle", status: 200, ctype: custody.BundleMediaType},
+	{name: "request bundle to a stranger", who: "stranger", method: "POST", path: "/v1/requests/{request}/bundle", status: 404, kind: api.ProblemNotFound},
+}
+
+func acknowledgeFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	if _, err := f.env.Service.AcknowledgeRequest(t.Context(), f.env.Investigator.Principal, f.request, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func refuseFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	if _, err := f.env.Service.RespondRequest(t.Context(), f.env.Investigator.Principal, f.request,
+		api.RespondRequest{Refuse: true, Reason: "no grounds"}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func revokeFirst(t *testing.T, f *fixture) {
@@ -305,8 +379,8 @@ func TestRoutesAllCovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(covered) < 17 {
-		t.Errorf("the cases cover %d routes, want all 17", len(covered))
+	if len(covered) < 31 {
+		t.Errorf("the cases cover %d routes, want all 31", len(covered))
 	}
 }
 
