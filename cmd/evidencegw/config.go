@@ -44,6 +44,9 @@ type Config struct {
 	TLS TLSConfig `yaml:"tls"`
 	// Policies is a directory of .cedar files replacing the shipped policies.
 	Policies string `yaml:"policies"`
+	// Instruments is a legal instrument table (JSON, docs/exchange.md) replacing the
+	// shipped one.
+	Instruments string `yaml:"instruments"`
 	// Agencies are the agencies and courts whose members may connect. Default: the
 	// three demo agencies (agency-nl, agency-us, court-nl) under the development CA.
 	Agencies []AgencyConfig `yaml:"agencies"`
@@ -79,6 +82,19 @@ type BackendsConfig struct {
 	Storage StorageConfig `yaml:"storage"`
 	Keys    KeysConfig    `yaml:"keys"`
 	Log     LogConfig     `yaml:"log"`
+	Catalog CatalogConfig `yaml:"catalog"`
+}
+
+// CatalogConfig selects the catalog's database (docs/catalog.md): "sqlite" (default,
+// <data>/catalog.db) or "postgres".
+type CatalogConfig struct {
+	Type string `yaml:"type"`
+	// Path is the SQLite file; default <data>/catalog.db.
+	Path string `yaml:"path"`
+	// URL is the PostgreSQL connection URL, or URLFile a file holding it (it carries
+	// the password).
+	URL     string `yaml:"url"`
+	URLFile string `yaml:"url_file"`
 }
 
 // StorageConfig selects the object store: "local" (default, <data>/store) or "s3".
@@ -368,6 +384,9 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 	default:
 		return fmt.Errorf("backends.keys: type %q is not local or vault", k.Type)
 	}
+	if err := b.Catalog.fill(); err != nil {
+		return err
+	}
 	l := &b.Log
 	switch l.Type {
 	case "", "tessera":
@@ -378,6 +397,26 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		}
 	default:
 		return fmt.Errorf("backends.log: type %q is not tessera or trillian", l.Type)
+	}
+	return nil
+}
+
+func (c *CatalogConfig) fill() error {
+	switch c.Type {
+	case "", "sqlite":
+		c.Type = "sqlite"
+		if c.URL != "" || c.URLFile != "" {
+			return fmt.Errorf("backends.catalog: url and url_file are for type postgres")
+		}
+	case "postgres":
+		if (c.URL == "") == (c.URLFile == "") {
+			return fmt.Errorf("backends.catalog: postgres needs one of url, url_file")
+		}
+		if c.Path != "" {
+			return fmt.Errorf("backends.catalog: path is for type sqlite")
+		}
+	default:
+		return fmt.Errorf("backends.catalog: type %q is not sqlite or postgres", c.Type)
 	}
 	return nil
 }

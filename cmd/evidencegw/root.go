@@ -73,6 +73,8 @@ func newRootCmd(env clientEnv) *cobra.Command {
 		a.newUploadCmd(), a.newShareCmd(), a.newAcceptCmd(), a.newDownloadCmd(), a.newRevokeCmd(),
 		a.newHoldCmd(), a.newReleaseCmd(), a.newShowCmd(), a.newHistoryCmd(), a.newWhoamiCmd(),
 		a.newBundleCmd(), a.newTrustRootCmd(), a.newLogCmd(),
+		a.newRequestCmd(), a.newRespondCmd(), a.newAcknowledgeCmd(), a.newWithdrawCmd(), a.newRequestsCmd(),
+		a.newInboxCmd(), a.newCasesCmd(), a.newCaseCmd(), newCatalogCmd(env),
 		a.newVerifyCmd(),
 		newVersionCmd(),
 	)

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/gateway"
 	"github.com/evidencegw/evidencegw/pki"
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,6 +101,13 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	}
 	logger.InfoContext(ctx, "orphan uploads swept", "exhibits", sweep.Exhibits, "orphans", len(sweep.Orphans),
 		"newly_quarantined", len(sweep.Quarantined))
+	// Custody events recorded while the catalog could not take their rows (a crash in
+	// between) heal from their chains before serving, then every minute with the
+	// deadlines of requests.
+	if _, err := svc.HealCatalog(ctx); err != nil {
+		return fmt.Errorf("healing the catalog: %w", err)
+	}
+	go watchCatalog(ctx, svc, logger)
 	agencies, err := authAgencies(cfg, ca.Cert())
 	if err != nil {
 		return err
@@ -120,6 +128,32 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 		return err
 	}
 	return listenAndServe(ctx, srv, cfg, ca, auth, filepath.Join(dataDir, "tls"), logger)
+}
+
+// catalogWatchInterval is how often the gateway heals the catalog and marks overdue
+// requests: a minute is the granularity of the deadlines that matter (8 hours at the
+// shortest) and costs one indexed query.
+const catalogWatchInterval = time.Minute
+
+// watchCatalog heals the catalog and marks overdue requests until ctx is done.
+func watchCatalog(ctx context.Context, svc *exhibit.Service, logger *slog.Logger) {
+	t := time.NewTicker(catalogWatchInterval)
+	defer t.Stop()
+	for {
+		if n, err := svc.DueRequests(ctx); err != nil {
+			logger.ErrorContext(ctx, "marking overdue requests", "err", err)
+		} else if n > 0 {
+			logger.InfoContext(ctx, "requests marked overdue", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := svc.HealCatalog(ctx); err != nil {
+			logger.ErrorContext(ctx, "healing the catalog", "err", err)
+		}
+	}
 }
 
 // authAgencies returns the agencies with their client CAs loaded: an agency without
