@@ -349,10 +349,19 @@ const completenessUnchecked = "not checked: events logged after the bundle's las
 func WriteText(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r != nil && r.EvidenceID != "" {
-		fmt.Fprintf(tw, "Exhibit\t%s\n", r.EvidenceID)
-		fmt.Fprintf(tw, "Case\t%s\n", r.CaseID)
-		fmt.Fprintf(tw, "SHA-256\t%s\n", r.SHA256)
-		fmt.Fprintf(tw, "Size\t%d bytes\n", r.Size)
+		if rq := r.Request; rq != nil {
+			// The chain of a request for evidence, not of an exhibit.
+			fmt.Fprintf(tw, "Request\t%s\n", r.EvidenceID)
+			fmt.Fprintf(tw, "From\t%s\nTo\t%s\n", rq.From, rq.To)
+			fmt.Fprintf(tw, "Instrument\t%s\nReference\t%s\n", rq.Instrument, OneLine(rq.Reference))
+			fmt.Fprintf(tw, "Deadline\t%s\n", rq.Deadline.UTC().Format(time.RFC3339))
+			fmt.Fprintf(tw, "Request digest\t%s\n", r.SHA256)
+		} else {
+			fmt.Fprintf(tw, "Exhibit\t%s\n", r.EvidenceID)
+			fmt.Fprintf(tw, "Case\t%s\n", r.CaseID)
+			fmt.Fprintf(tw, "SHA-256\t%s\n", r.SHA256)
+			fmt.Fprintf(tw, "Size\t%d bytes\n", r.Size)
+		}
 		fmt.Fprintf(tw, "Log\t%s\n", r.Origin)
 		tw.Flush()
 		fmt.Fprintln(w)
