@@ -19,8 +19,9 @@ import (
 // whole by RebuildCatalog. The fold knows the actions it folds and ignores the others,
 // so actions added later never break it.
 
-// healAge is how old an intent must be before HealCatalog resolves it: a change in
-// flight (on this replica or another) takes seconds, not a minute.
+// healAge is how old an intent whose event is not stored must be before HealCatalog
+// drops it: a change in flight (on this replica or another) takes seconds, not a
+// minute.
 const healAge = time.Minute
 
 // intend records in the catalog that event seq of subject id is about to be recorded.
@@ -125,27 +126,44 @@ func (s *Service) resync(ctx context.Context, id string) (uint64, error) {
 	return sub.Seq, s.cfg.Catalog.Put(ctx, sub)
 }
 
-// HealCatalog resolves the catalog's intents older than a minute: the custody events
-// that were, or were about to be, recorded when a gateway stopped or the catalog
-// failed. Each subject's rows are written again from its stored chain. It returns how
-// many intents it resolved. The gateway runs it at start and then every minute.
+// HealCatalog resolves the catalog's intents: the custody events that were, or were
+// about to be, recorded when a gateway stopped or the catalog failed. Each subject's
+// rows are written again from its stored chain; an intent is cleared once the chain
+// holds its event, or once it is older than a minute (its event was never stored: the
+// change failed or its gateway stopped before). An intent of a change still in flight
+// stays (its rows are refreshed all the same: folding a chain again is harmless). It returns how many intents it resolved. The gateway runs it at start and
+// then every minute.
 func (s *Service) HealCatalog(ctx context.Context) (int, error) {
 	if s.cfg.Catalog == nil {
 		return 0, nil
 	}
-	pending, err := s.cfg.Catalog.Pending(ctx, s.cfg.Now().Add(-healAge))
+	now := s.cfg.Now()
+	pending, err := s.cfg.Catalog.Pending(ctx, now.Add(time.Nanosecond))
 	if err != nil {
 		return 0, fmt.Errorf("reading catalog intents: %w", err)
 	}
 	n := 0
 	for _, in := range pending {
-		if _, err := s.resync(ctx, in.ID); err != nil {
+		sub, found, err := s.loadSubject(ctx, in.ID)
+		if err != nil {
+			return n, fmt.Errorf("healing the catalog rows of %s: %w", in.ID, err)
+		}
+		if found {
+			err = s.cfg.Catalog.Put(ctx, sub)
+		} else {
+			err = s.cfg.Catalog.Delete(ctx, in.ID)
+		}
+		stored := found && sub.Seq >= in.Seq
+		if err != nil || (!stored && now.Sub(in.Since) < healAge) {
+			if err == nil {
+				continue // in flight, on this replica or another: rows refreshed, intent kept
+			}
 			return n, fmt.Errorf("healing the catalog rows of %s: %w", in.ID, err)
 		}
 		if err := s.cfg.Catalog.Done(ctx, in.ID, in.Seq); err != nil {
-			return n, err
+			return n, fmt.Errorf("healing the catalog rows of %s: %w", in.ID, err)
 		}
-		s.cfg.Logger.InfoContext(ctx, "catalog healed from the custody chain", "subject", in.ID, "seq", in.Seq)
+		s.cfg.Logger.InfoContext(ctx, "catalog healed from the custody chain", "subject", in.ID, "seq", in.Seq, "event_stored", stored)
 		n++
 	}
 	return n, nil
