@@ -14,6 +14,8 @@ import (
 func FuzzParseStatement(f *testing.F) {
 	b, _ := json.Marshal(validStatement())
 	f.Add(b)
+	rb, _ := json.Marshal(validRequestStatement())
+	f.Add(rb)
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseStatement(data)

@@ -240,7 +240,7 @@ var routeCases = []routeCase{
 		body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s","deadline":"{past}"}`, status: 400, kind: api.ProblemInvalidRequest},
 	{name: "file to an unknown agency", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-zz","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
 		status: 400, kind: api.ProblemInvalidRequest},
-	{name: "file with a control character", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
+	{name: "file with a control character", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"eio","reference":"R\u0007","issuing_authority":"j","sought":"s"}`,
 		status: 400, kind: api.ProblemInvalidRequest},
 	{name: "file an oversized request", who: "partner", method: "POST", path: "/v1/requests",
 		body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"` + strings.Repeat("s", 64<<10) + `"}`, status: 413, kind: api.ProblemTooLarge},
