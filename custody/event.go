@@ -37,12 +37,16 @@ const (
 	ActionLegalHold        Action = "legal-hold"
 	ActionLegalHoldRelease Action = "legal-hold-release"
 	ActionKeyRewrap        Action = "key-rewrap"
+	// ActionDispose records that the exhibit's content and every version of its data
+	// key are destroyed (docs/bundle.md, "Disposal"); legal_basis names the authority.
+	ActionDispose Action = "dispose"
 )
 
 var validActions = map[Action]bool{
 	ActionRegister: true, ActionShare: true, ActionAccept: true, ActionDownload: true,
 	ActionRevoke: true, ActionIntegrityFailure: true, ActionBundleExport: true,
 	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
+	ActionDispose: true,
 }
 
 // Party is an actor or counterparty of an event, as the gateway authenticated it.
@@ -60,6 +64,9 @@ type Exhibit struct {
 	Description string `json:"description,omitempty"`
 	// TagKey is the hex 32-byte key of the exhibit's leaf tags (see Leaf).
 	TagKey string `json:"tag_key"`
+	// Acquisition is what the registering agency reports of the exhibit's
+	// acquisition; absent when it reported nothing.
+	Acquisition *Acquisition `json:"acquisition,omitempty"`
 }
 
 // StorageFacts say where and how the sealed content is kept.
@@ -110,6 +117,10 @@ type Event struct {
 	Grant        *Grant        `json:"grant,omitempty"`
 	Receipt      *Receipt      `json:"receipt,omitempty"`
 	Detail       string        `json:"detail,omitempty"`
+	// RetainUntil, on a register event, is when the retention period of the exhibit's
+	// case ends for it: the content and its data keys are kept, under object lock,
+	// until then, and may be disposed of after it.
+	RetainUntil *time.Time `json:"retain_until,omitempty"`
 }
 
 // Subject is an in-toto resource descriptor.
@@ -214,6 +225,14 @@ func (s Statement) check() error {
 	}
 	if ev.Exhibit != nil && ev.Exhibit.SHA256 != s.Subject[0].Digest["sha256"] {
 		return fmt.Errorf("exhibit digest differs from subject digest")
+	}
+	if ev.Exhibit != nil && ev.Exhibit.Acquisition != nil {
+		if err := ev.Exhibit.Acquisition.check(); err != nil {
+			return fmt.Errorf("exhibit acquisition: %w", err)
+		}
+	}
+	if ev.Action == ActionDispose && ev.LegalBasis == "" {
+		return fmt.Errorf("dispose event names no authority (legal_basis)")
 	}
 	return nil
 }
