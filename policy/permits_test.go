@@ -87,6 +87,11 @@ func TestPermitsWithoutGuards(t *testing.T) {
 		// court-history keeps a court's view of history after the grant ends.
 		{"court view revoked and expired", court, ActionView, grant("g1", "fr-court", all(revoked, expired)), true, []string{"court-history"}},
 		{"court download revoked", court, ActionDownload, grant("g1", "fr-court", all(accepted, revoked)), false, nil},
+
+		// owner-dispose and court-dispose, on their own: Decide passes no authority.
+		{"owner dispose without authority", owner, ActionDispose, grant("g1", "fr-police", nil), false, nil},
+		{"court dispose without authority", Principal{Agency: "de-court", Jurisdiction: "DE", Person: "j", Role: "court"}, ActionDispose, grant("g1", "de-court", nil), false, nil},
+		{"partner dispose", partner, ActionDispose, grant("g1", "fr-police", accepted), false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,10 +150,11 @@ func TestPermitsCheckTheGrantee(t *testing.T) {
 		{"grantee-accept", partner, ActionAccept, grant("g1", "fr-court", nil)},
 		{"grantee-download", partner, ActionDownload, grant("g1", "fr-court", accepted)},
 		{"court-history", court, ActionBundle, grant("g1", "fr-police", accepted)},
+		{"court-dispose", Principal{Agency: "de-court", Jurisdiction: "DE", Person: "judge", Role: "court"}, ActionDispose, grant("g1", "fr-police", accepted)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := e.decide(tt.p, tt.a, ev, []Grant{tt.g}, now)
+			d := e.decide(tt.p, tt.a, ev, []Grant{tt.g}, now, "court order 17")
 			if d.Allow || d.Errors != nil {
 				t.Errorf("%s under a grant to %s: got allow %v by %q (errors %q), want a denial", tt.p.Agency, tt.g.To, d.Allow, d.Policies, d.Errors)
 			}
