@@ -34,6 +34,9 @@ const (
 	ProblemTooManyUploads     = "too-many-uploads"
 	ProblemIdempotencyReused  = "idempotency-key-reused"
 	ProblemIdempotencyBusy    = "idempotency-in-progress"
+	ProblemRetained           = "retained"
+	ProblemUnderLegalHold     = "under-legal-hold"
+	ProblemDisposed           = "disposed"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

@@ -3,6 +3,7 @@ package exhibit
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
@@ -58,6 +59,10 @@ const (
 	ConflictAlreadyRevoked     = "already-revoked"
 	ConflictGrantNotAcceptable = "grant-not-acceptable"
 	ConflictHoldState          = "hold-state"
+	// ConflictRetained: a disposal inside the retention period.
+	ConflictRetained = "retained"
+	// ConflictUnderLegalHold: a disposal of evidence under legal hold.
+	ConflictUnderLegalHold = "under-legal-hold"
 )
 
 // DeniedError is an authorization refusal for a caller that may know the evidence
@@ -80,4 +85,18 @@ type FrozenError struct {
 
 func (e *FrozenError) Error() string {
 	return fmt.Sprintf("the exhibit is frozen: its custody record failed its integrity check at event %d (%s); no new grant, acceptance or download until it is investigated", e.Seq, e.Reason)
+}
+
+// DisposedError refuses what needs the content of an exhibit that was disposed of
+// (download, share, accept, hold): its content and data keys are destroyed. Reads of
+// the exhibit, its history and its bundle still work and show the disposal.
+type DisposedError struct {
+	Seq       uint64
+	Time      time.Time
+	Authority string
+}
+
+func (e *DisposedError) Error() string {
+	return fmt.Sprintf("the evidence was disposed of at %s under %q (custody event %d): its content is destroyed; its record and custody history remain",
+		e.Time.UTC().Format(time.RFC3339), e.Authority, e.Seq)
 }

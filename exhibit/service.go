@@ -58,6 +58,8 @@ type Authorizer interface {
 	Decide(p policy.Principal, a policy.Action, ev policy.Evidence, now time.Time) policy.Decision
 	// DecideGrant decides an action on one named grant (accepting it).
 	DecideGrant(p policy.Principal, a policy.Action, ev policy.Evidence, grantID string, now time.Time) policy.Decision
+	// DecideDisposal decides a disposal under the authority it names.
+	DecideDisposal(p policy.Principal, ev policy.Evidence, authority string, now time.Time) policy.Decision
 }
 
 // Rotator rotates a jurisdiction's key-encryption key and rewraps data keys to its
@@ -81,6 +83,8 @@ type Config struct {
 	Policy Authorizer
 	// Agencies are the agencies and courts a share may name.
 	Agencies []Agency
+	// Retention is how long each case's evidence is kept (retention.go).
+	Retention Retention
 	// TrustRoot returns the trust root now (event keys may rotate while the gateway
 	// runs).
 	TrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
