@@ -69,8 +69,7 @@ func (s *Service) Dispose(ctx context.Context, p Principal, id, authority string
 			err = s.destroyLateKeys(ctx, rt, st, &res)
 		}
 		if err != nil {
-			return api.DisposalResult{}, fmt.Errorf("the disposal of %s is recorded (custody event %d), but destroying its objects failed; run it again to finish: %w",
-				id, st.disposal.Event.Seq, err)
+			return api.DisposalResult{}, &DisposalUnfinishedError{ID: id, Seq: st.disposal.Event.Seq, Err: err}
 		}
 		return res, nil
 	})

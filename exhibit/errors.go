@@ -24,6 +24,9 @@ var (
 	ErrKeysUnavailable = keys.ErrUnavailable
 	// ErrConflict: the chain kept changing concurrently; retry.
 	ErrConflict = ledger.ErrConflict
+	// ErrRetained: the object store refused to destroy an object under retention or
+	// legal hold.
+	ErrRetained = storage.ErrRetained
 	// ErrLogDamaged: the transparency log rolled back, forked or holds damaged data;
 	// nothing is signed until the operator repairs it (docs/log.md).
 	ErrLogDamaged = ledger.ErrSecurity
@@ -100,3 +103,18 @@ func (e *DisposedError) Error() string {
 	return fmt.Sprintf("the evidence was disposed of at %s under %q (custody event %d): its content is destroyed; its record and custody history remain",
 		e.Time.UTC().Format(time.RFC3339), e.Authority, e.Seq)
 }
+
+// DisposalUnfinishedError is a disposal recorded in custody event Seq whose objects
+// were not all destroyed: the store refused (Err wraps ErrRetained) or failed. The
+// exhibit counts as disposed of; running the disposal again finishes it.
+type DisposalUnfinishedError struct {
+	ID  string
+	Seq uint64
+	Err error
+}
+
+func (e *DisposalUnfinishedError) Error() string {
+	return fmt.Sprintf("the disposal of %s is recorded (custody event %d), but destroying its objects failed; run it again to finish: %v", e.ID, e.Seq, e.Err)
+}
+
+func (e *DisposalUnfinishedError) Unwrap() error { return e.Err }
