@@ -112,7 +112,7 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction}
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
-		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
+		Agencies: agencies, Retention: cfg.Retention.periods, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
 		Step: crashHook()})
 }
 

@@ -50,6 +50,8 @@ type Config struct {
 	// Backends selects where evidence, keys and the log live; default: all embedded in
 	// the data directory.
 	Backends BackendsConfig `yaml:"backends"`
+	// Retention says how long each case's evidence is kept (retention.go).
+	Retention RetentionConfig `yaml:"retention"`
 }
 
 // LimitsConfig bounds what one connection or one member (an agency's person) may
@@ -95,7 +97,8 @@ type StorageConfig struct {
 	SecretKey     string `yaml:"secret_key"`
 	SecretKeyFile string `yaml:"secret_key_file"`
 	// RetentionMode is the Object Lock mode of every object: COMPLIANCE (production) or
-	// GOVERNANCE (tests); RetentionDays its period.
+	// GOVERNANCE (tests); RetentionDays the retention every object gets when it is
+	// written, which the case's retention (RetentionConfig) extends for evidence.
 	RetentionMode string `yaml:"retention_mode"`
 	RetentionDays int    `yaml:"retention_days"`
 	// CustodyBucket holds the custody events and signed checkpoints.
@@ -277,6 +280,9 @@ func (c *Config) fill() error {
 	if err := c.checkAgencies(); err != nil {
 		return err
 	}
+	if err := c.Retention.fill(); err != nil {
+		return err
+	}
 	return c.Backends.fill(c.Agencies)
 }
 
@@ -326,8 +332,8 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		if st.RetentionMode != "COMPLIANCE" && st.RetentionMode != "GOVERNANCE" {
 			return fmt.Errorf("backends.storage: retention_mode must be COMPLIANCE or GOVERNANCE")
 		}
-		if st.RetentionDays <= 0 {
-			return fmt.Errorf("backends.storage: retention_days must be positive")
+		if st.RetentionDays <= 0 || st.RetentionDays > 36500 {
+			return fmt.Errorf("backends.storage: retention_days must be 1 to 36500")
 		}
 		if st.CustodyBucket == "" {
 			st.CustodyBucket = "evidence-custody"
