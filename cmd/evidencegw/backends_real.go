@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -36,7 +35,7 @@ func openS3(ctx context.Context, sc StorageConfig, logger *slog.Logger) (storage
 			endpoint = sc.Endpoint
 		}
 		return s3.New(ctx, s3.Config{Endpoint: endpoint, AccessKey: access, SecretKey: secret, Secure: sc.Secure,
-			Bucket: bucket, Region: sc.Region, RetentionMode: sc.RetentionMode, Retention: time.Duration(sc.RetentionDays) * 24 * time.Hour, Logger: logger})
+			Bucket: bucket, Region: sc.Region, RetentionMode: sc.RetentionMode, Retention: sc.floor, Logger: logger})
 	}
 	custodyStore, err := open(sc.CustodyBucket, "")
 	if err != nil {

@@ -99,8 +99,10 @@ type StorageConfig struct {
 	// RetentionMode is the Object Lock mode of every object: COMPLIANCE (production) or
 	// GOVERNANCE (tests); RetentionDays the retention every object gets when it is
 	// written, which the case's retention (RetentionConfig) extends for evidence.
+	// Retention gives it as a period instead (such as 30s, for tests); one of the two.
 	RetentionMode string `yaml:"retention_mode"`
 	RetentionDays int    `yaml:"retention_days"`
+	Retention     string `yaml:"retention"`
 	// CustodyBucket holds the custody events and signed checkpoints.
 	CustodyBucket string `yaml:"custody_bucket"`
 	// Buckets maps each jurisdiction to the bucket holding its agencies' evidence
@@ -108,6 +110,9 @@ type StorageConfig struct {
 	Buckets map[string]string `yaml:"buckets"`
 	// Endpoints optionally maps a jurisdiction to its own S3 endpoint.
 	Endpoints map[string]string `yaml:"endpoints"`
+
+	// floor is RetentionDays or Retention, as filled.
+	floor time.Duration
 }
 
 // KeysConfig selects the key manager: "local" (default, <data>/keys) or "vault".
@@ -332,8 +337,8 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		if st.RetentionMode != "COMPLIANCE" && st.RetentionMode != "GOVERNANCE" {
 			return fmt.Errorf("backends.storage: retention_mode must be COMPLIANCE or GOVERNANCE")
 		}
-		if st.RetentionDays <= 0 || st.RetentionDays > 36500 {
-			return fmt.Errorf("backends.storage: retention_days must be 1 to 36500")
+		if err := st.fillRetention(); err != nil {
+			return err
 		}
 		if st.CustodyBucket == "" {
 			st.CustodyBucket = "evidence-custody"
@@ -384,6 +389,26 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		}
 	default:
 		return fmt.Errorf("backends.log: type %q is not tessera or trillian", l.Type)
+	}
+	return nil
+}
+
+// fillRetention sets the retention S3 gives every object written, from retention_days
+// or retention (one of them).
+func (st *StorageConfig) fillRetention() error {
+	switch {
+	case st.Retention != "" && st.RetentionDays != 0:
+		return fmt.Errorf("backends.storage: retention_days and retention are two ways to say the same: give one")
+	case st.Retention != "":
+		d, err := parsePeriod(st.Retention)
+		if err != nil {
+			return fmt.Errorf("backends.storage: retention: %w", err)
+		}
+		st.floor = d
+	case st.RetentionDays <= 0 || st.RetentionDays > 36500:
+		return fmt.Errorf("backends.storage: retention_days must be 1 to 36500")
+	default:
+		st.floor = time.Duration(st.RetentionDays) * 24 * time.Hour
 	}
 	return nil
 }
