@@ -49,6 +49,8 @@ func TestLoadConfig(t *testing.T) {
 		{"retention of no period", "retention: {default: ever}\n", "retention.default"},
 		{"retention of zero days", "retention: {default: 0d}\n", "1s to 100y"},
 		{"retention beyond a century", "retention: {default: 101y}\n", "1s to 100y"},
+		{"retention that would overflow", "retention: {default: 4000000000y}\n", "1s to 100y"},
+		{"retention of many weeks", "retention: {default: 4294967295w}\n", "1s to 100y"},
 		{"negative retention", "retention: {default: -5h}\n", "retention.default"},
 		{"retention of a bad case id", "retention: {cases: {a/b: 1y}}\n", "not a case id"},
 		{"empty retention of a case", "retention: {cases: {CASE-1: \"\"}}\n", "retention.cases.CASE-1"},
@@ -152,6 +154,8 @@ func TestDeployConfigsLoad(t *testing.T) {
 func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("listen: 127.0.0.1:8443\nagencies:\n  - id: a\n    jurisdiction: NL\n"))
 	f.Add([]byte("{"))
+	f.Add([]byte("retention:\n  default: 10y\n  cases: {CASE-1: 30d, CASE-2: 72h}\n"))
+	f.Add([]byte("backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: GOVERNANCE, retention: 2s, buckets: {NL: b}}\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "c.yaml")

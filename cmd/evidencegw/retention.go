@@ -65,6 +65,9 @@ func parsePeriod(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("period %q: want a whole number before %q", s, s[len(s)-1:])
 		}
+		if n > uint64(maxRetention/u) {
+			return 0, fmt.Errorf("period %q: want 1s to 100y", s)
+		}
 		d = time.Duration(n) * u
 	} else {
 		var err error
