@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"slices"
 	"testing"
+	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
 )
@@ -159,5 +160,46 @@ func TestPermitsCheckTheGrantee(t *testing.T) {
 				t.Errorf("%s under a grant to %s: got allow %v by %q (errors %q), want a denial", tt.p.Agency, tt.g.To, d.Allow, d.Policies, d.Errors)
 			}
 		})
+	}
+}
+
+// TestDisposalPermitsWithoutGuards: owner-dispose and court-dispose, evaluated without
+// guards.cedar under a named authority, each allow only what they say.
+func TestDisposalPermitsWithoutGuards(t *testing.T) {
+	e := withoutGuards(t)
+	const order = "court order 17"
+	deCourt := Principal{Agency: "de-court", Jurisdiction: "DE", Person: "judge", Role: "court"}
+	deInvestigator := Principal{Agency: "de-lka", Jurisdiction: "DE", Person: "lena", Role: "investigator"}
+	ownerCourt := Principal{Agency: "de-bka", Jurisdiction: "DE", Person: "j", Role: "court"}
+	tests := []struct {
+		name      string
+		p         Principal
+		g         *Grant
+		authority string
+		allow     bool
+	}{
+		{"owner", owner, nil, order, true},
+		{"owner without authority", owner, nil, "", false},
+		{"another agency's investigator", stranger, nil, order, false},
+		{"a court of the owner agency without a grant", ownerCourt, nil, order, false},
+		{"court of the jurisdiction", deCourt, &Grant{ID: "g1", To: "de-court", Expires: now.Add(time.Hour)}, order, true},
+		{"court of the jurisdiction without authority", deCourt, &Grant{ID: "g1", To: "de-court", Expires: now.Add(time.Hour)}, "", false},
+		{"court of the jurisdiction without a grant", deCourt, nil, order, false},
+		{"court of another jurisdiction", court, &Grant{ID: "g1", To: "fr-court", Expires: now.Add(time.Hour)}, order, false},
+		{"investigator of the jurisdiction with a grant", deInvestigator, &Grant{ID: "g1", To: "de-lka", Expires: now.Add(time.Hour)}, order, false},
+	}
+	for _, tt := range tests {
+		ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE"}
+		if tt.g != nil {
+			ev.Grants = []Grant{*tt.g}
+		}
+		if d := e.DecideDisposal(tt.p, ev, tt.authority, now); d.Allow != tt.allow || d.Errors != nil {
+			t.Errorf("%s: got allow %v by %q (errors %q), want allow %v", tt.name, d.Allow, d.Policies, d.Errors, tt.allow)
+		}
+	}
+	// court-dispose checks the grantee itself.
+	ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE"}
+	if d := e.decide(deCourt, ActionDispose, ev, []Grant{{ID: "g1", To: "fr-police", Expires: now.Add(time.Hour)}}, now, order); d.Allow {
+		t.Errorf("a court of the jurisdiction under a grant to another agency: allowed by %q", d.Policies)
 	}
 }
