@@ -37,6 +37,9 @@ const (
 	ProblemRequestClosed      = "request-closed"
 	ProblemRequestState       = "request-state"
 	ProblemCatalogUnavailable = "catalog-unavailable"
+	ProblemRetained           = "retained"
+	ProblemUnderLegalHold     = "under-legal-hold"
+	ProblemDisposed           = "disposed"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

@@ -484,3 +484,10 @@ func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason st
 	}
 	return evidenceJSON[api.CustodyReceipt](ctx, c, http.MethodPost, evidenceID, suffix, api.HoldRequest{Reason: reason}, http.StatusOK)
 }
+
+// Dispose disposes of evidence under the authority it names (POST
+// /v1/evidence/{id}/dispose): the gateway destroys its content and every version of its
+// data key and records a dispose event. A repeated call answers with the same event.
+func (c *Client) Dispose(ctx context.Context, evidenceID, authority string) (*api.DisposalResult, error) {
+	return evidenceJSON[api.DisposalResult](ctx, c, http.MethodPost, evidenceID, "/dispose", api.DisposeRequest{Authority: authority}, http.StatusOK)
+}

@@ -37,6 +37,9 @@ const (
 	ActionLegalHold        Action = "legal-hold"
 	ActionLegalHoldRelease Action = "legal-hold-release"
 	ActionKeyRewrap        Action = "key-rewrap"
+	// ActionDispose records that the exhibit's content and every version of its data
+	// key are destroyed (docs/bundle.md, "Disposal"); legal_basis names the authority.
+	ActionDispose Action = "dispose"
 )
 
 var validActions = map[Action]bool{
@@ -45,7 +48,7 @@ var validActions = map[Action]bool{
 	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
 	ActionRequestFiled: true, ActionRequestAcknowledged: true, ActionRequestFulfilled: true,
 	ActionRequestPartiallyFulfilled: true, ActionRequestRefused: true, ActionRequestWithdrawn: true,
-	ActionRequestOverdue: true,
+	ActionRequestOverdue: true, ActionDispose: true,
 }
 
 // Party is an actor or counterparty of an event, as the gateway authenticated it.
@@ -63,6 +66,9 @@ type Exhibit struct {
 	Description string `json:"description,omitempty"`
 	// TagKey is the hex 32-byte key of the exhibit's leaf tags (see Leaf).
 	TagKey string `json:"tag_key"`
+	// Acquisition is what the registering agency reports of the exhibit's
+	// acquisition; absent when it reported nothing.
+	Acquisition *Acquisition `json:"acquisition,omitempty"`
 }
 
 // StorageFacts say where and how the sealed content is kept.
@@ -126,6 +132,10 @@ type Event struct {
 	Answer *Answer `json:"answer,omitempty"`
 	// RequestID is set on an exhibit's share event made in answer to a request.
 	RequestID string `json:"request_id,omitempty"`
+	// RetainUntil, on a register event, is when the retention period of the exhibit's
+	// case ends for it: the content and its data keys are kept, under object lock,
+	// until then, and may be disposed of after it.
+	RetainUntil *time.Time `json:"retain_until,omitempty"`
 }
 
 // Subject is an in-toto resource descriptor.
@@ -225,7 +235,18 @@ func (s Statement) check() error {
 	case ev.RequestID != "" && !ValidRequestID(ev.RequestID):
 		return fmt.Errorf("invalid request id %q", ev.RequestID)
 	}
-	return ev.checkSubject(s.Subject[0].Digest["sha256"])
+	if err := ev.checkSubject(s.Subject[0].Digest["sha256"]); err != nil {
+		return err
+	}
+	if ev.Exhibit != nil && ev.Exhibit.Acquisition != nil {
+		if err := ev.Exhibit.Acquisition.check(); err != nil {
+			return fmt.Errorf("exhibit acquisition: %w", err)
+		}
+	}
+	if ev.Action == ActionDispose && ev.LegalBasis == "" {
+		return fmt.Errorf("dispose event names no authority (legal_basis)")
+	}
+	return nil
 }
 
 // Digest returns the hex SHA-256 of a statement's bytes: the event digest that the

@@ -27,11 +27,19 @@ type access struct {
 	grant string
 	// locked is set when the caller holds the exhibit's lock (a change).
 	locked bool
+	// authority is the authority a disposal names.
+	authority string
 }
 
 // frozenActions are refused on an exhibit whose custody chain failed verification: no
 // new grant, acceptance or download.
-var frozenActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true}
+var frozenActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true,
+	policy.ActionDispose: true}
+
+// goneActions need the content, which a disposal destroyed: they are refused on an
+// exhibit that was disposed of.
+var goneActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true,
+	policy.ActionHold: true}
 
 // authorized loads an exhibit's state and asks the policy whether p may do the action.
 // Evidence p may not see is ErrNotFound, exactly like evidence that does not exist;
@@ -51,7 +59,12 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 	if err != nil {
 		return nil, policy.Decision{}, err
 	}
-	d := s.cfg.Policy.Decide(p.policy(), a, st.policyEvidence(), s.cfg.Now())
+	var d policy.Decision
+	if a == policy.ActionDispose {
+		d = s.cfg.Policy.DecideDisposal(p.policy(), st.policyEvidence(), acc.authority, s.cfg.Now())
+	} else {
+		d = s.cfg.Policy.Decide(p.policy(), a, st.policyEvidence(), s.cfg.Now())
+	}
 	if !d.Visible {
 		s.audit(ctx, p, a, id, d)
 		return nil, d, ErrNotFound
@@ -73,6 +86,9 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 	if !d.Allow {
 		s.audit(ctx, p, a, id, d)
 		return nil, d, &DeniedError{Action: string(a), Policies: d.Policies, Reason: denialReason(a, d)}
+	}
+	if r := st.disposal; r != nil && goneActions[a] {
+		return nil, d, &DisposedError{Seq: r.Event.Seq, Time: r.Event.Time, Authority: r.Event.LegalBasis}
 	}
 	return st, d, nil
 }
@@ -147,17 +163,36 @@ func denialReason(a policy.Action, d policy.Decision) string {
 	if len(d.Policies) == 0 {
 		return fmt.Sprintf("%s is not permitted: no policy allows it", a)
 	}
-	return fmt.Sprintf("%s is not permitted by policy %s", a, strings.Join(d.Policies, ", "))
+	msg := fmt.Sprintf("%s is not permitted by policy %s", a, strings.Join(d.Policies, ", "))
+	if len(d.Reasons) > 0 {
+		msg += ": " + strings.Join(d.Reasons, "; ")
+	}
+	return msg
 }
 
-// record appends ev to the state's chain and returns the custody receipt.
+// record appends ev to the state's chain and returns the custody receipt. While the
+// exhibit is under legal hold, the new custody record is held too.
 func (s *Service) record(ctx context.Context, st *state, ev custody.Event) (api.CustodyReceipt, error) {
-	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
-	rec, err := s.appendEvent(ctx, st.chain, "", ev)
+	rec, err := s.recordEvent(ctx, st, ev)
 	if err != nil {
 		return api.CustodyReceipt{}, err
 	}
 	return receipt(rec), nil
+}
+
+// recordEvent is record, returning the ledger's record: it names the exhibit and case
+// on ev, appends it through appendEvent and, while the exhibit is under legal hold,
+// holds the new custody record too.
+func (s *Service) recordEvent(ctx context.Context, st *state, ev custody.Event) (ledger.Record, error) {
+	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
+	rec, err := s.appendEvent(ctx, st.chain, "", ev)
+	if err != nil {
+		return ledger.Record{}, err
+	}
+	if st.held && ev.Action != custody.ActionLegalHoldRelease {
+		s.holdNewRecord(ctx, st.id(), rec.Event.Seq)
+	}
+	return rec, nil
 }
 
 // appendEvent is the one path every custody event takes, of an exhibit or a request

@@ -28,6 +28,9 @@ type Upload struct {
 	// IdempotencyKey, if set, makes a retry of this upload answer with the first
 	// upload's result instead of registering a second exhibit (idempotency.go).
 	IdempotencyKey string
+	// Acquisition, if set, is the forensic metadata recorded in the register event
+	// (forensic.go).
+	Acquisition *custody.Acquisition
 }
 
 // Register seals and stores new evidence for a case and records its register event.
@@ -43,6 +46,9 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	}
 	if len(u.IdempotencyKey) > maxIdempotencyKey {
 		return api.UploadResult{}, invalid("Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
+	if err := checkAcquisition(u.Acquisition, s.cfg.Now()); err != nil {
+		return api.UploadResult{}, err
 	}
 	id := newEvidenceID()
 	// The resource of a registration is the new item, owned by the caller's agency.
@@ -75,11 +81,16 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 		return api.UploadResult{}, err
 	}
 	s.step(StepDataKeyStored)
+	until := s.cfg.Now().Add(s.cfg.Retention.period(u.CaseID)).UTC()
+	if err := s.retain(ctx, until, contentName(p.Jurisdiction, id), dataKeyName(p.Jurisdiction, id, 1)); err != nil {
+		return api.UploadResult{}, err
+	}
 	tagKey := make([]byte, 32)
 	rand.Read(tagKey)
 	ev := custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
-		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: u.Description, TagKey: hex.EncodeToString(tagKey)},
-		Storage: storageFacts(sealed)}
+		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: u.Description, TagKey: hex.EncodeToString(tagKey),
+			Acquisition: acquisitionFact(u.Acquisition)},
+		Storage: storageFacts(sealed), RetainUntil: &until}
 	rec, err := s.appendEvent(ctx, nil, sealed.PlainSHA256, ev)
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("registering %s: %w", id, err)

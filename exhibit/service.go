@@ -61,6 +61,8 @@ type Authorizer interface {
 	DecideGrant(p policy.Principal, a policy.Action, ev policy.Evidence, grantID string, now time.Time) policy.Decision
 	// DecideRequest decides an action on a request for evidence.
 	DecideRequest(p policy.Principal, a policy.Action, r policy.Request, now time.Time) policy.Decision
+	// DecideDisposal decides a disposal under the authority it names.
+	DecideDisposal(p policy.Principal, ev policy.Evidence, authority string, now time.Time) policy.Decision
 }
 
 // Rotator rotates a jurisdiction's key-encryption key and rewraps data keys to its
@@ -91,6 +93,8 @@ type Config struct {
 	Catalog catalog.Catalog
 	// Agencies are the agencies and courts a share may name.
 	Agencies []Agency
+	// Retention is how long each case's evidence is kept (retention.go).
+	Retention Retention
 	// TrustRoot returns the trust root now (event keys may rotate while the gateway
 	// runs).
 	TrustRoot func(ctx context.Context) (*custody.TrustRoot, error)

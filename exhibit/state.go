@@ -19,6 +19,8 @@ type state struct {
 	grants   []*grantState
 	// held is set while the exhibit is under legal hold.
 	held bool
+	// disposal is the exhibit's dispose event, once it was disposed of.
+	disposal *ledger.Record
 	// damage is the first stored event that failed verification: the exhibit is
 	// frozen, and only the events before it are folded. damageRecorded is set once a
 	// signed integrity-failure event names it.
@@ -67,6 +69,10 @@ func fold(chain *ledger.Chain) *state {
 			s.held = true
 		case custody.ActionLegalHoldRelease:
 			s.held = false
+		case custody.ActionDispose:
+			if s.disposal == nil {
+				s.disposal = &rec
+			}
 		}
 	}
 	return s
@@ -145,7 +151,10 @@ func (s *state) view(p Principal, now time.Time) api.EvidenceView {
 		EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Description: reg.Exhibit.Description,
 		SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
 		RegisteredAt: reg.Time, EventCount: len(s.chain.Records), Grants: []api.GrantView{},
-		Damage: s.apiDamage(),
+		Damage: s.apiDamage(), Acquisition: reg.Exhibit.Acquisition, RetainUntil: reg.RetainUntil, LegalHold: s.held,
+	}
+	if d := s.disposal; d != nil {
+		v.Disposal = &api.DisposalView{Seq: d.Event.Seq, Time: d.Event.Time, By: d.Event.Actor, Authority: d.Event.LegalBasis}
 	}
 	for _, g := range s.grants {
 		if p.Agency == s.owner() || g.To == p.Agency {

@@ -40,17 +40,19 @@ func (e *authError) Error() string { return e.err.Error() }
 // (the details go to the log only). Every answer that is not a success goes through it.
 func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	var (
-		br       *badRequest
-		ae       *authError
-		inv      *exhibit.InvalidError
-		conflict *exhibit.ConflictError
-		frozen   *exhibit.FrozenError
-		denied   *exhibit.DeniedError
-		tooBig   *http.MaxBytesError
-		body     *bodyError
-		idle     *idleError
-		limited  *limitError
-		reused   *exhibit.IdempotencyMismatchError
+		br         *badRequest
+		ae         *authError
+		inv        *exhibit.InvalidError
+		conflict   *exhibit.ConflictError
+		frozen     *exhibit.FrozenError
+		denied     *exhibit.DeniedError
+		tooBig     *http.MaxBytesError
+		body       *bodyError
+		idle       *idleError
+		limited    *limitError
+		reused     *exhibit.IdempotencyMismatchError
+		disposed   *exhibit.DisposedError
+		unfinished *exhibit.DisposalUnfinishedError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -75,6 +77,15 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this gateway keeps no catalog: listings are off")
 	case errors.As(err, &denied):
 		return api.NewProblem(api.ProblemForbidden, http.StatusForbidden, denied.Reason)
+	case errors.As(err, &disposed):
+		return api.NewProblem(api.ProblemDisposed, http.StatusGone, disposed.Error())
+	case errors.As(err, &unfinished) && errors.Is(err, exhibit.ErrRetained):
+		return api.NewProblem(api.ProblemRetained, http.StatusConflict, fmt.Sprintf(
+			"the disposal is recorded in custody event %d, but the object store refuses to destroy the evidence before its own retention ends: run the disposal again later to finish it", unfinished.Seq))
+	case errors.As(err, &unfinished):
+		s.cfg.Logger.ErrorContext(ctx, "disposal recorded but not finished", "err", err)
+		return api.NewProblem(api.ProblemInternal, http.StatusInternalServerError, fmt.Sprintf(
+			"the disposal is recorded in custody event %d, but destroying the evidence failed; run the disposal again to finish it", unfinished.Seq))
 	case errors.As(err, &frozen):
 		return api.NewProblem(api.ProblemExhibitFrozen, http.StatusConflict, frozen.Error())
 	case errors.As(err, &conflict):

@@ -15,6 +15,7 @@ import (
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/custody"
+	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
 )
 
@@ -263,6 +264,27 @@ var routeCases = []routeCase{
 	{name: "withdraw as the addressee", who: "owner", method: "POST", path: "/v1/requests/{request}/withdraw", status: 403, kind: api.ProblemForbidden},
 	{name: "request bundle", who: "owner", method: "POST", path: "/v1/requests/{request}/bundle", status: 200, ctype: custody.BundleMediaType},
 	{name: "request bundle to a stranger", who: "stranger", method: "POST", path: "/v1/requests/{request}/bundle", status: 404, kind: api.ProblemNotFound},
+
+	{name: "upload with forensic metadata", who: "owner", method: "POST", path: uploadPath + "&exhibit_number=NL-0042-EX3&source_md5=" + strings.Repeat("AB", 16) +
+		"&source_sha1=" + strings.Repeat("cd", 20) + "&tool=FTK%20Imager&tool_version=4.7.1&examiner=J.%20de%20Vries&seized_at=2026-03-01T06:30:00Z&seized_place=Rotterdam&notes=write%20blocker",
+		reader: content, digest: "{true}", status: 201, ctype: api.JSONMediaType, answer: func() any { return new(api.UploadResult) }},
+	{name: "upload with a malformed source hash", who: "owner", method: "POST", path: uploadPath + "&source_sha256=abc", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload naming the examiner twice", who: "owner", method: "POST", path: uploadPath + "&examiner=a&examiner=b", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload with a line break in the notes", who: "owner", method: "POST", path: uploadPath + "&notes=a%0Ab", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload with a seizure time that is no time", who: "owner", method: "POST", path: uploadPath + "&seized_at=yesterday", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "dispose after the retention", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention,
+		status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.DisposalResult) }},
+	{name: "dispose inside the retention", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, status: 409, kind: api.ProblemRetained},
+	{name: "dispose under legal hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: holdAfterRetention, status: 409, kind: api.ProblemUnderLegalHold},
+	{name: "dispose without a body", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", setup: afterRetention, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "dispose without an authority", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: `{"authority":""}`, setup: afterRetention, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "dispose by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, status: 403, kind: api.ProblemForbidden},
+	{name: "dispose by a stranger", who: "stranger", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, status: 404, kind: api.ProblemNotFound},
+	{name: "dispose the store refuses", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: storeClockBehind, status: 409, kind: api.ProblemRetained},
+	{name: "content after the disposal", who: "owner", method: "GET", path: "/v1/evidence/{id}/content", setup: disposeFirst, status: 410, kind: api.ProblemDisposed},
+	{name: "show after the disposal", who: "owner", method: "GET", path: "/v1/evidence/{id}", setup: disposeFirst, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.EvidenceView) }},
+	{name: "hold after the disposal", who: "owner", method: "POST", path: "/v1/evidence/{id}/hold", setup: disposeFirst, status: 410, kind: api.ProblemDisposed},
 }
 
 func acknowledgeFirst(t *testing.T, f *fixture) {
@@ -276,6 +298,37 @@ func refuseFirst(t *testing.T, f *fixture) {
 	t.Helper()
 	if _, err := f.env.Service.RespondRequest(t.Context(), f.env.Investigator.Principal, f.request,
 		api.RespondRequest{Refuse: true, Reason: "no grounds"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const disposeBody = `{"authority":"order of the Rotterdam District Court, 2036/17"}`
+
+// afterRetention moves the service's clock (and the store's, which follows it) past
+// the fixture's retention, the default ten years.
+func afterRetention(t *testing.T, f *fixture) {
+	t.Helper()
+	f.env.Clock.Advance(exhibit.DefaultRetention + time.Hour)
+}
+
+func holdAfterRetention(t *testing.T, f *fixture) {
+	t.Helper()
+	holdFirst(t, f)
+	afterRetention(t, f)
+}
+
+// storeClockBehind leaves the store on the real clock while the service's passes the
+// retention: the store refuses to destroy after the disposal is recorded.
+func storeClockBehind(t *testing.T, f *fixture) {
+	t.Helper()
+	f.env.Store.Now = time.Now
+	afterRetention(t, f)
+}
+
+func disposeFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	afterRetention(t, f)
+	if _, err := f.env.Service.Dispose(t.Context(), f.env.Investigator.Principal, f.id, "retention schedule"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -379,8 +432,8 @@ func TestRoutesAllCovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(covered) < 31 {
-		t.Errorf("the cases cover %d routes, want all 31", len(covered))
+	if len(covered) < 32 {
+		t.Errorf("the cases cover %d routes, want all 32", len(covered))
 	}
 }
 

@@ -184,6 +184,7 @@ func (s *Server) routes() *mux.Router {
 	v1.HandleFunc("/evidence/{id}/bundle", s.api(s.bundle)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/hold", s.api(s.hold)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/release", s.api(s.release)).Methods(http.MethodPost)
+	v1.HandleFunc("/evidence/{id}/dispose", s.api(s.dispose)).Methods(http.MethodPost)
 	s.exchangeRoutes(v1)
 	return r
 }

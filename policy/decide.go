@@ -57,6 +57,7 @@ const (
 	ActionAccept   Action = "accept"   // accept a grant with a signed receipt
 	ActionDownload Action = "download" // download the content
 	ActionHold     Action = "hold"     // set or release a legal hold
+	ActionDispose  Action = "dispose"  // destroy the content after its retention (DecideDisposal)
 )
 
 // A Decision is the outcome of [Engine.Decide].
@@ -75,6 +76,9 @@ type Decision struct {
 	// Errors lists policies whose evaluation failed, as "id: message",
 	// sorted. Any error denies the evaluation it occurred in (fail closed).
 	Errors []string
+	// Reasons are the @reason annotations of the deciding policies, in the order of
+	// Policies: what a denial lacks, in words a caller can act on.
+	Reasons []string
 }
 
 // Decide reports whether p may perform a on ev at time now. It does no I/O.
@@ -84,7 +88,13 @@ type Decision struct {
 // evaluation allows; otherwise once with no grant. A denial reports the
 // evaluation of the first grant tried.
 func (e *Engine) Decide(p Principal, a Action, ev Evidence, now time.Time) Decision {
-	return e.decide(p, a, ev, grantsTo(ev.Grants, p.Agency, now), now)
+	return e.decide(p, a, ev, grantsTo(ev.Grants, p.Agency, now), now, "")
+}
+
+// DecideDisposal is Decide for ActionDispose, with the authority the disposal rests
+// on (a court order, the retention schedule) in the context as authority.
+func (e *Engine) DecideDisposal(p Principal, ev Evidence, authority string, now time.Time) Decision {
+	return e.decide(p, ActionDispose, ev, grantsTo(ev.Grants, p.Agency, now), now, authority)
 }
 
 // DecideGrant is Decide for an action under one named grant, such as accepting that
@@ -98,12 +108,12 @@ func (e *Engine) DecideGrant(p Principal, a Action, ev Evidence, grantID string,
 			named = append(named, g)
 		}
 	}
-	d := e.decide(p, a, ev, named, now)
+	d := e.decide(p, a, ev, named, now, "")
 	d.Visible = d.Visible || len(grantsTo(ev.Grants, p.Agency, now)) > 0
 	return d
 }
 
-func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now time.Time) Decision {
+func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now time.Time, authority string) Decision {
 	if p.Agency == "" || ev.Owner == "" {
 		return Decision{Errors: []string{errNoAgency.Error()}}
 	}
@@ -116,12 +126,12 @@ func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now 
 		Resource:  cedar.NewEntityUID("Evidence", cedar.String(ev.ID)),
 	}
 	if len(grants) == 0 {
-		req.Context = contextFor(nil, now)
+		req.Context = contextFor(nil, now, authority)
 		return e.evaluate(entities, req, nil, visible)
 	}
 	var first Decision
 	for i := range grants {
-		req.Context = contextFor(&grants[i], now)
+		req.Context = contextFor(&grants[i], now, authority)
 		d := e.evaluate(entities, req, &grants[i], visible)
 		if d.Allow {
 			return d
@@ -141,13 +151,18 @@ func (e *Engine) evaluate(entities cedar.EntityMap, req cedar.Request, g *Grant,
 		d.Policies = append(d.Policies, string(r.PolicyID))
 	}
 	slices.Sort(d.Policies)
+	for _, id := range d.Policies {
+		if r := e.policies.Get(cedar.PolicyID(id)).Annotations()["reason"]; r != "" {
+			d.Reasons = append(d.Reasons, string(r))
+		}
+	}
 	for _, de := range diag.Errors {
 		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s", de.PolicyID, de.Message))
 	}
 	slices.Sort(d.Errors)
 	d.Allow = decision == cedar.Allow && len(d.Errors) == 0
 	if !d.Allow && decision == cedar.Allow {
-		d.Policies = nil // the permits did not decide: the errors did
+		d.Policies, d.Reasons = nil, nil // the permits did not decide: the errors did
 	}
 	if d.Allow && g != nil {
 		c := *g
@@ -213,13 +228,14 @@ func personEntity(p Principal) cedar.Entity {
 }
 
 // contextFor builds the request context for grant g, or for no grant when g
-// is nil. Every attribute is always present, so that policies never fail on
-// a missing one; with no grant, exists is false and the rest are zero.
+// is nil, and the authority a disposal invokes ("" for other actions). Every
+// attribute is always present, so that policies never fail on a missing one;
+// with no grant, exists is false and the rest are zero.
 //
 // Times are Unix seconds, truncated: a comparison now < expires on them
 // never holds when the real instants compare otherwise, so truncation can
 // only end a grant up to a second early, never extend it.
-func contextFor(g *Grant, now time.Time) cedar.Record {
+func contextFor(g *Grant, now time.Time, authority string) cedar.Record {
 	var zero Grant
 	exists := g != nil
 	if !exists {
@@ -243,7 +259,8 @@ func contextFor(g *Grant, now time.Time) cedar.Record {
 		"max_downloads":  cedar.Long(int64(g.MaxDownloads)),
 	})
 	return cedar.NewRecord(cedar.RecordMap{
-		"now":   cedar.Long(now.Unix()),
-		"grant": grant,
+		"now":       cedar.Long(now.Unix()),
+		"grant":     grant,
+		"authority": cedar.String(authority),
 	})
 }

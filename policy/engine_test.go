@@ -36,7 +36,10 @@ func TestNewDefaults(t *testing.T) {
 	}
 	slices.Sort(ids)
 	want := []string{
+		"court-dispose",
 		"court-history",
+		"forbid-dispose-by-others",
+		"forbid-dispose-without-authority",
 		"forbid-download-instrument",
 		"forbid-download-limit",
 		"forbid-download-not-accepted",
@@ -49,6 +52,7 @@ func TestNewDefaults(t *testing.T) {
 		"grantee-accept",
 		"grantee-download",
 		"grantee-read",
+		"owner-dispose",
 		"owner-investigator",
 		"request-addressee-answer",
 		"request-file",

@@ -60,7 +60,7 @@ func (e *Engine) DecideRequest(p Principal, a Action, r Request, now time.Time) 
 		Resource:  uid,
 		// The context of a request decision has no grant (exists is false), so
 		// that the grant guards, which apply to every action, evaluate.
-		Context: contextFor(nil, now),
+		Context: contextFor(nil, now, ""),
 	}
 	return e.evaluate(entities, req, nil, visible)
 }

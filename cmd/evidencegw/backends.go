@@ -147,7 +147,7 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
 		Instruments: pol.Instruments(), Catalog: be.catalog,
-		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
+		Agencies: agencies, Retention: cfg.Retention.periods, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
 		Step: crashHook()})
 }
 

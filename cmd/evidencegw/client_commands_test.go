@@ -230,8 +230,12 @@ type cliGateway struct {
 	mu    sync.Mutex
 	query string
 	share api.ShareRequest
+	// dispose is what the last disposal sent.
+	dispose api.DisposeRequest
 	// uploadProblem, if set, is the answer to uploads.
 	uploadProblem *api.Problem
+	// view, if set, is the answer to GET /v1/evidence/{id}.
+	view *api.EvidenceView
 }
 
 func (g *cliGateway) handler() http.Handler {
@@ -264,6 +268,21 @@ func (g *cliGateway) handler() http.Handler {
 			Grant:   api.GrantView{GrantID: "gr-abcdefghijklmnop", To: req.To, LegalBasis: req.LegalBasis, Expires: req.Expires, MaxDownloads: req.MaxDownloads, State: api.GrantActive},
 			Custody: api.CustodyReceipt{Seq: 1, Action: "share", LogIndex: 8},
 		})
+	})
+	mux.HandleFunc("POST /v1/evidence/{id}/dispose", func(w http.ResponseWriter, r *http.Request) {
+		var req api.DisposeRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		g.mu.Lock()
+		g.dispose = req
+		g.mu.Unlock()
+		writeTestJSON(w, http.StatusOK, api.DisposalResult{ContentDestroyed: true, DataKeysDestroyed: 2,
+			Custody: api.CustodyReceipt{EvidenceID: r.PathValue("id"), Seq: 5, Action: "dispose", LogIndex: 12}})
+	})
+	mux.HandleFunc("GET /v1/evidence/{id}", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		v := g.view
+		g.mu.Unlock()
+		writeTestJSON(w, http.StatusOK, v)
 	})
 	return mux
 }

@@ -13,14 +13,16 @@ import (
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
 )
 
 func (a *app) newUploadCmd() *cobra.Command {
 	var caseID, description, key string
 	var quiet bool
+	var forensic forensicFlags
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "upload --case CASE-ID [--description TEXT] [--idempotency-key KEY] [-q] FILE",
+		Use:   "upload --case CASE-ID [--description TEXT] [forensic metadata flags] [--idempotency-key KEY] [-q] FILE",
 		Short: "Register a file as evidence of a case, stored encrypted",
 		Long: `Register a file as evidence of a case. The file is hashed (SHA-256) and uploaded; the
 gateway checks the digest, stores the bytes encrypted and records a signed register
@@ -33,26 +35,44 @@ the same key, and the gateway registers the evidence once. If the command still 
 its message names the key; running it again with that key cannot register the file
 twice.
 
+The forensic metadata flags (--exhibit-number, --md5, --sha1, --sha256, --tool,
+--tool-version, --examiner, --seized-at, --seized-place, --notes) record what forensic
+practice records of an exhibit in its signed register event: they are your statement,
+checked for form. --md5, --sha1 and --sha256 are the digests of the source medium as
+the acquisition tool reported them; FILE's own SHA-256 is computed and checked.
+
+The evidence is retained for its case's retention period (the gateway's configuration):
+it cannot be disposed of before (see dispose).
+
 With --quiet, only the evidence id is printed, for a shell to capture.`,
 		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img
-  ID=$(evidencegw upload -q --case CASE-2026-0042 laptop.img)`,
+  ID=$(evidencegw upload -q --case CASE-2026-0042 laptop.img)
+  evidencegw upload --case CASE-2026-0042 --exhibit-number NL-0042-EX3 \
+      --md5 9e107d9d372bb6826bd81d3542a419d6 --sha1 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12 \
+      --tool "FTK Imager" --tool-version 4.7.1 --examiner "J. de Vries" \
+      --seized-at 2026-03-01T06:30:00Z --seized-place "Rotterdam" --notes "write blocker used" laptop.E01`,
 		Args: positional("FILE"),
 		// FILE: no completions of our own, so the shell completes file names.
 		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.upload(cmd.Context(), args[0], caseID, description, key, quiet)
+			acq, err := forensic.acquisition()
+			if err != nil {
+				return err
+			}
+			return a.upload(cmd.Context(), args[0], caseID, description, key, quiet, acq)
 		},
 	})
 	cmd.Flags().StringVar(&caseID, "case", "", "case `ID` the evidence belongs to (required)")
 	cmd.Flags().StringVar(&description, "description", "", "`TEXT` saying what the evidence is, in a few words")
 	cmd.Flags().StringVar(&key, "idempotency-key", "", "`KEY` of an earlier upload of the same file that may not have completed (default a new random key)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print only the evidence id")
+	forensic.register(cmd.Flags())
 	must(cmd.MarkFlagRequired("case"))
 	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 	return cmd
 }
 
-func (a *app) upload(ctx context.Context, path, caseID, description, key string, quiet bool) error {
+func (a *app) upload(ctx context.Context, path, caseID, description, key string, quiet bool, acq *custody.Acquisition) error {
 	if key == "" {
 		key = rand.Text()
 	} else if _, err := api.ParseIdempotencyKey(api.FormatIdempotencyKey(key)); err != nil {
@@ -77,7 +97,7 @@ func (a *app) upload(ctx context.Context, path, caseID, description, key string,
 		progress = a.progress()
 	}
 	r, err := c.Upload(ctx, client.UploadRequest{CaseID: caseID, Description: description, Content: f,
-		Progress: progress, IdempotencyKey: key})
+		Progress: progress, IdempotencyKey: key, Acquisition: acq})
 	var problem *api.Problem
 	if err != nil && !errors.As(err, &problem) && !errors.Is(err, client.ErrContentChanged) {
 		// The gateway may have registered the file before the connection was lost.
@@ -147,9 +167,11 @@ func (a *app) download(ctx context.Context, id, out string) error {
 
 func (a *app) newShowCmd() *cobra.Command {
 	return a.clientCommand(&cobra.Command{
-		Use:     "show EVIDENCE-ID",
-		Short:   "Show an evidence record and its grants",
-		Long:    "Show an evidence record: case, description, SHA-256, size, owner, registration time, number of custody events, and the grants that share it.",
+		Use:   "show EVIDENCE-ID",
+		Short: "Show an evidence record and its grants",
+		Long: `Show an evidence record: case, description, SHA-256, size, owner, registration time,
+number of custody events, its forensic metadata, when its retention ends, whether it is
+under legal hold or was disposed of, and the grants that share it.`,
 		Example: "  evidencegw show $ID\n  evidencegw show $ID --json | jq .grants",
 		Args:    positional("EVIDENCE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -181,6 +203,7 @@ func (a *app) show(ctx context.Context, id string) error {
 	fmt.Fprintf(tw, "Owner\t%s (%s)\n", ev.Owner, ev.Jurisdiction)
 	fmt.Fprintf(tw, "Registered\t%s\n", ev.RegisteredAt.UTC().Format(time.RFC3339))
 	fmt.Fprintf(tw, "Events\t%d\n", ev.EventCount)
+	printEvidenceFacts(tw, ev)
 	tw.Flush()
 	if len(ev.Grants) == 0 {
 		a.printf("\nno grants\n")

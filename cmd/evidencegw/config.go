@@ -53,6 +53,8 @@ type Config struct {
 	// Backends selects where evidence, keys and the log live; default: all embedded in
 	// the data directory.
 	Backends BackendsConfig `yaml:"backends"`
+	// Retention says how long each case's evidence is kept (retention.go).
+	Retention RetentionConfig `yaml:"retention"`
 }
 
 // LimitsConfig bounds what one connection or one member (an agency's person) may
@@ -111,9 +113,12 @@ type StorageConfig struct {
 	SecretKey     string `yaml:"secret_key"`
 	SecretKeyFile string `yaml:"secret_key_file"`
 	// RetentionMode is the Object Lock mode of every object: COMPLIANCE (production) or
-	// GOVERNANCE (tests); RetentionDays its period.
+	// GOVERNANCE (tests); RetentionDays the retention every object gets when it is
+	// written, which the case's retention (RetentionConfig) extends for evidence.
+	// Retention gives it as a period instead (such as 30s, for tests); one of the two.
 	RetentionMode string `yaml:"retention_mode"`
 	RetentionDays int    `yaml:"retention_days"`
+	Retention     string `yaml:"retention"`
 	// CustodyBucket holds the custody events and signed checkpoints.
 	CustodyBucket string `yaml:"custody_bucket"`
 	// Buckets maps each jurisdiction to the bucket holding its agencies' evidence
@@ -121,6 +126,9 @@ type StorageConfig struct {
 	Buckets map[string]string `yaml:"buckets"`
 	// Endpoints optionally maps a jurisdiction to its own S3 endpoint.
 	Endpoints map[string]string `yaml:"endpoints"`
+
+	// floor is RetentionDays or Retention, as filled.
+	floor time.Duration
 }
 
 // KeysConfig selects the key manager: "local" (default, <data>/keys) or "vault".
@@ -293,6 +301,9 @@ func (c *Config) fill() error {
 	if err := c.checkAgencies(); err != nil {
 		return err
 	}
+	if err := c.Retention.fill(); err != nil {
+		return err
+	}
 	return c.Backends.fill(c.Agencies)
 }
 
@@ -342,8 +353,8 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		if st.RetentionMode != "COMPLIANCE" && st.RetentionMode != "GOVERNANCE" {
 			return fmt.Errorf("backends.storage: retention_mode must be COMPLIANCE or GOVERNANCE")
 		}
-		if st.RetentionDays <= 0 {
-			return fmt.Errorf("backends.storage: retention_days must be positive")
+		if err := st.fillRetention(); err != nil {
+			return err
 		}
 		if st.CustodyBucket == "" {
 			st.CustodyBucket = "evidence-custody"
@@ -417,6 +428,26 @@ func (c *CatalogConfig) fill() error {
 		}
 	default:
 		return fmt.Errorf("backends.catalog: type %q is not sqlite or postgres", c.Type)
+	}
+	return nil
+}
+
+// fillRetention sets the retention S3 gives every object written, from retention_days
+// or retention (one of them).
+func (st *StorageConfig) fillRetention() error {
+	switch {
+	case st.Retention != "" && st.RetentionDays != 0:
+		return fmt.Errorf("backends.storage: retention_days and retention are two ways to say the same: give one")
+	case st.Retention != "":
+		d, err := parsePeriod(st.Retention)
+		if err != nil {
+			return fmt.Errorf("backends.storage: retention: %w", err)
+		}
+		st.floor = d
+	case st.RetentionDays <= 0 || st.RetentionDays > 36500:
+		return fmt.Errorf("backends.storage: retention_days must be 1 to 36500")
+	default:
+		st.floor = time.Duration(st.RetentionDays) * 24 * time.Hour
 	}
 	return nil
 }

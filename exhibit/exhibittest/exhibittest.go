@@ -81,6 +81,9 @@ type Options struct {
 	// WrapLog, if set, wraps the memory log the service uses (to hide its leaves,
 	// say); Env.Log stays the memory log underneath.
 	WrapLog func(*ledgertest.MemLog) ledger.Log
+	// Retention is the service's retention of each case's evidence; the store checks
+	// it against Env.Clock, so a test advances the clock past it.
+	Retention exhibit.Retention
 }
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
@@ -131,6 +134,7 @@ func New(t testing.TB, opts Options) *Env {
 		Clock: NewClock(time.Now()), Registry: prometheus.NewRegistry(),
 		Agencies: []exhibit.Agency{{ID: AgencyNL, Jurisdiction: "NL"}, {ID: AgencyUS, Jurisdiction: "US"},
 			{ID: CourtNL, Jurisdiction: "NL"}, {ID: AgencyDE, Jurisdiction: "DE"}}}
+	e.Store.Now = e.Clock.Now // the store's retention runs on the service's clock
 	e.Store.BeforeCreate = func(name string) error { return e.hook(&e.hooks.create, name) }
 	e.Store.BeforeOpen = func(name string) error { return e.hook(&e.hooks.open, name) }
 	e.Log.FailAppend = func(leaf []byte) error {
@@ -177,7 +181,7 @@ func New(t testing.TB, opts Options) *Env {
 	t.Cleanup(func() { e.Catalog.Close() })
 	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log, Catalog: e.Catalog,
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
-		Agencies: e.Agencies, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
+		Agencies: e.Agencies, Retention: opts.Retention, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
 		Registry: e.Registry, Now: e.Clock.Now}
 	if e.Service, err = exhibit.New(e.config); err != nil {
 		t.Fatal(err)

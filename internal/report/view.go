@@ -21,6 +21,14 @@ type page struct {
 	Trust    trustView
 	Meta     metaView
 	NEvents  int
+	// Facts are the exhibit's forensic metadata and retention; Disposal its disposal.
+	Facts    []factRow
+	Disposal *disposalView
+}
+
+type disposalView struct {
+	Seq             int
+	Time, By, Under string
 }
 
 type exhibitView struct {
@@ -125,6 +133,11 @@ func newPage(r *custody.Report, verr error, meta Meta) page {
 	if len(r.Events) > 0 && r.Events[0].Event.Exhibit != nil {
 		p.Exhibit.Description = r.Events[0].Event.Exhibit.Description
 	}
+	f := FactsOf(r)
+	p.Facts = factRows(f)
+	if d := f.Disposal; d != nil {
+		p.Disposal = &disposalView{Seq: int(d.Seq), Time: formatTime(d.Time), By: formatParty(&d.Actor), Under: d.Authority}
+	}
 	p.Lanes = lanes(r.Events)
 	p.Route = route(r.Events)
 	for i, ve := range r.Events {
@@ -225,6 +238,9 @@ func newCard(i int, ve custody.VerifiedEvent) *card {
 		if x.Description != "" {
 			c.Exhibit = fmt.Sprintf("%q, %s", x.Description, c.Exhibit)
 		}
+		if a := x.Acquisition; a != nil && a.ExhibitNumber != "" {
+			c.Exhibit += ", exhibit number " + a.ExhibitNumber
+		}
 	}
 	if ve.TreeSize > 0 {
 		c.LogIndex = fmt.Sprintf("%d of %d", ve.LogIndex, ve.TreeSize)
@@ -258,6 +274,14 @@ func actionWords(ev custody.Event) string {
 		return "integrity check FAILED"
 	case custody.ActionBundleExport:
 		return "exported a court bundle"
+	case custody.ActionLegalHold:
+		return "placed it under legal hold"
+	case custody.ActionLegalHoldRelease:
+		return "released the legal hold"
+	case custody.ActionKeyRewrap:
+		return "rewrapped its data key"
+	case custody.ActionDispose:
+		return "DISPOSED of it: content and data keys destroyed"
 	}
 	return fmt.Sprintf("did %q (unknown action)", string(ev.Action))
 }

@@ -3,8 +3,10 @@
 //
 // Layout under Config.Dir:
 //
-//	objects/<name>   published objects, mode 0400, never rewritten or removed
-//	tmp/             uploads in progress, removed by New at start-up
+//	objects/<name>   published objects, mode 0400, never rewritten; removed only by
+//	                 Destroy once their lock allows it
+//	locks/<h>.json   the retention and legal hold of an object (lock.go)
+//	tmp/             uploads and lock records in progress, removed by New at start-up
 //
 // An object is written to a temporary file in tmp/, hashed (SHA-256) while written,
 // fsynced, then published with link(2), which is atomic and fails if the name exists;
@@ -29,12 +31,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/evidencegw/evidencegw/storage"
 )
 
 const (
 	objectsDir = "objects"
+	locksDir   = "locks"
 	tmpDir     = "tmp"
 	// copyBufSize is the size of the buffer each Create streams through, so memory
 	// does not grow with the object.
@@ -54,6 +58,8 @@ type Config struct {
 	// KeepTemp leaves tmp/ alone at start-up: for a process (an operator command)
 	// that opens the store while a gateway may be uploading into it.
 	KeepTemp bool
+	// Now is the clock Destroy checks retention against; time.Now if nil.
+	Now func() time.Time
 }
 
 // Store is a storage.Store on the local filesystem. It is safe for concurrent use,
@@ -62,9 +68,13 @@ type Config struct {
 // empties tmp/.
 type Store struct {
 	objects string // absolute
+	locks   string // absolute
 	tmp     string // absolute
 	log     *slog.Logger
 	bufs    sync.Pool
+	clock   func() time.Time
+	// lockMu serializes the changes of lock records and Destroy within the process.
+	lockMu sync.Mutex
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -81,14 +91,16 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		objects: filepath.Join(dir, objectsDir),
+		locks:   filepath.Join(dir, locksDir),
 		tmp:     filepath.Join(dir, tmpDir),
 		log:     cfg.Logger,
+		clock:   cfg.Now,
 		bufs:    sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }},
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	for _, d := range []string{s.objects, s.tmp} {
+	for _, d := range []string{s.objects, s.locks, s.tmp} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("opening local object store %s: %w", dir, err)
 		}
@@ -280,7 +292,7 @@ func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, 
 	}
 	p := s.path(name)
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+	if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
 		return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, storage.ErrNotFound)
 	}
 	if err != nil {
@@ -353,3 +365,7 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// isNotDir reports whether err says a path goes through a file as if it were a
+// directory: the object is absent.
+func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }
