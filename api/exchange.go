@@ -141,19 +141,29 @@ type InstrumentView struct {
 // ExhibitListing is an exhibit as a listing shows it; Grants are those the caller may
 // see (all for the owner, its own for a partner).
 type ExhibitListing struct {
-	EvidenceID   string         `json:"evidence_id"`
-	CaseID       string         `json:"case_id"`
-	Description  string         `json:"description,omitempty"`
-	SHA256       string         `json:"sha256"`
-	Size         int64          `json:"size"`
-	Owner        string         `json:"owner"`
-	Jurisdiction string         `json:"jurisdiction"`
-	RegisteredAt time.Time      `json:"registered_at"`
-	UpdatedAt    time.Time      `json:"updated_at"`
-	EventCount   int            `json:"event_count"`
-	Held         bool           `json:"held"`
-	Damaged      bool           `json:"damaged"`
-	Grants       []GrantListing `json:"grants"`
+	EvidenceID   string    `json:"evidence_id"`
+	CaseID       string    `json:"case_id"`
+	Description  string    `json:"description,omitempty"`
+	SHA256       string    `json:"sha256"`
+	Size         int64     `json:"size"`
+	Owner        string    `json:"owner"`
+	Jurisdiction string    `json:"jurisdiction"`
+	RegisteredAt time.Time `json:"registered_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	EventCount   int       `json:"event_count"`
+	Held         bool      `json:"held"`
+	Damaged      bool      `json:"damaged"`
+	// ExhibitNumber is the registering agency's exhibit number, when its forensic
+	// metadata gave one.
+	ExhibitNumber string `json:"exhibit_number,omitempty"`
+	// RetainUntil is the end of the retention period recorded at registration; absent
+	// for evidence registered before it was recorded.
+	RetainUntil time.Time `json:"retain_until,omitzero"`
+	// Disposed is set once the exhibit was disposed of (its content and data keys
+	// destroyed), at DisposedAt.
+	Disposed   bool           `json:"disposed"`
+	DisposedAt time.Time      `json:"disposed_at,omitzero"`
+	Grants     []GrantListing `json:"grants"`
 }
 
 // GrantListing is a grant as a listing shows it: the grant and the exhibit it is of.

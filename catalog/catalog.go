@@ -57,6 +57,15 @@ type Exhibit struct {
 	Held      bool
 	// Damaged is set when a stored event of the chain failed verification.
 	Damaged bool
+	// ExhibitNumber is the registering agency's own exhibit number, from the forensic
+	// metadata of the register event ("" when it reported none).
+	ExhibitNumber string
+	// RetainUntil is the end of the retention period the register event records (zero
+	// when it records none).
+	RetainUntil time.Time
+	// DisposedAt is the time of the exhibit's dispose event: set, its content and data
+	// keys are destroyed (or being destroyed); zero while they are kept.
+	DisposedAt time.Time
 }
 
 // Grant is the catalog row of a grant of an exhibit to an agency.

@@ -83,9 +83,19 @@ func lastVerified(chain *ledger.Chain) time.Time {
 // row is the catalog row of an exhibit.
 func (s *state) row() *catalog.Exhibit {
 	reg := s.register
-	return &catalog.Exhibit{EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
+	e := &catalog.Exhibit{EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
 		Description: reg.Exhibit.Description, SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, RegisteredAt: reg.Time,
 		Events: len(s.chain.Records), UpdatedAt: lastVerified(s.chain), Held: s.held, Damaged: s.damage != nil}
+	if a := reg.Exhibit.Acquisition; a != nil {
+		e.ExhibitNumber = a.ExhibitNumber
+	}
+	if reg.RetainUntil != nil {
+		e.RetainUntil = *reg.RetainUntil
+	}
+	if d := s.disposal; d != nil {
+		e.DisposedAt = d.Event.Time
+	}
+	return e
 }
 
 // grantRows are the catalog rows of an exhibit's grants.
@@ -299,6 +309,8 @@ func normalized(sub catalog.Subject) catalog.Subject {
 		e := *sub.Exhibit
 		t(&e.RegisteredAt)
 		t(&e.UpdatedAt)
+		t(&e.RetainUntil)
+		t(&e.DisposedAt)
 		sub.Exhibit = &e
 	}
 	grants := make([]catalog.Grant, len(sub.Grants))

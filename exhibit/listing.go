@@ -119,7 +119,8 @@ func exhibitListing(p Principal, row catalog.ExhibitRow, now time.Time) api.Exhi
 	e := row.Exhibit
 	l := api.ExhibitListing{EvidenceID: e.EvidenceID, CaseID: e.CaseID, Description: e.Description, SHA256: e.SHA256,
 		Size: e.Size, Owner: e.Owner, Jurisdiction: e.Jurisdiction, RegisteredAt: e.RegisteredAt, UpdatedAt: e.UpdatedAt,
-		EventCount: e.Events, Held: e.Held, Damaged: e.Damaged, Grants: []api.GrantListing{}}
+		EventCount: e.Events, Held: e.Held, Damaged: e.Damaged, ExhibitNumber: e.ExhibitNumber, RetainUntil: e.RetainUntil,
+		Disposed: !e.DisposedAt.IsZero(), DisposedAt: e.DisposedAt, Grants: []api.GrantListing{}}
 	for _, g := range row.Grants {
 		if p.Agency == e.Owner || g.To == p.Agency {
 			l.Grants = append(l.Grants, grantListing(g, now))
@@ -393,8 +394,9 @@ type GrantFilter struct {
 	// Counterparty is the other agency: the owner in the inbox, the grantee in the
 	// outbox.
 	Counterparty string
-	// State is "" (any), "active" (neither revoked nor expired), "awaiting"
-	// (active, not accepted) or "accepted" (active, accepted).
+	// State is "" (any), "active" (neither revoked nor expired, of an exhibit not
+	// disposed of), "awaiting" (active, not accepted) or "accepted" (active,
+	// accepted).
 	State      string
 	CaseID     string
 	Instrument string
@@ -467,8 +469,12 @@ func (s *Service) listGrants(ctx context.Context, p Principal, q catalog.GrantQu
 			return api.GrantPage{}, err
 		}
 		for _, g := range gs {
-			if !visible[g.EvidenceID] || (p.Agency != g.Owner && g.To != p.Agency) || (keep != nil && !keep(g)) {
+			e := visible[g.EvidenceID]
+			if e == nil || (p.Agency != g.Owner && g.To != p.Agency) || (keep != nil && !keep(g)) {
 				continue
+			}
+			if q.Open && !e.DisposedAt.IsZero() {
+				continue // nothing is accepted or downloaded under it any more: not open
 			}
 			if len(out.Grants) == limit {
 				last := out.Grants[limit-1]
@@ -485,15 +491,16 @@ func (s *Service) listGrants(ctx context.Context, p Principal, q catalog.GrantQu
 	}
 }
 
-// viewableExhibits decides which exhibits of the grants p may view.
-func (s *Service) viewableExhibits(ctx context.Context, cat catalog.Reader, p Principal, gs []catalog.Grant, now time.Time) (map[string]bool, error) {
+// viewableExhibits returns the rows of the exhibits of the grants that p may view, by
+// evidence id.
+func (s *Service) viewableExhibits(ctx context.Context, cat catalog.Reader, p Principal, gs []catalog.Grant, now time.Time) (map[string]*catalog.Exhibit, error) {
 	var ids []string
 	for _, g := range gs {
 		if !slices.Contains(ids, g.EvidenceID) {
 			ids = append(ids, g.EvidenceID)
 		}
 	}
-	visible := map[string]bool{}
+	visible := map[string]*catalog.Exhibit{}
 	if len(ids) == 0 {
 		return visible, nil
 	}
@@ -502,7 +509,9 @@ func (s *Service) viewableExhibits(ctx context.Context, cat catalog.Reader, p Pr
 		return nil, err
 	}
 	for _, row := range rows {
-		visible[row.EvidenceID] = s.mayView(p, row, now)
+		if s.mayView(p, row, now) {
+			visible[row.EvidenceID] = &row.Exhibit
+		}
 	}
 	return visible, nil
 }

@@ -108,6 +108,8 @@ func testRoundTrip(t *testing.T, c catalog.Catalog) {
 		catalog.Grant{GrantID: GrantID(2), To: "court-nl", LegalBasis: "EPOC 2", Instrument: "epoc", RequestID: RequestID(1),
 			Expires: T0.Add(2 * time.Hour), ViewOnly: true, Revoked: true})
 	ex.Exhibit.Held, ex.Exhibit.Damaged = true, true
+	ex.Exhibit.ExhibitNumber = "NL-0042-EX3"
+	ex.Exhibit.RetainUntil, ex.Exhibit.DisposedAt = T0.Add(10*365*24*time.Hour), T0.Add(11*365*24*time.Hour)
 	rq := RequestSubject(1, "agency-us", "agency-nl", "epoc", catalog.RequestPartiallyFulfilled)
 	rq.Seq, rq.Request.Emergency, rq.Request.Overdue, rq.Request.Reason = 3, true, true, "a reason"
 	rq.Request.Shares = []catalog.Share{{EvidenceID: ExhibitID(1), GrantID: GrantID(2)}, {EvidenceID: ExhibitID(2), GrantID: GrantID(3)}}

@@ -41,7 +41,7 @@ func (w *where) in(col string, vals []string) {
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }
 
 const exhibitCols = `e.evidence_id, e.case_id, e.owner, e.jurisdiction, e.description, e.sha256, e.size,
-	e.registered_at, e.events, e.updated_at, e.held, e.damaged`
+	e.registered_at, e.events, e.updated_at, e.held, e.damaged, e.exhibit_number, e.retain_until, e.disposed_at`
 
 const grantCols = `g.grant_id, g.evidence_id, g.case_id, g.owner, g.grantee, g.legal_basis, g.instrument, g.request_id,
 	g.granted_at, g.expires, g.max_downloads, g.downloads, g.view_only, g.accepted, g.revoked`
@@ -358,11 +358,12 @@ func (c *Catalog) snapshotExhibits(ctx context.Context, subjects map[string]*cat
 
 func scanExhibit(rows *sql.Rows) (catalog.Exhibit, error) {
 	var e catalog.Exhibit
-	var registered, updated int64
+	var registered, updated, retainUntil, disposedAt int64
 	var held, damaged int
 	err := rows.Scan(&e.EvidenceID, &e.CaseID, &e.Owner, &e.Jurisdiction, &e.Description, &e.SHA256, &e.Size,
-		&registered, &e.Events, &updated, &held, &damaged)
+		&registered, &e.Events, &updated, &held, &damaged, &e.ExhibitNumber, &retainUntil, &disposedAt)
 	e.RegisteredAt, e.UpdatedAt, e.Held, e.Damaged = fromNanos(registered), fromNanos(updated), held != 0, damaged != 0
+	e.RetainUntil, e.DisposedAt = fromNanos(retainUntil), fromNanos(disposedAt)
 	return e, err
 }
 

@@ -229,9 +229,11 @@ func (c *Catalog) deleteRows(ctx context.Context, tx *sql.Tx, id string) error {
 
 func (c *Catalog) insertExhibit(ctx context.Context, tx *sql.Tx, e *catalog.Exhibit, grants []catalog.Grant) error {
 	_, err := tx.ExecContext(ctx, c.q(`INSERT INTO exhibits (evidence_id, case_id, owner, jurisdiction, description,
-		sha256, size, registered_at, events, updated_at, held, damaged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		sha256, size, registered_at, events, updated_at, held, damaged, exhibit_number, retain_until, disposed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		e.EvidenceID, e.CaseID, e.Owner, e.Jurisdiction, e.Description, e.SHA256, e.Size, nanos(e.RegisteredAt),
-		e.Events, nanos(e.UpdatedAt), boolInt(e.Held), boolInt(e.Damaged))
+		e.Events, nanos(e.UpdatedAt), boolInt(e.Held), boolInt(e.Damaged), e.ExhibitNumber, nanos(e.RetainUntil),
+		nanos(e.DisposedAt))
 	if err != nil {
 		return err
 	}

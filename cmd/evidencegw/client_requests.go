@@ -543,12 +543,26 @@ func (a *app) showCase(ctx context.Context, id string, pg client.Page) error {
 	}
 	a.printf("Case %s: %d exhibits of %s, %d requests\n\n", v.CaseID, v.Exhibits, strings.Join(v.Owners, ", "), v.Requests)
 	tw := tabwriter.NewWriter(a.env.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "EVIDENCE\tOWNER\tSIZE\tREGISTERED\tGRANTS\tDESCRIPTION")
+	fmt.Fprintln(tw, "EVIDENCE\tOWNER\tSIZE\tREGISTERED\tSTATE\tGRANTS\tDESCRIPTION")
 	for _, e := range p.Exhibits {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", e.EvidenceID, e.Owner, e.Size, e.RegisteredAt.UTC().Format(time.RFC3339),
-			len(e.Grants), e.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\n", e.EvidenceID, e.Owner, e.Size, e.RegisteredAt.UTC().Format(time.RFC3339),
+			exhibitState(e), len(e.Grants), e.Description)
 	}
 	tw.Flush()
 	a.printNext(p.Next)
 	return nil
+}
+
+// exhibitState names the state of a listed exhibit in a word: disposed of, frozen by a
+// damaged chain, under legal hold, or kept.
+func exhibitState(e api.ExhibitListing) string {
+	switch {
+	case e.Disposed:
+		return "disposed"
+	case e.Damaged:
+		return "damaged"
+	case e.Held:
+		return "held"
+	}
+	return "kept"
 }
