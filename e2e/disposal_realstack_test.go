@@ -148,6 +148,9 @@ func TestRealStackDisposal(t *testing.T) {
 	if show := g.must("investigator-nl", "show", id); !strings.Contains(show, "Disposed of") || !strings.Contains(show, authority) {
 		t.Errorf("show after the disposal:\n%s", show)
 	}
+	if e, ok := caseListing(t, g, "investigator-nl", "CASE-DISPOSE", id); !ok || !e.Disposed || e.ExhibitNumber != "NL-0042-EX3" {
+		t.Errorf("the catalog lists %s as %+v (listed: %t), want it disposed of, with its exhibit number", id, e, ok)
+	}
 
 	dir := t.TempDir()
 	bundle, trust := filepath.Join(dir, "bundle.json"), filepath.Join(dir, "trust-root.json")
@@ -170,4 +173,33 @@ func keysOf(vs []objectVersion) []string {
 		out = append(out, v.key+"@"+v.version)
 	}
 	return out
+}
+
+// caseListing finds exhibit id in the listing of a case as who sees it, page after
+// page (the real stack's catalog keeps the exhibits of earlier runs).
+func caseListing(t *testing.T, g *gateway, who, caseID, id string) (api.ExhibitListing, bool) {
+	t.Helper()
+	cursor := ""
+	for {
+		args := []string{"case", caseID, "--json", "--limit", "500"}
+		if cursor != "" {
+			args = append(args, "--cursor", cursor)
+		}
+		var page struct {
+			ExhibitList []api.ExhibitListing `json:"exhibit_list"`
+			Next        string               `json:"next"`
+		}
+		if err := json.Unmarshal([]byte(g.must(who, args...)), &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.ExhibitList {
+			if e.EvidenceID == id {
+				return e, true
+			}
+		}
+		if page.Next == "" {
+			return api.ExhibitListing{}, false
+		}
+		cursor = page.Next
+	}
 }
