@@ -46,6 +46,12 @@ const (
 	ProblemTransferNotResumable = "transfer-not-resumable"
 	ProblemActRequired          = "act-required"
 	ProblemActRefused           = "act-refused"
+	ProblemRequestClosed        = "request-closed"
+	ProblemRequestState         = "request-state"
+	ProblemCatalogUnavailable   = "catalog-unavailable"
+	ProblemRetained             = "retained"
+	ProblemUnderLegalHold       = "under-legal-hold"
+	ProblemDisposed             = "disposed"
 )
 
 // Problem is an RFC 9457 problem details object: the body of every error response

@@ -65,6 +65,26 @@ type EvidenceView struct {
 	// Damage is set when a stored custody event failed verification: the exhibit is
 	// frozen (no new grant, acceptance or download).
 	Damage *Damage `json:"damage,omitempty"`
+	// Acquisition is the forensic metadata the owner registered with the evidence.
+	Acquisition *custody.Acquisition `json:"acquisition,omitempty"`
+	// RetainUntil is when the retention period of the evidence's case ends: it may
+	// not be disposed of before. Absent for evidence registered before retention
+	// periods were recorded (the gateway then counts from RegisteredAt).
+	RetainUntil *time.Time `json:"retain_until,omitempty"`
+	// LegalHold is set while the evidence is under legal hold.
+	LegalHold bool `json:"legal_hold,omitempty"`
+	// Disposal is set once the evidence was disposed of: its content and data keys
+	// are destroyed, its custody history is kept.
+	Disposal *DisposalView `json:"disposal,omitempty"`
+}
+
+// DisposalView is the dispose event of an evidence item.
+type DisposalView struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	// By is who disposed of it; Authority the court order or schedule it named.
+	By        custody.Party `json:"by"`
+	Authority string        `json:"authority"`
 }
 
 // Damage names the first stored custody event of an exhibit that failed verification
@@ -95,6 +115,11 @@ type GrantView struct {
 	Revoked             bool `json:"revoked"`
 	// State is one of GrantActive, GrantExpired, GrantRevoked, GrantExhausted.
 	State string `json:"state"`
+	// LegalBasisKind is LegalBasisInstrument for a grant made in answer to a request
+	// (Instrument and RequestID are then set), LegalBasisFreeText otherwise.
+	LegalBasisKind string `json:"legal_basis_kind"`
+	Instrument     string `json:"instrument,omitempty"`
+	RequestID      string `json:"request_id,omitempty"`
 }
 
 // CustodyReceipt is the custody event an action recorded, with its proof of inclusion
@@ -150,6 +175,10 @@ type HistoryEvent struct {
 	// Transfer is the download transfer of a download-* event.
 	Transfer *custody.Transfer `json:"transfer,omitempty"`
 	Detail   string            `json:"detail,omitempty"`
+	// RequestID is the request an event answers or cites; Answer the exhibits and
+	// grants of a request's answer.
+	RequestID string          `json:"request_id,omitempty"`
+	Answer    *custody.Answer `json:"answer,omitempty"`
 	// Digest is the hex SHA-256 of the signed statement.
 	Digest   string `json:"digest"`
 	LogIndex uint64 `json:"log_index"`
@@ -189,6 +218,24 @@ type RevokeRequest struct {
 // optional: an empty one is a hold (or release) without a reason.
 type HoldRequest struct {
 	Reason string `json:"reason,omitempty"`
+}
+
+// DisposeRequest is the body of POST /v1/evidence/{id}/dispose.
+type DisposeRequest struct {
+	// Authority names what the disposal rests on: a court order, or the retention
+	// schedule once the case's retention period has ended. Required.
+	Authority string `json:"authority"`
+}
+
+// DisposalResult is the answer to a disposal: the dispose event and what this call
+// destroyed (a repeated call destroys what an interrupted one left, and answers with
+// the same event).
+type DisposalResult struct {
+	Custody CustodyReceipt `json:"custody"`
+	// ContentDestroyed is set when the sealed content object was destroyed by this call.
+	ContentDestroyed bool `json:"content_destroyed"`
+	// DataKeysDestroyed counts the versions of the wrapped data key this call destroyed.
+	DataKeysDestroyed int `json:"data_keys_destroyed"`
 }
 
 // AcceptRequest is the body of POST /v1/evidence/{id}/accept. The member's signed

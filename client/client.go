@@ -558,3 +558,10 @@ func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason st
 	}
 	return signedJSON[api.CustodyReceipt](ctx, c, evidenceID, suffix, a, api.HoldRequest{Reason: reason}, http.StatusOK)
 }
+
+// Dispose disposes of evidence under the authority it names (POST
+// /v1/evidence/{id}/dispose): the gateway destroys its content and every version of its
+// data key and records a dispose event. A repeated call answers with the same event.
+func (c *Client) Dispose(ctx context.Context, evidenceID, authority string) (*api.DisposalResult, error) {
+	return evidenceJSON[api.DisposalResult](ctx, c, http.MethodPost, evidenceID, "/dispose", api.DisposeRequest{Authority: authority}, http.StatusOK)
+}

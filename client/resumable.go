@@ -79,6 +79,9 @@ type UploadStateStore interface {
 type ResumableUpload struct {
 	CaseID      string
 	Description string
+	// Acquisition, if set, is the forensic metadata of the exhibit, sent with the
+	// upload's creation (Upload-Metadata) and recorded in its register event.
+	Acquisition *custody.Acquisition
 	// Content is read once from the offset the gateway continues at (and, when a
 	// resume must continue a hash, from the nearest kept state to that offset).
 	Content io.ReaderAt
@@ -208,6 +211,13 @@ func (u *resumer) create(ctx context.Context) error {
 	meta := "case_id " + base64.StdEncoding.EncodeToString([]byte(u.req.CaseID))
 	if u.req.Description != "" {
 		meta += ",description " + base64.StdEncoding.EncodeToString([]byte(u.req.Description))
+	}
+	q := url.Values{}
+	api.SetAcquisitionQuery(q, u.req.Acquisition)
+	for _, k := range api.AcquisitionParams {
+		if v := q.Get(k); v != "" {
+			meta += "," + k + " " + base64.StdEncoding.EncodeToString([]byte(v))
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.c.endpoint("/v1/uploads", nil), http.NoBody)
 	if err != nil {

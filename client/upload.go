@@ -38,6 +38,9 @@ type UploadRequest struct {
 	// IdempotencyKey, if set, is sent as the Idempotency-Key header: an upload retried
 	// with the same key answers with the first upload's exhibit (docs/api.md).
 	IdempotencyKey string
+	// Acquisition, if set, is the forensic metadata sent with the upload (docs/api.md,
+	// "Forensic metadata").
+	Acquisition *custody.Acquisition
 }
 
 // ErrContentChanged is returned when the content read while sending differs from the
@@ -73,6 +76,7 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 	if req.Description != "" {
 		q.Set("description", req.Description)
 	}
+	api.SetAcquisitionQuery(q, req.Acquisition)
 	newBody := func() *sendReader {
 		return &sendReader{r: io.LimitReader(req.Content, size), size: size, want: sum,
 			h: sha256.New(), progress: req.Progress}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,19 @@ func validStatement() Statement {
 		Exhibit: &Exhibit{SHA256: sum, Size: 1, TagKey: strings.Repeat("00", 32)},
 		Storage: &StorageFacts{Location: "file:///x", CiphertextSHA256: sum, KeyRef: "local:kek-v1"},
 	})
+}
+
+// withAcquisition returns a mutation that gives the register event valid acquisition
+// facts, then applies f to them.
+func withAcquisition(f func(*Acquisition)) func(*Statement) {
+	return func(s *Statement) {
+		seized := time.Date(2026, 3, 1, 6, 30, 0, 0, time.UTC)
+		a := &Acquisition{ExhibitNumber: "NL-0042-EX3", Tool: "FTK Imager", ToolVersion: "4.7.1", Examiner: "J. de Vries",
+			SeizedAt: &seized, SeizedPlace: "Rotterdam", Notes: "write blocker used",
+			SourceHashes: map[string]string{"md5": strings.Repeat("a", 32), "sha1": strings.Repeat("b", 40), "sha256": strings.Repeat("c", 64)}}
+		f(a)
+		s.Predicate.Exhibit.Acquisition = a
+	}
 }
 
 // TestParseStatement: each check of a statement refuses, with its own reason, a
@@ -67,6 +81,19 @@ func TestParseStatement(t *testing.T) {
 		{"register without exhibit", func(s *Statement) { s.Predicate.Exhibit = nil }, "register event lacks exhibit or storage facts"},
 		{"register without storage", func(s *Statement) { s.Predicate.Storage = nil }, "register event lacks exhibit or storage facts"},
 		{"exhibit digest differs", func(s *Statement) { s.Predicate.Exhibit.SHA256 = other }, "exhibit digest differs from subject digest"},
+		{"valid acquisition", withAcquisition(func(a *Acquisition) {}), ""},
+		{"valid retention", func(s *Statement) { t := s.Predicate.Time.AddDate(10, 0, 0); s.Predicate.RetainUntil = &t }, ""},
+		{"source hash of another algorithm", withAcquisition(func(a *Acquisition) { a.SourceHashes["crc32"] = "0badf00d" }),
+			`exhibit acquisition: source hash algorithm "crc32" is not md5, sha1 or sha256`},
+		{"source md5 too long", withAcquisition(func(a *Acquisition) { a.SourceHashes["md5"] += "00" }),
+			"exhibit acquisition: source md5 hash is not 32 lowercase hex digits"},
+		{"source sha1 in capitals", withAcquisition(func(a *Acquisition) { a.SourceHashes["sha1"] = strings.ToUpper(a.SourceHashes["sha1"]) }),
+			"exhibit acquisition: source sha1 hash is not 40 lowercase hex digits"},
+		{"valid dispose", func(s *Statement) {
+			later(s)
+			s.Predicate.Action, s.Predicate.LegalBasis = ActionDispose, "court order 17"
+		}, ""},
+		{"dispose without authority", func(s *Statement) { later(s); s.Predicate.Action = ActionDispose }, "dispose event names no authority (legal_basis)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,5 +185,28 @@ func TestTrustRootValidity(t *testing.T) {
 	other := strings.Replace(string(b), `"origin": "log.example/test"`, `"origin": "other.example"`, 1)
 	if _, err := ParseTrustRoot([]byte(other)); err == nil {
 		t.Error("a log key for another origin was accepted")
+	}
+}
+
+// TestAcquisitionRoundTrip: the forensic facts of a register event, and its retention,
+// come back from the signed bytes exactly as the gateway wrote them.
+func TestAcquisitionRoundTrip(t *testing.T) {
+	s := validStatement()
+	withAcquisition(func(*Acquisition) {})(&s)
+	until := s.Predicate.Time.AddDate(10, 0, 0)
+	s.Predicate.RetainUntil = &until
+	b, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseStatement(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Errorf("round trip changed the statement:\ngot  %+v\nwant %+v", got.Predicate.Exhibit.Acquisition, s.Predicate.Exhibit.Acquisition)
+	}
+	if (&Acquisition{}).IsZero() != true || got.Predicate.Exhibit.Acquisition.IsZero() {
+		t.Errorf("IsZero: empty %t, full %t; want true, false", (&Acquisition{}).IsZero(), got.Predicate.Exhibit.Acquisition.IsZero())
 	}
 }

@@ -56,6 +56,9 @@ const (
 	ActionDownloadAbandon  Action = "download-abandon"
 	// ActionReceived records the signed receipt of what a download delivered.
 	ActionReceived Action = "received"
+	// ActionDispose records that the exhibit's content and every version of its data
+	// key are destroyed (docs/bundle.md, "Disposal"); legal_basis names the authority.
+	ActionDispose Action = "dispose"
 )
 
 var validActions = map[Action]bool{
@@ -64,6 +67,9 @@ var validActions = map[Action]bool{
 	ActionLegalHold: true, ActionLegalHoldRelease: true, ActionKeyRewrap: true,
 	ActionDownloadStart: true, ActionDownloadResume: true, ActionDownloadProgress: true,
 	ActionDownloadDeliver: true, ActionDownloadAbandon: true, ActionReceived: true,
+	ActionRequestFiled: true, ActionRequestAcknowledged: true, ActionRequestFulfilled: true,
+	ActionRequestPartiallyFulfilled: true, ActionRequestRefused: true, ActionRequestWithdrawn: true,
+	ActionRequestOverdue: true, ActionDispose: true,
 }
 
 // IsTransferAction reports whether a is one of the download transfer actions, whose
@@ -91,6 +97,9 @@ type Exhibit struct {
 	Description string `json:"description,omitempty"`
 	// TagKey is the hex 32-byte key of the exhibit's leaf tags (see Leaf).
 	TagKey string `json:"tag_key"`
+	// Acquisition is what the registering agency reports of the exhibit's
+	// acquisition; absent when it reported nothing.
+	Acquisition *Acquisition `json:"acquisition,omitempty"`
 }
 
 // StorageFacts say where and how the sealed content is kept.
@@ -112,6 +121,12 @@ type Grant struct {
 	Expires      time.Time `json:"expires"`
 	MaxDownloads int       `json:"max_downloads,omitempty"`
 	ViewOnly     bool      `json:"view_only,omitempty"`
+	// Instrument is the legal instrument of the grant when it was made in answer to a
+	// request (the request's instrument, docs/exchange.md); absent for a grant whose
+	// legal basis is free text only.
+	Instrument string `json:"instrument,omitempty"`
+	// RequestID is the request the grant answers, if any.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Receipt is a partner's own signature over what it accepted, made with the private key
@@ -165,6 +180,17 @@ type Event struct {
 	// Act is the member's own signed act that asked for this event (docs/bundle.md,
 	// "Acts"); absent on the events the gateway records on its own.
 	Act *SignedAct `json:"act,omitempty"`
+	// Request is set on a request-filed event: the request's facts.
+	Request *Request `json:"request,omitempty"`
+	// Answer is set on a request-fulfilled or request-partially-fulfilled event: the
+	// exhibits shared in answer and their grants.
+	Answer *Answer `json:"answer,omitempty"`
+	// RequestID is set on an exhibit's share event made in answer to a request.
+	RequestID string `json:"request_id,omitempty"`
+	// RetainUntil, on a register event, is when the retention period of the exhibit's
+	// case ends for it: the content and its data keys are kept, under object lock,
+	// until then, and may be disposed of after it.
+	RetainUntil *time.Time `json:"retain_until,omitempty"`
 }
 
 // Subject is an in-toto resource descriptor.
@@ -256,28 +282,33 @@ func (s Statement) check() error {
 		return fmt.Errorf("subject name %q differs from evidence id %q", s.Subject[0].Name, s.Predicate.EvidenceID)
 	}
 	ev := s.Predicate
+	if err := ev.checkIDs(); err != nil {
+		return err
+	}
 	switch {
-	case !ValidEvidenceID(ev.EvidenceID):
-		return fmt.Errorf("invalid evidence id %q", ev.EvidenceID)
-	case !ValidCaseID(ev.CaseID):
-		return fmt.Errorf("invalid case id %q", ev.CaseID)
 	case !validActions[ev.Action]:
 		return fmt.Errorf("unknown action %q", ev.Action)
 	case ev.Seq == 0 && ev.Prev != "":
 		return fmt.Errorf("first event has a previous digest")
 	case ev.Seq > 0 && !hexDigestRe.MatchString(ev.Prev):
 		return fmt.Errorf("event %d has no valid previous digest", ev.Seq)
-	case (ev.Seq == 0) != (ev.Action == ActionRegister):
-		return fmt.Errorf("event %d is %q: only event 0 registers", ev.Seq, ev.Action)
-	case ev.Action == ActionRegister && (ev.Exhibit == nil || ev.Storage == nil):
-		return fmt.Errorf("register event lacks exhibit or storage facts")
 	case IsTransferAction(ev.Action) != (ev.Transfer != nil):
 		return fmt.Errorf("event %d is %q: a transfer belongs to the download-* events and to them only", ev.Seq, ev.Action)
 	case ev.Transfer != nil && !ValidTransferID(ev.Transfer.ID):
 		return fmt.Errorf("invalid transfer id %q", ev.Transfer.ID)
+	case ev.RequestID != "" && !ValidRequestID(ev.RequestID):
+		return fmt.Errorf("invalid request id %q", ev.RequestID)
 	}
-	if ev.Exhibit != nil && ev.Exhibit.SHA256 != s.Subject[0].Digest["sha256"] {
-		return fmt.Errorf("exhibit digest differs from subject digest")
+	if err := ev.checkSubject(s.Subject[0].Digest["sha256"]); err != nil {
+		return err
+	}
+	if ev.Exhibit != nil && ev.Exhibit.Acquisition != nil {
+		if err := ev.Exhibit.Acquisition.check(); err != nil {
+			return fmt.Errorf("exhibit acquisition: %w", err)
+		}
+	}
+	if ev.Action == ActionDispose && ev.LegalBasis == "" {
+		return fmt.Errorf("dispose event names no authority (legal_basis)")
 	}
 	return nil
 }

@@ -14,7 +14,13 @@ import (
 func FuzzParseStatement(f *testing.F) {
 	b, _ := json.Marshal(validStatement())
 	f.Add(b)
+	rb, _ := json.Marshal(validRequestStatement())
+	f.Add(rb)
 	f.Add([]byte(`{}`))
+	s := validStatement()
+	withAcquisition(func(*Acquisition) {})(&s)
+	b, _ = json.Marshal(s)
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ParseStatement(data)
 		if err != nil {

@@ -57,12 +57,19 @@ func ParseLeaf(leaf []byte) (digest, tag string, err error) {
 	return digest, tag, nil
 }
 
-// TagKey decodes the exhibit's tag key from a register event.
+// TagKey decodes the subject's tag key from its first event: an exhibit's register
+// event or a request's request-filed event.
 func (e Event) TagKey() ([]byte, error) {
-	if e.Exhibit == nil {
+	var key string
+	switch {
+	case e.Exhibit != nil:
+		key = e.Exhibit.TagKey
+	case e.Request != nil:
+		key = e.Request.TagKey
+	default:
 		return nil, fmt.Errorf("event %d has no exhibit facts", e.Seq)
 	}
-	k, err := hex.DecodeString(e.Exhibit.TagKey)
+	k, err := hex.DecodeString(key)
 	if err != nil || len(k) != 32 {
 		return nil, fmt.Errorf("invalid tag key in event %d", e.Seq)
 	}

@@ -60,6 +60,10 @@ type Report struct {
 	// Consistency are the bundle's consistency proofs, each ending at one of its
 	// checkpoints; CrossCheck verifies them against other bundles' checkpoints.
 	Consistency []ConsistencyEntry
+	// Request is set when the bundle is the chain of a request rather than of an
+	// exhibit: the request as filed. SHA256 is then the request digest
+	// (RequestDigest) and Size is 0.
+	Request *Request
 }
 
 // VerifyOptions tune Verify.
@@ -154,6 +158,9 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 		}
 		r.Consistency = append(r.Consistency, c)
 	}
+	if opts.Content != nil && r.Request != nil {
+		return r, fmt.Errorf("%s is a request: its bundle has no evidence content to check", r.EvidenceID)
+	}
 	if opts.Content != nil {
 		h := sha256.New()
 		if _, err := io.Copy(h, opts.Content); err != nil {
@@ -180,8 +187,13 @@ func (r *Report) checkChain(i int, ve *VerifiedEvent, tagKey *[]byte) error {
 			return failf("%v", err)
 		}
 		*tagKey = k
-		r.EvidenceID, r.CaseID = ev.EvidenceID, ev.CaseID
-		r.SHA256, r.Size = ev.Exhibit.SHA256, ev.Exhibit.Size
+		r.EvidenceID, r.CaseID, r.SHA256 = ev.EvidenceID, ev.CaseID, ev.SubjectDigest()
+		if ev.Request != nil {
+			r.Request = ev.Request
+			ve.Checks = append(ve.Checks, "files the request: first event of the chain")
+			return nil
+		}
+		r.Size = ev.Exhibit.Size
 		ve.Checks = append(ve.Checks, "registers the exhibit: first event of the chain")
 		return nil
 	}

@@ -239,6 +239,28 @@ func crashSafety(t *testing.T, base string) {
 			t.Errorf("the bundle of %s does not verify: %v", id, err)
 		}
 	}
+	// The catalog healed from every crash: the case lists each acknowledged exhibit,
+	// with each acknowledged grant.
+	listed := map[string]int{}
+	page := client.Page{Limit: 500}
+	for {
+		p, err := c.CaseExhibits(ctx, "CASE-CRASH", page)
+		if err != nil {
+			t.Fatalf("listing the case: %v", err)
+		}
+		for _, e := range p.Exhibits {
+			listed[e.EvidenceID] = len(e.Grants)
+		}
+		if page.Cursor = p.Next; p.Next == "" {
+			break
+		}
+	}
+	for id := range acked {
+		if n, ok := listed[id]; !ok || n < grants[id] {
+			tally.lost++
+			t.Errorf("the catalog lists exhibit %s (%v) with %d grants, %d shares were acknowledged", id, ok, n, grants[id])
+		}
+	}
 	// Each key's attempts: one registered exhibit, the acknowledged one; every other
 	// attempt that stored content is quarantined. Only this test's attempts are read:
 	// the real stack's stores are shared with other tests.

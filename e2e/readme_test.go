@@ -18,7 +18,12 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	script := walkthroughBlock(t, string(readme)) + courtBlock(t, string(readme))
+	script := walkthroughBlock(t, string(readme)) + courtBlock(t, string(readme)) + requestBlock(t, string(readme)) +
+		// The court, a third agency, lists nothing of the request or of the phone.
+		`court=$(evidencegw requests --json; evidencegw case CASE-2026-0042 --json)
+case $court in *"$REQ"*|*"$PHONE"*) echo "LEAK: the court lists the request or the phone"; exit 1;; esac
+echo "REQUEST-FLOW-OK"
+`
 	if ln, err := net.Listen("tcp", "127.0.0.1:8443"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("127.0.0.1:8443, the default address, is taken: %v", err)
@@ -62,6 +67,11 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if !strings.Contains(string(out), "VERIFIED") {
 		t.Errorf("README walkthrough did not end with a verified bundle:\n%s", out)
 	}
+	for _, want := range []string{"is fulfilled", "granted ev-", "under epoc", "Request   ", "no requests", "REQUEST-FLOW-OK"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the README's request flow printed no %q:\n%s", want, out)
+		}
+	}
 }
 
 // courtBlock returns the shell block of court tools that follows the walkthrough, run
@@ -74,6 +84,19 @@ func courtBlock(t *testing.T, readme string) string {
 	block, _, ok2 := strings.Cut(rest, "```")
 	if !ok || !ok2 || !strings.Contains(block, "evidencegw verify") {
 		t.Fatal("README.md has no block of court tools after the walkthrough")
+	}
+	return block
+}
+
+// requestBlock returns the shell block of the request flow, run after the court's.
+func requestBlock(t *testing.T, readme string) string {
+	_, rest, ok := strings.Cut(readme, "## Requests between agencies")
+	if ok {
+		_, rest, ok = strings.Cut(rest, "```sh\n")
+	}
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 || !strings.Contains(block, "evidencegw respond") {
+		t.Fatal("README.md has no shell block of the request flow")
 	}
 	return block
 }

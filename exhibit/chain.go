@@ -31,11 +31,19 @@ type access struct {
 	// caller's, it is not counted among the transfers under way (it holds its
 	// download already).
 	transfer string
+	// authority is the authority a disposal names.
+	authority string
 }
 
 // frozenActions are refused on an exhibit whose custody chain failed verification: no
 // new grant, acceptance or download.
-var frozenActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true}
+var frozenActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true,
+	policy.ActionDispose: true}
+
+// goneActions need the content, which a disposal destroyed: they are refused on an
+// exhibit that was disposed of.
+var goneActions = map[policy.Action]bool{policy.ActionShare: true, policy.ActionAccept: true, policy.ActionDownload: true,
+	policy.ActionHold: true}
 
 // authorized loads an exhibit's state and asks the policy whether p may do the action.
 // Evidence p may not see is ErrNotFound, exactly like evidence that does not exist;
@@ -57,7 +65,12 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 	}
 	now := s.cfg.Now()
 	pe := st.policyEvidence(now, st.ownTransfer(acc.transfer, p))
-	d := s.cfg.Policy.Decide(p.policy(), a, pe, now)
+	var d policy.Decision
+	if a == policy.ActionDispose {
+		d = s.cfg.Policy.DecideDisposal(p.policy(), pe, acc.authority, now)
+	} else {
+		d = s.cfg.Policy.Decide(p.policy(), a, pe, now)
+	}
 	if !d.Visible {
 		s.audit(ctx, p, a, id, d)
 		return nil, d, ErrNotFound
@@ -79,6 +92,9 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 	if !d.Allow {
 		s.audit(ctx, p, a, id, d)
 		return nil, d, &DeniedError{Action: string(a), Policies: d.Policies, Reason: denialReason(a, d)}
+	}
+	if r := st.disposal; r != nil && goneActions[a] {
+		return nil, d, &DisposedError{Seq: r.Event.Seq, Time: r.Event.Time, Authority: r.Event.LegalBasis}
 	}
 	return st, d, nil
 }
@@ -153,20 +169,68 @@ func denialReason(a policy.Action, d policy.Decision) string {
 	if len(d.Policies) == 0 {
 		return fmt.Sprintf("%s is not permitted: no policy allows it", a)
 	}
-	return fmt.Sprintf("%s is not permitted by policy %s", a, strings.Join(d.Policies, ", "))
+	msg := fmt.Sprintf("%s is not permitted by policy %s", a, strings.Join(d.Policies, ", "))
+	if len(d.Reasons) > 0 {
+		msg += ": " + strings.Join(d.Reasons, "; ")
+	}
+	return msg
 }
 
-// record appends ev to the state's chain and returns the custody receipt.
+// record appends ev to the state's chain and returns the custody receipt. While the
+// exhibit is under legal hold, the new custody record is held too.
 func (s *Service) record(ctx context.Context, st *state, ev custody.Event) (api.CustodyReceipt, error) {
-	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
-	rec, err := s.ledger.Append(ctx, st.chain, "", ev)
+	rec, err := s.recordEvent(ctx, st, ev)
 	if err != nil {
 		return api.CustodyReceipt{}, err
 	}
+	return receipt(rec), nil
+}
+
+// recordEvent is record, returning the ledger's record: it names the exhibit and case
+// on ev, appends it through appendEvent and, while the exhibit is under legal hold,
+// holds the new custody record too.
+func (s *Service) recordEvent(ctx context.Context, st *state, ev custody.Event) (ledger.Record, error) {
+	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
+	rec, err := s.appendEvent(ctx, st.chain, "", ev)
+	if err != nil {
+		return ledger.Record{}, err
+	}
 	// The chain now ends with rec: a further event of the same change follows it.
 	st.chain.Records = append(st.chain.Records, rec)
+	if st.held && ev.Action != custody.ActionLegalHoldRelease {
+		s.holdNewRecord(ctx, st.id(), rec.Event.Seq)
+	}
+	return rec, nil
+}
+
+// appendEvent is the one path every custody event takes, of an exhibit or a request
+// (chain nil for the first event, with its subject digest): it records the intent in
+// the catalog, appends the event to the ledger, then refreshes the subject's catalog
+// rows from the chain with the new event (catalog.go). If the intent cannot be
+// recorded nothing is appended (ErrCatalogUnavailable): the catalog never misses an
+// event silently. A failed refresh leaves the intent, which HealCatalog resolves.
+func (s *Service) appendEvent(ctx context.Context, chain *ledger.Chain, subject string, ev custody.Event) (ledger.Record, error) {
+	var seq uint64
+	if chain != nil {
+		seq = chain.Head().Event.Seq + 1
+	}
+	if err := s.intend(ctx, ev.EvidenceID, seq); err != nil {
+		return ledger.Record{}, err
+	}
+	rec, err := s.ledger.Append(ctx, chain, subject, ev)
+	if err != nil {
+		return ledger.Record{}, err
+	}
 	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
-	return receipt(rec), nil
+	next := &ledger.Chain{Subject: subject, Damage: nil}
+	if chain != nil {
+		next = &ledger.Chain{Subject: chain.Subject, Damage: chain.Damage,
+			Records: append(append([]ledger.Record(nil), chain.Records...), rec)}
+	} else {
+		next.Records = []ledger.Record{rec}
+	}
+	s.refresh(ctx, ev.EvidenceID, next)
+	return rec, nil
 }
 
 // receipt is the API's view of a recorded event.

@@ -9,6 +9,11 @@
 // ledger.Signer) and the policy engine (Authorizer). It answers with the api package's
 // views and returns errors the HTTP layer maps to statuses (errors.go).
 //
-// It may import custody, ledger, storage, keys, policy and api; it must not import
+// Requests for evidence under a legal instrument are custody subjects of their own
+// (requests.go), and every event recorded, of an exhibit or a request, also refreshes
+// the catalog (catalog.go), which the listings (listing.go) read through the policies.
+//
+// It may import custody, ledger, storage, keys, policy, catalog and api; it must not
+// import
 // gateway, client, cmd or any HTTP server or router: it knows no HTTP.
 package exhibit

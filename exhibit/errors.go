@@ -3,6 +3,7 @@ package exhibit
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
@@ -23,6 +24,9 @@ var (
 	ErrKeysUnavailable = keys.ErrUnavailable
 	// ErrConflict: the chain kept changing concurrently; retry.
 	ErrConflict = ledger.ErrConflict
+	// ErrRetained: the object store refused to destroy an object under retention or
+	// legal hold.
+	ErrRetained = storage.ErrRetained
 	// ErrLogDamaged: the transparency log rolled back, forked or holds damaged data;
 	// nothing is signed until the operator repairs it (docs/log.md).
 	ErrLogDamaged = ledger.ErrSecurity
@@ -36,6 +40,15 @@ var (
 	ErrGrantNotFound = errors.New("no such grant")
 	// ErrNotImplemented is a read the configured log backend does not serve.
 	ErrNotImplemented = errors.New("not implemented by this log backend")
+	// ErrRequestNotFound hides both absent requests and requests the caller may not
+	// see.
+	ErrRequestNotFound = errors.New("no such request")
+	// ErrCaseNotFound is a case of which the caller may see nothing.
+	ErrCaseNotFound = errors.New("no such case")
+	// ErrNoCatalog is a listing on a gateway configured without a catalog.
+	ErrNoCatalog = errors.New("this gateway keeps no catalog")
+	// ErrCatalogUnavailable: the catalog cannot be reached; nothing was recorded.
+	ErrCatalogUnavailable = errors.New("the catalog is unavailable")
 )
 
 // WitnessQuorumError says which witnesses did not cosign, and whether one refused a
@@ -70,6 +83,15 @@ const (
 	ConflictHoldState          = "hold-state"
 	// ConflictTransferNotResumable: a Transfer-Id the caller cannot continue.
 	ConflictTransferNotResumable = "transfer-not-resumable"
+	// ConflictRequestClosed: the request was already answered or withdrawn.
+	ConflictRequestClosed = "request-closed"
+	// ConflictRequestState: the request's state does not allow the action (a second
+	// acknowledgement).
+	ConflictRequestState = "request-state"
+	// ConflictRetained: a disposal inside the retention period.
+	ConflictRetained = "retained"
+	// ConflictUnderLegalHold: a disposal of evidence under legal hold.
+	ConflictUnderLegalHold = "under-legal-hold"
 )
 
 // DeniedError is an authorization refusal for a caller that may know the evidence
@@ -93,3 +115,32 @@ type FrozenError struct {
 func (e *FrozenError) Error() string {
 	return fmt.Sprintf("the exhibit is frozen: its custody record failed its integrity check at event %d (%s); no new grant, acceptance or download until it is investigated", e.Seq, e.Reason)
 }
+
+// DisposedError refuses what needs the content of an exhibit that was disposed of
+// (download, share, accept, hold): its content and data keys are destroyed. Reads of
+// the exhibit, its history and its bundle still work and show the disposal.
+type DisposedError struct {
+	Seq       uint64
+	Time      time.Time
+	Authority string
+}
+
+func (e *DisposedError) Error() string {
+	return fmt.Sprintf("the evidence was disposed of at %s under %q (custody event %d): its content is destroyed; its record and custody history remain",
+		e.Time.UTC().Format(time.RFC3339), e.Authority, e.Seq)
+}
+
+// DisposalUnfinishedError is a disposal recorded in custody event Seq whose objects
+// were not all destroyed: the store refused (Err wraps ErrRetained) or failed. The
+// exhibit counts as disposed of; running the disposal again finishes it.
+type DisposalUnfinishedError struct {
+	ID  string
+	Seq uint64
+	Err error
+}
+
+func (e *DisposalUnfinishedError) Error() string {
+	return fmt.Sprintf("the disposal of %s is recorded (custody event %d), but destroying its objects failed; run it again to finish: %v", e.ID, e.Seq, e.Err)
+}
+
+func (e *DisposalUnfinishedError) Unwrap() error { return e.Err }

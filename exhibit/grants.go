@@ -30,16 +30,34 @@ func (s *Service) Share(ctx context.Context, p Principal, id string, req api.Sha
 	if err := checkText("legal_basis", req.LegalBasis, maxLegalBasis, true); err != nil {
 		return api.GrantResult{}, err
 	}
+	return s.share(ctx, p, id, shareSpec{to: to.ID, legalBasis: req.LegalBasis, expires: req.Expires.UTC(),
+		maxDownloads: req.MaxDownloads, viewOnly: req.ViewOnly})
+}
+
+// shareSpec is a checked grant to make.
+type shareSpec struct {
+	to, legalBasis string
+	expires        time.Time
+	maxDownloads   int
+	viewOnly       bool
+	// instrument and requestID are set for a share in answer to a request.
+	instrument, requestID string
+}
+
+// share records a share event of exhibit id under its lock.
+func (s *Service) share(ctx context.Context, p Principal, id string, sp shareSpec) (api.GrantResult, error) {
+	to, _ := s.agency(sp.to)
 	return change(ctx, s, id, func() (api.GrantResult, error) {
 		st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionShare, locked: true})
 		if err != nil {
 			return api.GrantResult{}, err
 		}
-		g := custody.Grant{ID: newGrantID(), To: to.ID, LegalBasis: req.LegalBasis, Expires: req.Expires.UTC(),
-			MaxDownloads: req.MaxDownloads, ViewOnly: req.ViewOnly}
+		g := custody.Grant{ID: newGrantID(), To: to.ID, LegalBasis: sp.legalBasis, Expires: sp.expires,
+			MaxDownloads: sp.maxDownloads, ViewOnly: sp.viewOnly, Instrument: sp.instrument, RequestID: sp.requestID}
 		ev := custody.Event{Action: custody.ActionShare, Actor: p.party(),
-			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g}
-		if ev.Act, err = s.checkAct(p, st, ev, st.register.Exhibit.SHA256); err != nil {
+			Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction}, LegalBasis: g.LegalBasis, Grant: &g,
+			RequestID: sp.requestID}
+		if ev.Act, err = s.checkShareAct(p, st, ev, sp); err != nil {
 			return api.GrantResult{}, err
 		}
 		rc, err := s.record(ctx, st, ev)
@@ -156,4 +174,14 @@ func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string, no
 		return nil, invalid("the receipt signature does not verify with your client certificate's key")
 	}
 	return rc, nil
+}
+
+// checkShareAct checks the member's signed act of a share. A share made in answer to a
+// request (sp.requestID set) is part of the answer (Respond), which the member asks for
+// as a whole: it records no act of its own.
+func (s *Service) checkShareAct(p Principal, st *state, ev custody.Event, sp shareSpec) (*custody.SignedAct, error) {
+	if sp.requestID != "" {
+		return nil, nil
+	}
+	return s.checkAct(p, st, ev, st.register.Exhibit.SHA256)
 }

@@ -31,7 +31,7 @@ func TestShare(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := api.GrantView{GrantID: res.Grant.GrantID, To: exhibittest.AgencyUS, LegalBasis: exhibittest.LegalBasis,
-		Expires: req.Expires.UTC(), MaxDownloads: 3, State: api.GrantActive}
+		Expires: req.Expires.UTC(), MaxDownloads: 3, State: api.GrantActive, LegalBasisKind: api.LegalBasisFreeText}
 	if diff := cmp.Diff(want, res.Grant); diff != "" {
 		t.Errorf("grant (-want +got):\n%s", diff)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/evidencegw/evidencegw/custody"
 )
 
 // Every stored object is named here, and nowhere else (docs/storage.md):
@@ -12,6 +14,8 @@ import (
 //	content/<J>/<evidence id>/datakey/<n:08>.json    version n of its wrapped data key
 //	evidence/<evidence id>/events/<seq:08>.dsse      custody event seq, a DSSE envelope
 //	evidence/<evidence id>/events/<seq:08>.index     its log index, decimal
+//	requests/<request id>/events/<seq:08>.dsse       custody event seq of a request
+//	requests/<request id>/events/<seq:08>.index      its log index, decimal
 //	checkpoints/<tree size:020>                      a checkpoint the gateway signed
 //	idempotency/<agency>/<key hash>/<n:04>.json      attempt n of an upload under an idempotency key
 //	quarantine/<evidence id>.json                    an orphan upload found by Sweep
@@ -34,6 +38,7 @@ const (
 	idempotencyRoot  = "idempotency/"
 	quarantinePrefix = "quarantine/"
 	uploadsPrefix    = "uploads/"
+	requestPrefix    = "requests/"
 )
 
 // uploadsOf starts the records of the resumable uploads of jurisdiction j.
@@ -85,7 +90,24 @@ func parseDataKeyName(jurisdiction, name string) (id string, n int, ok bool) {
 	return id, n, true
 }
 
-func eventsPrefix(id string) string { return evidencePrefix + id + "/events/" }
+// eventsPrefix starts the names of a custody subject's events: an exhibit's, or a
+// request's (custody.ValidRequestID).
+func eventsPrefix(id string) string {
+	if custody.ValidRequestID(id) {
+		return requestPrefix + id + "/events/"
+	}
+	return evidencePrefix + id + "/events/"
+}
+
+// parseRequestID returns the request id of an object stored under requests/.
+func parseRequestID(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, requestPrefix)
+	if !ok {
+		return "", false
+	}
+	id, _, ok := strings.Cut(rest, "/")
+	return id, ok && custody.ValidRequestID(id)
+}
 
 func eventName(id string, seq uint64) string {
 	return fmt.Sprintf("%s%08d.dsse", eventsPrefix(id), seq)

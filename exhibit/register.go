@@ -28,6 +28,9 @@ type Upload struct {
 	// IdempotencyKey, if set, makes a retry of this upload answer with the first
 	// upload's result instead of registering a second exhibit (idempotency.go).
 	IdempotencyKey string
+	// Acquisition, if set, is the forensic metadata recorded in the register event
+	// (forensic.go).
+	Acquisition *custody.Acquisition
 }
 
 // Register seals and stores new evidence for a case and records its register event.
@@ -43,6 +46,9 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	}
 	if len(u.IdempotencyKey) > maxIdempotencyKey {
 		return api.UploadResult{}, invalid("Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
+	if err := checkAcquisition(u.Acquisition, s.cfg.Now()); err != nil {
+		return api.UploadResult{}, err
 	}
 	id := newEvidenceID()
 	// The resource of a registration is the new item, owned by the caller's agency.
@@ -78,7 +84,8 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	}
 	s.metrics.bytesIn.Add(float64(sealed.PlainSize))
 	s.step(StepSealed)
-	return s.registerSealed(ctx, p, registration{id: id, caseID: u.CaseID, description: u.Description, sealed: sealed, act: act})
+	return s.registerSealed(ctx, p, registration{id: id, caseID: u.CaseID, description: u.Description, sealed: sealed, act: act,
+		acquisition: u.Acquisition})
 }
 
 // registration is sealed content to register: the exhibit's facts of the register
@@ -90,6 +97,8 @@ type registration struct {
 	sealed      storage.Sealed
 	// act is the member's signed act that asks for the registration.
 	act *custody.SignedAct
+	// acquisition is the forensic metadata the member gave, if any.
+	acquisition *custody.Acquisition
 }
 
 // registerSealed stores the data key of sealed content and records its register event:
@@ -100,16 +109,20 @@ func (s *Service) registerSealed(ctx context.Context, p Principal, r registratio
 		return api.UploadResult{}, err
 	}
 	s.step(StepDataKeyStored)
+	until := s.cfg.Now().Add(s.cfg.Retention.period(r.caseID)).UTC()
+	if err := s.retain(ctx, until, contentName(p.Jurisdiction, r.id), dataKeyName(p.Jurisdiction, r.id, 1)); err != nil {
+		return api.UploadResult{}, err
+	}
 	tagKey := make([]byte, 32)
 	rand.Read(tagKey)
 	ev := custody.Event{EvidenceID: r.id, CaseID: r.caseID, Action: custody.ActionRegister, Actor: p.party(),
-		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: r.description, TagKey: hex.EncodeToString(tagKey)},
-		Storage: storageFacts(sealed), Act: r.act}
-	rec, err := s.ledger.Append(ctx, nil, sealed.PlainSHA256, ev)
+		Exhibit: &custody.Exhibit{SHA256: sealed.PlainSHA256, Size: sealed.PlainSize, Description: r.description, TagKey: hex.EncodeToString(tagKey),
+			Acquisition: acquisitionFact(r.acquisition)},
+		Storage: storageFacts(sealed), RetainUntil: &until, Act: r.act}
+	rec, err := s.appendEvent(ctx, nil, sealed.PlainSHA256, ev)
 	if err != nil {
 		return api.UploadResult{}, fmt.Errorf("registering %s: %w", r.id, err)
 	}
-	s.metrics.events.WithLabelValues(string(custody.ActionRegister)).Inc()
 	st := fold(&ledger.Chain{Records: []ledger.Record{rec}})
 	return api.UploadResult{Evidence: st.view(p, s.cfg.Now()), Custody: receipt(rec)}, nil
 }

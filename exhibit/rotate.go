@@ -16,6 +16,9 @@ import (
 // ErrNoRotation is returned by RotateKeys when the key manager cannot rotate keys.
 var ErrNoRotation = errors.New("the key manager does not rotate key-encryption keys")
 
+// errDisposed is an exhibit a rotation passes over: it was disposed of.
+var errDisposed = errors.New("the evidence was disposed of")
+
 // RotateKeys rotates the key-encryption key of a jurisdiction, then rewraps the data key
 // of every exhibit kept there to the new version, without touching any ciphertext. Each
 // rewrap writes the next version of the exhibit's data-key record (the old one stays,
@@ -46,6 +49,11 @@ func (s *Service) RotateKeys(ctx context.Context, jurisdiction string, actor cus
 			if errors.Is(err, ErrNotFound) {
 				// An orphan upload (Sweep quarantines it): no exhibit, nobody's evidence.
 				s.cfg.Logger.InfoContext(ctx, "not rewrapping the data key of an orphan upload", "evidence_id", id)
+				return nil
+			}
+			if errors.Is(err, errDisposed) {
+				// Its data keys are being destroyed: a new version would outlive them.
+				s.cfg.Logger.InfoContext(ctx, "not rewrapping the data key of disposed evidence", "evidence_id", id)
 				return nil
 			}
 			if err != nil {
@@ -84,6 +92,9 @@ func (s *Service) rewrap(ctx context.Context, j, id string, actor custody.Party)
 	if err != nil {
 		return err
 	}
+	if st.disposal != nil {
+		return errDisposed
+	}
 	dk, version, err := s.latestDataKey(ctx, j, id)
 	if err != nil {
 		return err
@@ -98,6 +109,15 @@ func (s *Service) rewrap(ctx context.Context, j, id string, actor custody.Party)
 	}
 	if err != nil {
 		return err
+	}
+	// The new version is kept, and held, like the first.
+	if err := s.retain(ctx, s.retainUntil(st), dataKeyName(j, id, version+1)); err != nil {
+		return err
+	}
+	if lh, ok := s.cfg.Store.(storage.LegalHolder); ok && st.held {
+		if err := lh.SetLegalHold(ctx, dataKeyName(j, id, version+1), "", true); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return fmt.Errorf("holding data key %d of %s: %w", version+1, id, err)
+		}
 	}
 	facts := *st.register.Storage
 	_, err = s.record(ctx, st, custody.Event{Action: custody.ActionKeyRewrap, Actor: actor, Storage: &facts,

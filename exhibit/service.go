@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evidencegw/evidencegw/catalog"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/ledger"
@@ -64,6 +65,10 @@ type Authorizer interface {
 	Decide(p policy.Principal, a policy.Action, ev policy.Evidence, now time.Time) policy.Decision
 	// DecideGrant decides an action on one named grant (accepting it).
 	DecideGrant(p policy.Principal, a policy.Action, ev policy.Evidence, grantID string, now time.Time) policy.Decision
+	// DecideRequest decides an action on a request for evidence.
+	DecideRequest(p policy.Principal, a policy.Action, r policy.Request, now time.Time) policy.Decision
+	// DecideDisposal decides a disposal under the authority it names.
+	DecideDisposal(p policy.Principal, ev policy.Evidence, authority string, now time.Time) policy.Decision
 }
 
 // Rotator rotates a jurisdiction's key-encryption key and rewraps data keys to its
@@ -85,8 +90,17 @@ type Config struct {
 	Signer ledger.Signer
 	// Policy decides every action.
 	Policy Authorizer
+	// Instruments are the legal instruments requests may rest on; the shipped table
+	// if nil.
+	Instruments *policy.Instruments
+	// Catalog is the derived, queryable view of cases, exhibits, grants and requests
+	// (catalog.go); every custody event recorded updates it. Without one, the
+	// listings answer ErrNoCatalog and nothing else changes.
+	Catalog catalog.Catalog
 	// Agencies are the agencies and courts a share may name.
 	Agencies []Agency
+	// Retention is how long each case's evidence is kept (retention.go).
+	Retention Retention
 	// TrustRoot returns the trust root now (event keys may rotate while the gateway
 	// runs).
 	TrustRoot func(ctx context.Context) (*custody.TrustRoot, error)
@@ -136,6 +150,13 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Instruments == nil {
+		ins, err := policy.LoadInstruments("")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Instruments = ins
 	}
 	led, err := ledger.New(ledger.Config{Records: NewRecords(cfg.Store), Log: cfg.Log, Signer: cfg.Signer,
 		TrustRoot: cfg.TrustRoot, Step: cfg.Step, Logger: cfg.Logger, Now: cfg.Now})

@@ -21,6 +21,8 @@ type state struct {
 	transfers []*transferState
 	// held is set while the exhibit is under legal hold.
 	held bool
+	// disposal is the exhibit's dispose event, once it was disposed of.
+	disposal *ledger.Record
 	// damage is the first stored event that failed verification: the exhibit is
 	// frozen, and only the events before it are folded. damageRecorded is set once a
 	// signed integrity-failure event names it.
@@ -34,6 +36,8 @@ type state struct {
 
 type grantState struct {
 	custody.Grant
+	// GrantedAt is the time of the share event.
+	GrantedAt time.Time
 	// Downloads counts the downloads delivered: download events (of earlier
 	// releases) and delivered transfers.
 	Downloads int
@@ -71,7 +75,7 @@ func fold(chain *ledger.Chain) *state {
 			}
 		case custody.ActionShare:
 			if ev.Grant != nil {
-				s.grants = append(s.grants, &grantState{Grant: *ev.Grant})
+				s.grants = append(s.grants, &grantState{Grant: *ev.Grant, GrantedAt: ev.Time})
 			}
 		case custody.ActionAccept:
 			if g := s.grant(ev.Grant); g != nil {
@@ -92,6 +96,10 @@ func fold(chain *ledger.Chain) *state {
 			s.held = true
 		case custody.ActionLegalHoldRelease:
 			s.held = false
+		case custody.ActionDispose:
+			if s.disposal == nil {
+				s.disposal = &rec
+			}
 		}
 	}
 	return s
@@ -169,7 +177,7 @@ func (s *state) policyEvidence(now time.Time, except string) policy.Evidence {
 	for _, g := range s.grants {
 		pe.Grants = append(pe.Grants, policy.Grant{
 			ID: g.ID, To: g.To, ViewOnly: g.ViewOnly, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
-			Downloads: g.Downloads, Reserved: g.reserved(now, except), Accepted: g.Accepted, Revoked: g.Revoked,
+			Downloads: g.Downloads, Reserved: g.reserved(now, except), Accepted: g.Accepted, Revoked: g.Revoked, Instrument: g.Instrument,
 		})
 	}
 	return pe
@@ -195,7 +203,10 @@ func (s *state) view(p Principal, now time.Time) api.EvidenceView {
 		EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Description: reg.Exhibit.Description,
 		SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
 		RegisteredAt: reg.Time, EventCount: len(s.chain.Records), Grants: []api.GrantView{},
-		Damage: s.apiDamage(),
+		Damage: s.apiDamage(), Acquisition: reg.Exhibit.Acquisition, RetainUntil: reg.RetainUntil, LegalHold: s.held,
+	}
+	if d := s.disposal; d != nil {
+		v.Disposal = &api.DisposalView{Seq: d.Event.Seq, Time: d.Event.Time, By: d.Event.Actor, Authority: d.Event.LegalBasis}
 	}
 	for _, g := range s.grants {
 		if p.Agency == s.owner() || g.To == p.Agency {
@@ -210,7 +221,16 @@ func (g *grantState) view(now time.Time) api.GrantView {
 		GrantID: g.ID, To: g.To, LegalBasis: g.LegalBasis, Expires: g.Expires, MaxDownloads: g.MaxDownloads,
 		Downloads: g.Downloads, DownloadsInProgress: g.reserved(now, ""), ViewOnly: g.ViewOnly, Accepted: g.Accepted,
 		Revoked: g.Revoked, State: g.status(now),
+		LegalBasisKind: legalBasisKind(g.Instrument), Instrument: g.Instrument, RequestID: g.RequestID,
 	}
+}
+
+// legalBasisKind says whether a grant rests on a request's instrument or on free text.
+func legalBasisKind(instrument string) string {
+	if instrument != "" {
+		return api.LegalBasisInstrument
+	}
+	return api.LegalBasisFreeText
 }
 
 // apiDamage is the API's view of the damage; nil if the chain verified.

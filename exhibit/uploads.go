@@ -66,6 +66,8 @@ type UploadStart struct {
 	Description string
 	// Length is the evidence's exact length in bytes, declared before the first byte.
 	Length int64
+	// Acquisition, if set, is the forensic metadata its register event will record.
+	Acquisition *custody.Acquisition
 }
 
 // UploadStatus is where an upload session stands.
@@ -82,19 +84,21 @@ type UploadStatus struct {
 
 // uploadSession is a session's record (scratch, deleted with the session).
 type uploadSession struct {
-	UploadID    string          `json:"upload_id"`
-	EvidenceID  string          `json:"evidence_id"`
-	Agency      string          `json:"agency"`
-	Person      string          `json:"person"`
-	Role        string          `json:"role"`
-	CaseID      string          `json:"case_id"`
-	Description string          `json:"description,omitempty"`
-	Length      int64           `json:"length"`
-	Segments    uint32          `json:"part_segments"`
-	StoreUpload string          `json:"store_upload"`
-	Sealing     storage.Sealing `json:"sealing"`
-	Created     time.Time       `json:"created"`
-	Expires     time.Time       `json:"expires"`
+	UploadID    string `json:"upload_id"`
+	EvidenceID  string `json:"evidence_id"`
+	Agency      string `json:"agency"`
+	Person      string `json:"person"`
+	Role        string `json:"role"`
+	CaseID      string `json:"case_id"`
+	Description string `json:"description,omitempty"`
+	// Acquisition is the forensic metadata given at the upload's creation.
+	Acquisition *custody.Acquisition `json:"acquisition,omitempty"`
+	Length      int64                `json:"length"`
+	Segments    uint32               `json:"part_segments"`
+	StoreUpload string               `json:"store_upload"`
+	Sealing     storage.Sealing      `json:"sealing"`
+	Created     time.Time            `json:"created"`
+	Expires     time.Time            `json:"expires"`
 }
 
 // partRecord is the record of one durable part: the part as the store took it and the
@@ -157,6 +161,9 @@ func (s *Service) StartUpload(ctx context.Context, p Principal, u UploadStart) (
 	if u.Length < 0 {
 		return UploadStatus{}, invalid("the upload length must not be negative")
 	}
+	if err := checkAcquisition(u.Acquisition, s.cfg.Now()); err != nil {
+		return UploadStatus{}, err
+	}
 	id := newEvidenceID()
 	if err := s.decideRegister(ctx, p, id); err != nil {
 		return UploadStatus{}, err
@@ -171,7 +178,7 @@ func (s *Service) StartUpload(ctx context.Context, p Principal, u UploadStart) (
 	}
 	now := s.cfg.Now().UTC()
 	sess := uploadSession{UploadID: newUploadID(), EvidenceID: id, Agency: p.Agency, Person: p.Person, Role: p.Role,
-		CaseID: u.CaseID, Description: u.Description, Length: u.Length, Segments: s.partSegments(u.Length),
+		CaseID: u.CaseID, Description: u.Description, Acquisition: u.Acquisition, Length: u.Length, Segments: s.partSegments(u.Length),
 		StoreUpload: storeUpload, Sealing: sg, Created: now, Expires: now.Add(s.uploadExpiry())}
 	if err := putJSON(ctx, sc, sessionName(p.Jurisdiction, sess.UploadID), sess); err != nil {
 		// Nothing refers to the store's upload: do not leave it.

@@ -85,7 +85,8 @@ func (s *Service) FinishUpload(ctx context.Context, p Principal, uploadID string
 		return api.UploadResult{}, err
 	}
 	s.step(StepUploadCompleted)
-	res, err := s.registerSealed(ctx, p, registration{id: sess.EvidenceID, caseID: sess.CaseID, description: sess.Description, sealed: sealed, act: act})
+	res, err := s.registerSealed(ctx, p, registration{id: sess.EvidenceID, caseID: sess.CaseID, description: sess.Description, sealed: sealed, act: act,
+		acquisition: sess.Acquisition})
 	if err != nil {
 		return api.UploadResult{}, err
 	}

@@ -45,20 +45,22 @@ func (e *authError) Error() string { return e.err.Error() }
 // (the details go to the log only). Every answer that is not a success goes through it.
 func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 	var (
-		br       *badRequest
-		ae       *authError
-		inv      *exhibit.InvalidError
-		conflict *exhibit.ConflictError
-		frozen   *exhibit.FrozenError
-		denied   *exhibit.DeniedError
-		tooBig   *http.MaxBytesError
-		body     *bodyError
-		idle     *idleError
-		limited  *limitError
-		reused   *exhibit.IdempotencyMismatchError
-		tusErr   *tusError
-		rng      *exhibit.RangeError
-		act      *exhibit.ActError
+		br         *badRequest
+		ae         *authError
+		inv        *exhibit.InvalidError
+		conflict   *exhibit.ConflictError
+		frozen     *exhibit.FrozenError
+		denied     *exhibit.DeniedError
+		tooBig     *http.MaxBytesError
+		body       *bodyError
+		idle       *idleError
+		limited    *limitError
+		reused     *exhibit.IdempotencyMismatchError
+		tusErr     *tusError
+		rng        *exhibit.RangeError
+		act        *exhibit.ActError
+		disposed   *exhibit.DisposedError
+		unfinished *exhibit.DisposalUnfinishedError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -88,8 +90,23 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemRangeNotSatisfiable, http.StatusRequestedRangeNotSatisfiable, rng.Error())
 	case errors.Is(err, exhibit.ErrGrantNotFound):
 		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such grant")
+	case errors.Is(err, exhibit.ErrRequestNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such request")
+	case errors.Is(err, exhibit.ErrCaseNotFound):
+		return api.NewProblem(api.ProblemNotFound, http.StatusNotFound, "no such case")
+	case errors.Is(err, exhibit.ErrNoCatalog):
+		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this gateway keeps no catalog: listings are off")
 	case errors.As(err, &denied):
 		return api.NewProblem(api.ProblemForbidden, http.StatusForbidden, denied.Reason)
+	case errors.As(err, &disposed):
+		return api.NewProblem(api.ProblemDisposed, http.StatusGone, disposed.Error())
+	case errors.As(err, &unfinished) && errors.Is(err, exhibit.ErrRetained):
+		return api.NewProblem(api.ProblemRetained, http.StatusConflict, fmt.Sprintf(
+			"the disposal is recorded in custody event %d, but the object store refuses to destroy the evidence before its own retention ends: run the disposal again later to finish it", unfinished.Seq))
+	case errors.As(err, &unfinished):
+		s.cfg.Logger.ErrorContext(ctx, "disposal recorded but not finished", "err", err)
+		return api.NewProblem(api.ProblemInternal, http.StatusInternalServerError, fmt.Sprintf(
+			"the disposal is recorded in custody event %d, but destroying the evidence failed; run the disposal again to finish it", unfinished.Seq))
 	case errors.As(err, &frozen):
 		return api.NewProblem(api.ProblemExhibitFrozen, http.StatusConflict, frozen.Error())
 	case errors.As(err, &conflict):
@@ -126,6 +143,10 @@ func (s *Server) problemFor(ctx context.Context, err error) api.Problem {
 		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this gateway's store does not take resumable uploads")
 	case errors.Is(err, exhibit.ErrNotImplemented):
 		return api.NewProblem(api.ProblemNotImplemented, http.StatusNotImplemented, "this log backend does not serve its leaves")
+	case errors.Is(err, exhibit.ErrCatalogUnavailable):
+		s.cfg.Logger.ErrorContext(ctx, "catalog unavailable", "err", err)
+		return api.NewProblem(api.ProblemCatalogUnavailable, http.StatusServiceUnavailable,
+			"the catalog is unavailable; nothing was recorded; retry later")
 	case errors.Is(err, exhibit.ErrKeysUnavailable):
 		s.cfg.Logger.ErrorContext(ctx, "key manager unavailable", "err", err)
 		return api.NewProblem(api.ProblemUnavailable, http.StatusServiceUnavailable, "the key manager is unavailable; retry later")

@@ -29,6 +29,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 		return &http.MaxBytesError{Limit: s.cfg.MaxUploadBytes}
 	}
 	q := r.URL.Query()
+	acquisition, err := acquisitionOf(q)
+	if err != nil {
+		return err
+	}
 	want, err := api.ParseDigest(r.Header.Values(api.HeaderContentDigest)...)
 	if err != nil {
 		return malformed("Content-Digest with a sha-256 member is required: %v", err)
@@ -60,7 +64,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 		body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)
 	}
 	res, err := s.cfg.Exhibits.Register(r.Context(), p, exhibit.Upload{CaseID: q.Get("case_id"),
-		Description: q.Get("description"), SHA256: want, Content: requestBody{body}, IdempotencyKey: key})
+		Description: q.Get("description"), SHA256: want, Content: requestBody{body}, IdempotencyKey: key,
+		Acquisition: acquisition})
 	if err != nil {
 		return err
 	}
@@ -143,6 +148,19 @@ func (s *Server) setHold(w http.ResponseWriter, r *http.Request, p exhibit.Princ
 		return err
 	}
 	writeJSON(w, http.StatusOK, rc)
+	return nil
+}
+
+func (s *Server) dispose(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
+	var req api.DisposeRequest
+	if err := decodeJSON(w, r, &req, false); err != nil {
+		return err
+	}
+	res, err := s.cfg.Exhibits.Dispose(r.Context(), p, mux.Vars(r)["id"], req.Authority)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
 	return nil
 }
 

@@ -39,6 +39,7 @@ type fixture struct {
 	pendGrant  string // agency-us's grant of pending, not accepted
 	upload     string // an upload session of content by the owner, nothing sent yet
 	fullUpload string // an upload session of content by the owner, every byte sent
+	request    string // a request from agency-us to agency-nl, open
 }
 
 func newFixture(t *testing.T, opts serverOptions) *fixture {
@@ -60,6 +61,12 @@ func newFixture(t *testing.T, opts serverOptions) *fixture {
 	if _, err := env.Service.WriteUpload(t.Context(), env.Investigator.Principal, f.fullUpload, 0, content(f)); err != nil {
 		t.Fatal(err)
 	}
+	rq, err := env.Service.FileRequest(t.Context(), env.Partner.Principal, api.FileRequest{To: exhibittest.AgencyNL,
+		Instrument: "eio", Reference: "US-1", IssuingAuthority: "US Attorney", Sought: "the phone image"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.request = rq.Request.RequestID
 	return f
 }
 
@@ -95,6 +102,8 @@ func (f *fixture) expand(s string) string {
 		"{pending}", f.pending, "{pendGrant}", f.pendGrant, "{missing}", "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa",
 		"{missingGrant}", "gr-aaaaaaaaaaaaaaaa", "{upload}", f.upload, "{fullUpload}", f.fullUpload,
 		"{length}", strconv.Itoa(len(f.content)), "{sha}", api.FormatDigest(exhibittest.Digest(f.content)), "{expires}", f.env.Clock.Now().Add(7*24*time.Hour).Format(time.RFC3339),
+		"{request}", f.request, "{missingRequest}", "rq-aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"{past}", f.env.Clock.Now().Add(-time.Hour).Format(time.RFC3339),
 	).Replace(s)
 }
 
@@ -275,6 +284,122 @@ var routeCases = []routeCase{
 
 	{name: "received without an act", who: "partner", method: "POST", path: "/v1/evidence/{id}/received", status: 400, kind: api.ProblemActRequired},
 	{name: "received of evidence the stranger cannot see", who: "stranger", method: "POST", path: "/v1/evidence/{id}/received", status: 400, kind: api.ProblemActRequired},
+	{name: "instruments", who: "stranger", method: "GET", path: "/v1/instruments", status: 200, ctype: api.JSONMediaType, answer: func() any { return new([]api.InstrumentView) }},
+	{name: "inbox", who: "owner", method: "GET", path: "/v1/inbox?limit=5", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.Inbox) }},
+	{name: "inbox with an unknown parameter", who: "owner", method: "GET", path: "/v1/inbox?owner=x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "inbox with a cursor", who: "owner", method: "GET", path: "/v1/inbox?cursor=x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "cases", who: "partner", method: "GET", path: "/v1/cases", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CasePage) }},
+	{name: "cases with limit 0", who: "partner", method: "GET", path: "/v1/cases?limit=0", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "cases with a parameter twice", who: "partner", method: "GET", path: "/v1/cases?limit=1&limit=2", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "case", who: "partner", method: "GET", path: "/v1/cases/" + exhibittest.CaseID, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.CaseView) }},
+	{name: "case to a stranger", who: "stranger", method: "GET", path: "/v1/cases/" + exhibittest.CaseID, status: 404, kind: api.ProblemNotFound},
+	{name: "case with a malformed id", who: "owner", method: "GET", path: "/v1/cases/-x", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "case exhibits", who: "court", method: "GET", path: "/v1/cases/" + exhibittest.CaseID + "/exhibits?limit=1", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.ExhibitPage) }},
+	{name: "case exhibits with a bad cursor", who: "court", method: "GET", path: "/v1/cases/" + exhibittest.CaseID + "/exhibits?cursor=xyz", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "grants", who: "partner", method: "GET", path: "/v1/grants?box=inbox&state=awaiting", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.GrantPage) }},
+	{name: "grants in an unknown state", who: "partner", method: "GET", path: "/v1/grants?state=lost", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "requests", who: "owner", method: "GET", path: "/v1/requests?box=inbox&state=open,acknowledged&instrument=eio", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestPage) }},
+	{name: "requests in an unknown state", who: "owner", method: "GET", path: "/v1/requests?state=lost", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "requests due before no time", who: "owner", method: "GET", path: "/v1/requests?due_before=tomorrow", status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "file a request", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"epoc","reference":"R-1","issuing_authority":"judge","sought":"logs"}`,
+		status: 201, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "file under an unknown instrument", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"fax","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file with a deadline in the past", who: "partner", method: "POST", path: "/v1/requests",
+		body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s","deadline":"{past}"}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file to an unknown agency", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-zz","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file with a control character", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"eio","reference":"R\u0007","issuing_authority":"j","sought":"s"}`,
+		status: 400, kind: api.ProblemInvalidRequest},
+	{name: "file an oversized request", who: "partner", method: "POST", path: "/v1/requests",
+		body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"` + strings.Repeat("s", 64<<10) + `"}`, status: 413, kind: api.ProblemTooLarge},
+	{name: "file as a court", who: "court", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"eio","reference":"R","issuing_authority":"j","sought":"s"}`,
+		status: 403, kind: api.ProblemForbidden},
+	{name: "show a request", who: "owner", method: "GET", path: "/v1/requests/{request}", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestView) }},
+	{name: "show a request to a stranger", who: "stranger", method: "GET", path: "/v1/requests/{request}", status: 404, kind: api.ProblemNotFound},
+	{name: "show a missing request", who: "owner", method: "GET", path: "/v1/requests/{missingRequest}", status: 404, kind: api.ProblemNotFound},
+	{name: "show a malformed request id", who: "owner", method: "GET", path: "/v1/requests/rq-1", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "request events", who: "partner", method: "GET", path: "/v1/requests/{request}/events", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestHistory) }},
+	{name: "acknowledge", who: "owner", method: "POST", path: "/v1/requests/{request}/acknowledge", status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "acknowledge twice", who: "owner", method: "POST", path: "/v1/requests/{request}/acknowledge", setup: acknowledgeFirst, status: 409, kind: api.ProblemRequestState},
+	{name: "acknowledge as the requester", who: "partner", method: "POST", path: "/v1/requests/{request}/acknowledge", status: 403, kind: api.ProblemForbidden},
+	{name: "respond", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"share":["{pending}"]}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "respond to a closed request", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", setup: refuseFirst, body: `{"refuse":true,"reason":"again"}`, status: 409, kind: api.ProblemRequestClosed},
+	{name: "respond to someone else's request", who: "stranger", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true,"reason":"no"}`, status: 404, kind: api.ProblemNotFound},
+	{name: "respond to one's own request", who: "partner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true,"reason":"no"}`, status: 403, kind: api.ProblemForbidden},
+	{name: "refuse without a reason", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true}`, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "withdraw", who: "partner", method: "POST", path: "/v1/requests/{request}/withdraw", body: `{"reason":"solved"}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "withdraw as the addressee", who: "owner", method: "POST", path: "/v1/requests/{request}/withdraw", status: 403, kind: api.ProblemForbidden},
+	{name: "request bundle", who: "owner", method: "POST", path: "/v1/requests/{request}/bundle", status: 200, ctype: custody.BundleMediaType},
+	{name: "request bundle to a stranger", who: "stranger", method: "POST", path: "/v1/requests/{request}/bundle", status: 404, kind: api.ProblemNotFound},
+
+	{name: "upload with forensic metadata", who: "owner", method: "POST", path: uploadPath + "&exhibit_number=NL-0042-EX3&source_md5=" + strings.Repeat("AB", 16) +
+		"&source_sha1=" + strings.Repeat("cd", 20) + "&tool=FTK%20Imager&tool_version=4.7.1&examiner=J.%20de%20Vries&seized_at=2026-03-01T06:30:00Z&seized_place=Rotterdam&notes=write%20blocker",
+		reader: content, digest: "{true}", status: 201, ctype: api.JSONMediaType, answer: func() any { return new(api.UploadResult) }},
+	{name: "upload with a malformed source hash", who: "owner", method: "POST", path: uploadPath + "&source_sha256=abc", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload naming the examiner twice", who: "owner", method: "POST", path: uploadPath + "&examiner=a&examiner=b", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload with a line break in the notes", who: "owner", method: "POST", path: uploadPath + "&notes=a%0Ab", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+	{name: "upload with a seizure time that is no time", who: "owner", method: "POST", path: uploadPath + "&seized_at=yesterday", reader: content, digest: "{true}", status: 400, kind: api.ProblemInvalidRequest},
+
+	{name: "dispose after the retention", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention,
+		status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.DisposalResult) }},
+	{name: "dispose inside the retention", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, status: 409, kind: api.ProblemRetained},
+	{name: "dispose under legal hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: holdAfterRetention, status: 409, kind: api.ProblemUnderLegalHold},
+	{name: "dispose without a body", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", setup: afterRetention, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "dispose without an authority", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: `{"authority":""}`, setup: afterRetention, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "dispose by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, status: 403, kind: api.ProblemForbidden},
+	{name: "dispose by a stranger", who: "stranger", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, status: 404, kind: api.ProblemNotFound},
+	{name: "dispose the store refuses", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: storeClockBehind, status: 409, kind: api.ProblemRetained},
+	{name: "content after the disposal", who: "owner", method: "GET", path: "/v1/evidence/{id}/content", setup: disposeFirst, status: 410, kind: api.ProblemDisposed},
+	{name: "show after the disposal", who: "owner", method: "GET", path: "/v1/evidence/{id}", setup: disposeFirst, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.EvidenceView) }},
+	{name: "hold after the disposal", who: "owner", method: "POST", path: "/v1/evidence/{id}/hold", setup: disposeFirst, status: 410, kind: api.ProblemDisposed},
+}
+
+func acknowledgeFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	if _, err := f.env.Service.AcknowledgeRequest(t.Context(), f.env.Investigator.Principal, f.request, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func refuseFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	if _, err := f.env.Service.RespondRequest(t.Context(), f.env.Investigator.Principal, f.request,
+		api.RespondRequest{Refuse: true, Reason: "no grounds"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const disposeBody = `{"authority":"order of the Rotterdam District Court, 2036/17"}`
+
+// afterRetention moves the service's clock (and the store's, which follows it) past
+// the fixture's retention, the default ten years.
+func afterRetention(t *testing.T, f *fixture) {
+	t.Helper()
+	f.env.Clock.Advance(exhibit.DefaultRetention + time.Hour)
+}
+
+func holdAfterRetention(t *testing.T, f *fixture) {
+	t.Helper()
+	holdFirst(t, f)
+	afterRetention(t, f)
+}
+
+// storeClockBehind leaves the store on the real clock while the service's passes the
+// retention: the store refuses to destroy after the disposal is recorded.
+func storeClockBehind(t *testing.T, f *fixture) {
+	t.Helper()
+	f.env.Store.Now = time.Now
+	afterRetention(t, f)
+}
+
+func disposeFirst(t *testing.T, f *fixture) {
+	t.Helper()
+	afterRetention(t, f)
+	if _, err := f.env.Service.Dispose(t.Context(), f.env.Investigator.Principal, f.id, "retention schedule"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func revokeFirst(t *testing.T, f *fixture) {
@@ -379,8 +504,8 @@ func TestRoutesAllCovered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(covered) < 23 {
-		t.Errorf("the cases cover %d routes, want all 23", len(covered))
+	if len(covered) < 39 {
+		t.Errorf("the cases cover %d routes, want all 39", len(covered))
 	}
 }
 

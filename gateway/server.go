@@ -198,6 +198,8 @@ func (s *Server) routes() *mux.Router {
 	v1.HandleFunc("/uploads/{id}", s.api(s.tus(s.tusd.DelFile, false))).Methods(http.MethodDelete)
 	v1.HandleFunc("/uploads/{id}/register", s.api(s.registerUpload)).Methods(http.MethodPost)
 	v1.HandleFunc("/evidence/{id}/received", s.api(s.received)).Methods(http.MethodPost)
+	v1.HandleFunc("/evidence/{id}/dispose", s.api(s.dispose)).Methods(http.MethodPost)
+	s.exchangeRoutes(v1)
 	return r
 }
 

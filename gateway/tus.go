@@ -221,8 +221,12 @@ func (t tusStore) NewUpload(ctx context.Context, info tusd.FileInfo) (tusd.Uploa
 	if info.SizeIsDeferred {
 		return nil, call.fail(malformed("Upload-Length is required"))
 	}
+	acq, err := acquisitionOfMetadata(info.MetaData)
+	if err != nil {
+		return nil, call.fail(err)
+	}
 	st, err := t.s.cfg.Exhibits.StartUpload(ctx, call.p, exhibit.UploadStart{CaseID: info.MetaData[metaCaseID],
-		Description: info.MetaData[metaDescription], Length: info.Size})
+		Description: info.MetaData[metaDescription], Length: info.Size, Acquisition: acq})
 	if err != nil {
 		return nil, call.fail(err)
 	}

@@ -117,7 +117,7 @@ type Record struct {
 // Chain is the custody chain of one exhibit as stored.
 type Chain struct {
 	Records []Record
-	Subject string // exhibit SHA-256
+	Subject string // the subject digest: the exhibit's SHA-256, or the request digest
 	tagKey  []byte
 	// Damage is the first stored event that failed verification, nil if every one
 	// verified. The records from it on are not to be trusted.
@@ -302,7 +302,7 @@ func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 		}
 		if len(chain.Records) == 0 && rec.Failure == "" {
 			chain.tagKey, _ = rec.Event.TagKey()
-			chain.Subject = rec.Event.Exhibit.SHA256
+			chain.Subject = rec.Event.SubjectDigest()
 		}
 		chain.Records = append(chain.Records, rec)
 	}

@@ -173,7 +173,11 @@ func (v *verifier) signed(ctx context.Context, rec Record) (bool, error) {
 func linkage(chain *Chain, rec *Record, seq uint64) string {
 	ev := rec.Event
 	if seq == 0 {
-		if ev.Seq != 0 || ev.Action != custody.ActionRegister {
+		first := custody.ActionRegister
+		if custody.ValidRequestID(ev.EvidenceID) {
+			first = custody.ActionRequestFiled
+		}
+		if ev.Seq != 0 || ev.Action != first {
 			return fmt.Sprintf("the first event is %s event %d, not a registration", ev.Action, ev.Seq)
 		}
 		return ""

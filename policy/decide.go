@@ -32,6 +32,9 @@ type Grant struct {
 	Reserved     int       // transfers under way, each holding a download until it ends
 	Accepted     bool
 	Revoked      bool
+	// Instrument is the legal instrument the grant was made under, in answer to a
+	// request; "" for a grant whose legal basis is free text.
+	Instrument string
 }
 
 // Evidence is what the policies need to know about a piece of evidence.
@@ -56,6 +59,7 @@ const (
 	ActionDownload Action = "download" // download the content
 	ActionHold     Action = "hold"     // set or release a legal hold
 	ActionReceive  Action = "receive"  // record the signed receipt of a download
+	ActionDispose  Action = "dispose"  // destroy the content after its retention (DecideDisposal)
 )
 
 // A Decision is the outcome of [Engine.Decide].
@@ -74,6 +78,9 @@ type Decision struct {
 	// Errors lists policies whose evaluation failed, as "id: message",
 	// sorted. Any error denies the evaluation it occurred in (fail closed).
 	Errors []string
+	// Reasons are the @reason annotations of the deciding policies, in the order of
+	// Policies: what a denial lacks, in words a caller can act on.
+	Reasons []string
 }
 
 // Decide reports whether p may perform a on ev at time now. It does no I/O.
@@ -83,7 +90,13 @@ type Decision struct {
 // evaluation allows; otherwise once with no grant. A denial reports the
 // evaluation of the first grant tried.
 func (e *Engine) Decide(p Principal, a Action, ev Evidence, now time.Time) Decision {
-	return e.decide(p, a, ev, grantsTo(ev.Grants, p.Agency, now), now)
+	return e.decide(p, a, ev, grantsTo(ev.Grants, p.Agency, now), now, "")
+}
+
+// DecideDisposal is Decide for ActionDispose, with the authority the disposal rests
+// on (a court order, the retention schedule) in the context as authority.
+func (e *Engine) DecideDisposal(p Principal, ev Evidence, authority string, now time.Time) Decision {
+	return e.decide(p, ActionDispose, ev, grantsTo(ev.Grants, p.Agency, now), now, authority)
 }
 
 // DecideGrant is Decide for an action under one named grant, such as accepting that
@@ -97,29 +110,30 @@ func (e *Engine) DecideGrant(p Principal, a Action, ev Evidence, grantID string,
 			named = append(named, g)
 		}
 	}
-	d := e.decide(p, a, ev, named, now)
+	d := e.decide(p, a, ev, named, now, "")
 	d.Visible = d.Visible || len(grantsTo(ev.Grants, p.Agency, now)) > 0
 	return d
 }
 
-func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now time.Time) Decision {
+func (e *Engine) decide(p Principal, a Action, ev Evidence, grants []Grant, now time.Time, authority string) Decision {
 	if p.Agency == "" || ev.Owner == "" {
 		return Decision{Errors: []string{errNoAgency.Error()}}
 	}
 	visible := p.Agency == ev.Owner || len(grants) > 0
 	entities := entitiesFor(p, ev)
+	e.addInstruments(entities, grants)
 	req := cedar.Request{
 		Principal: personUID(p),
 		Action:    cedar.NewEntityUID("Action", cedar.String(a)),
 		Resource:  cedar.NewEntityUID("Evidence", cedar.String(ev.ID)),
 	}
 	if len(grants) == 0 {
-		req.Context = contextFor(nil, now)
+		req.Context = contextFor(nil, now, authority)
 		return e.evaluate(entities, req, nil, visible)
 	}
 	var first Decision
 	for i := range grants {
-		req.Context = contextFor(&grants[i], now)
+		req.Context = contextFor(&grants[i], now, authority)
 		d := e.evaluate(entities, req, &grants[i], visible)
 		if d.Allow {
 			return d
@@ -139,13 +153,18 @@ func (e *Engine) evaluate(entities cedar.EntityMap, req cedar.Request, g *Grant,
 		d.Policies = append(d.Policies, string(r.PolicyID))
 	}
 	slices.Sort(d.Policies)
+	for _, id := range d.Policies {
+		if r := e.policies.Get(cedar.PolicyID(id)).Annotations()["reason"]; r != "" {
+			d.Reasons = append(d.Reasons, string(r))
+		}
+	}
 	for _, de := range diag.Errors {
 		d.Errors = append(d.Errors, fmt.Sprintf("%s: %s", de.PolicyID, de.Message))
 	}
 	slices.Sort(d.Errors)
 	d.Allow = decision == cedar.Allow && len(d.Errors) == 0
 	if !d.Allow && decision == cedar.Allow {
-		d.Policies = nil // the permits did not decide: the errors did
+		d.Policies, d.Reasons = nil, nil // the permits did not decide: the errors did
 	}
 	if d.Allow && g != nil {
 		c := *g
@@ -182,15 +201,7 @@ func agencyUID(id string) cedar.EntityUID {
 // entitiesFor builds the entities the policies see: the principal (a member
 // of its agency), the evidence, and both agencies.
 func entitiesFor(p Principal, ev Evidence) cedar.EntityMap {
-	person := cedar.Entity{
-		UID:     personUID(p),
-		Parents: cedar.NewEntityUIDSet(agencyUID(p.Agency)),
-		Attributes: cedar.NewRecord(cedar.RecordMap{
-			"agency":       agencyUID(p.Agency),
-			"jurisdiction": cedar.String(p.Jurisdiction),
-			"role":         cedar.String(p.Role),
-		}),
-	}
+	person := personEntity(p)
 	evidence := cedar.Entity{
 		UID: cedar.NewEntityUID("Evidence", cedar.String(ev.ID)),
 		Attributes: cedar.NewRecord(cedar.RecordMap{
@@ -205,9 +216,23 @@ func entitiesFor(p Principal, ev Evidence) cedar.EntityMap {
 	return m
 }
 
+// personEntity is the principal: a member of its agency.
+func personEntity(p Principal) cedar.Entity {
+	return cedar.Entity{
+		UID:     personUID(p),
+		Parents: cedar.NewEntityUIDSet(agencyUID(p.Agency)),
+		Attributes: cedar.NewRecord(cedar.RecordMap{
+			"agency":       agencyUID(p.Agency),
+			"jurisdiction": cedar.String(p.Jurisdiction),
+			"role":         cedar.String(p.Role),
+		}),
+	}
+}
+
 // contextFor builds the request context for grant g, or for no grant when g
-// is nil. Every attribute is always present, so that policies never fail on
-// a missing one; with no grant, exists is false and the rest are zero.
+// is nil, and the authority a disposal invokes ("" for other actions). Every
+// attribute is always present, so that policies never fail on a missing one;
+// with no grant, exists is false and the rest are zero.
 //
 // downloads counts what holds the grant's limit: the downloads delivered plus the
 // transfers under way (reserved), so that a policy that compares downloads with
@@ -217,7 +242,7 @@ func entitiesFor(p Principal, ev Evidence) cedar.EntityMap {
 // Times are Unix seconds, truncated: a comparison now < expires on them
 // never holds when the real instants compare otherwise, so truncation can
 // only end a grant up to a second early, never extend it.
-func contextFor(g *Grant, now time.Time) cedar.Record {
+func contextFor(g *Grant, now time.Time, authority string) cedar.Record {
 	var zero Grant
 	exists := g != nil
 	if !exists {
@@ -228,20 +253,23 @@ func contextFor(g *Grant, now time.Time) cedar.Record {
 		expires = g.Expires.Unix()
 	}
 	grant := cedar.NewRecord(cedar.RecordMap{
-		"exists":        cedar.Boolean(exists),
-		"id":            cedar.String(g.ID),
-		"grantee":       agencyUID(g.To),
-		"revoked":       cedar.Boolean(g.Revoked),
-		"accepted":      cedar.Boolean(g.Accepted),
-		"view_only":     cedar.Boolean(g.ViewOnly),
-		"expires":       cedar.Long(expires),
-		"downloads":     cedar.Long(int64(g.Downloads + g.Reserved)),
-		"delivered":     cedar.Long(int64(g.Downloads)),
-		"reserved":      cedar.Long(int64(g.Reserved)),
-		"max_downloads": cedar.Long(int64(g.MaxDownloads)),
+		"exists":         cedar.Boolean(exists),
+		"has_instrument": cedar.Boolean(g.Instrument != ""),
+		"instrument":     instrumentUID(g.Instrument),
+		"id":             cedar.String(g.ID),
+		"grantee":        agencyUID(g.To),
+		"revoked":        cedar.Boolean(g.Revoked),
+		"accepted":       cedar.Boolean(g.Accepted),
+		"view_only":      cedar.Boolean(g.ViewOnly),
+		"expires":        cedar.Long(expires),
+		"downloads":      cedar.Long(int64(g.Downloads + g.Reserved)),
+		"delivered":      cedar.Long(int64(g.Downloads)),
+		"reserved":       cedar.Long(int64(g.Reserved)),
+		"max_downloads":  cedar.Long(int64(g.MaxDownloads)),
 	})
 	return cedar.NewRecord(cedar.RecordMap{
-		"now":   cedar.Long(now.Unix()),
-		"grant": grant,
+		"now":       cedar.Long(now.Unix()),
+		"grant":     grant,
+		"authority": cedar.String(authority),
 	})
 }

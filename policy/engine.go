@@ -22,12 +22,16 @@ type Config struct {
 	// the policy set, replacing the defaults entirely. Empty means the
 	// default policies embedded in this package.
 	Dir string
+	// Instruments is the instrument table file (docs/exchange.md), replacing the
+	// shipped one (instruments.json); empty means the shipped one.
+	Instruments string
 }
 
 // An Engine evaluates a fixed policy set. Create one with [New]; it is safe
 // for concurrent use.
 type Engine struct {
-	policies *cedar.PolicySet
+	policies    *cedar.PolicySet
+	instruments *Instruments
 }
 
 // New loads the policy set named by cfg.
@@ -51,7 +55,11 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{policies: set}, nil
+	ins, err := LoadInstruments(cfg.Instruments)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{policies: set, instruments: ins}, nil
 }
 
 // A LoadError reports a policy file that could not be loaded.

@@ -36,10 +36,16 @@ func TestNewDefaults(t *testing.T) {
 	}
 	slices.Sort(ids)
 	want := []string{
+		"court-dispose",
 		"court-history",
+		"forbid-dispose-by-others",
+		"forbid-dispose-without-authority",
+		"forbid-download-instrument",
 		"forbid-download-limit",
 		"forbid-download-not-accepted",
 		"forbid-download-view-only",
+		"forbid-emergency-deadline-too-late",
+		"forbid-emergency-without-procedure",
 		"forbid-expired-grant",
 		"forbid-repeated-accept",
 		"forbid-revoked-grant",
@@ -47,7 +53,12 @@ func TestNewDefaults(t *testing.T) {
 		"grantee-download",
 		"grantee-read",
 		"grantee-receive",
+		"owner-dispose",
 		"owner-investigator",
+		"request-addressee-answer",
+		"request-file",
+		"request-parties-read",
+		"request-requester-withdraw",
 	}
 	if !slices.Equal(ids, want) {
 		t.Errorf("default policy ids: got %q, want %q", ids, want)

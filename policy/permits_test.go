@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"slices"
 	"testing"
+	"time"
 
 	cedar "github.com/cedar-policy/cedar-go"
 )
@@ -91,6 +92,11 @@ func TestPermitsWithoutGuards(t *testing.T) {
 		{"partner receipt", partner, ActionReceive, grant("g1", "fr-police", accepted), true, []string{"grantee-receive"}},
 		{"partner receipt revoked and expired", partner, ActionReceive, grant("g1", "fr-police", all(accepted, revoked, expired)), true, []string{"grantee-receive"}},
 		{"receipt under another agency's grant", partner, ActionReceive, grant("g1", "fr-court", accepted), false, nil},
+
+		// owner-dispose and court-dispose, on their own: Decide passes no authority.
+		{"owner dispose without authority", owner, ActionDispose, grant("g1", "fr-police", nil), false, nil},
+		{"court dispose without authority", Principal{Agency: "de-court", Jurisdiction: "DE", Person: "j", Role: "court"}, ActionDispose, grant("g1", "de-court", nil), false, nil},
+		{"partner dispose", partner, ActionDispose, grant("g1", "fr-police", accepted), false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,13 +155,55 @@ func TestPermitsCheckTheGrantee(t *testing.T) {
 		{"grantee-accept", partner, ActionAccept, grant("g1", "fr-court", nil)},
 		{"grantee-download", partner, ActionDownload, grant("g1", "fr-court", accepted)},
 		{"court-history", court, ActionBundle, grant("g1", "fr-police", accepted)},
+		{"court-dispose", Principal{Agency: "de-court", Jurisdiction: "DE", Person: "judge", Role: "court"}, ActionDispose, grant("g1", "fr-police", accepted)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := e.decide(tt.p, tt.a, ev, []Grant{tt.g}, now)
+			d := e.decide(tt.p, tt.a, ev, []Grant{tt.g}, now, "court order 17")
 			if d.Allow || d.Errors != nil {
 				t.Errorf("%s under a grant to %s: got allow %v by %q (errors %q), want a denial", tt.p.Agency, tt.g.To, d.Allow, d.Policies, d.Errors)
 			}
 		})
+	}
+}
+
+// TestDisposalPermitsWithoutGuards: owner-dispose and court-dispose, evaluated without
+// guards.cedar under a named authority, each allow only what they say.
+func TestDisposalPermitsWithoutGuards(t *testing.T) {
+	e := withoutGuards(t)
+	const order = "court order 17"
+	deCourt := Principal{Agency: "de-court", Jurisdiction: "DE", Person: "judge", Role: "court"}
+	deInvestigator := Principal{Agency: "de-lka", Jurisdiction: "DE", Person: "lena", Role: "investigator"}
+	ownerCourt := Principal{Agency: "de-bka", Jurisdiction: "DE", Person: "j", Role: "court"}
+	tests := []struct {
+		name      string
+		p         Principal
+		g         *Grant
+		authority string
+		allow     bool
+	}{
+		{"owner", owner, nil, order, true},
+		{"owner without authority", owner, nil, "", false},
+		{"another agency's investigator", stranger, nil, order, false},
+		{"a court of the owner agency without a grant", ownerCourt, nil, order, false},
+		{"court of the jurisdiction", deCourt, &Grant{ID: "g1", To: "de-court", Expires: now.Add(time.Hour)}, order, true},
+		{"court of the jurisdiction without authority", deCourt, &Grant{ID: "g1", To: "de-court", Expires: now.Add(time.Hour)}, "", false},
+		{"court of the jurisdiction without a grant", deCourt, nil, order, false},
+		{"court of another jurisdiction", court, &Grant{ID: "g1", To: "fr-court", Expires: now.Add(time.Hour)}, order, false},
+		{"investigator of the jurisdiction with a grant", deInvestigator, &Grant{ID: "g1", To: "de-lka", Expires: now.Add(time.Hour)}, order, false},
+	}
+	for _, tt := range tests {
+		ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE"}
+		if tt.g != nil {
+			ev.Grants = []Grant{*tt.g}
+		}
+		if d := e.DecideDisposal(tt.p, ev, tt.authority, now); d.Allow != tt.allow || d.Errors != nil {
+			t.Errorf("%s: got allow %v by %q (errors %q), want allow %v", tt.name, d.Allow, d.Policies, d.Errors, tt.allow)
+		}
+	}
+	// court-dispose checks the grantee itself.
+	ev := Evidence{ID: "ev-1", Owner: "de-bka", Jurisdiction: "DE"}
+	if d := e.decide(deCourt, ActionDispose, ev, []Grant{{ID: "g1", To: "fr-police", Expires: now.Add(time.Hour)}}, now, order); d.Allow {
+		t.Errorf("a court of the jurisdiction under a grant to another agency: allowed by %q", d.Policies)
 	}
 }

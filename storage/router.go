@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Router is a Store that keeps each jurisdiction's content in that jurisdiction's store
@@ -190,4 +191,46 @@ func (r *Router) ListRecords(ctx context.Context, prefix string) ([]string, erro
 		return nil, err
 	}
 	return sc.ListRecords(ctx, prefix)
+}
+
+var _ Retainer = (*Router)(nil)
+
+// retainer returns the Retainer that keeps name.
+func (r *Router) retainer(name string) (Retainer, error) {
+	s, err := r.route(name)
+	if err != nil {
+		return nil, err
+	}
+	rt, ok := s.(Retainer)
+	if !ok {
+		return nil, fmt.Errorf("retention of %s: %w", name, errors.ErrUnsupported)
+	}
+	return rt, nil
+}
+
+// SetRetention implements Retainer for the store that holds name.
+func (r *Router) SetRetention(ctx context.Context, name string, until time.Time) error {
+	rt, err := r.retainer(name)
+	if err != nil {
+		return err
+	}
+	return rt.SetRetention(ctx, name, until)
+}
+
+// Lock implements Retainer for the store that holds name.
+func (r *Router) Lock(ctx context.Context, name string) (Lock, error) {
+	rt, err := r.retainer(name)
+	if err != nil {
+		return Lock{}, err
+	}
+	return rt.Lock(ctx, name)
+}
+
+// Destroy implements Retainer for the store that holds name.
+func (r *Router) Destroy(ctx context.Context, name string) error {
+	rt, err := r.retainer(name)
+	if err != nil {
+		return err
+	}
+	return rt.Destroy(ctx, name)
 }

@@ -2,8 +2,10 @@
 // implementations (local filesystem for the embedded default, S3 for real deployments),
 // and the envelope encryption that turns plaintext evidence into sealed objects.
 //
-// Objects are never overwritten or deleted through this package. A name, once written,
-// keeps its bytes for ever; an attempt to write different bytes under it is ErrExists.
+// Objects are never overwritten through this package, and deleted only by
+// Retainer.Destroy once their retention period has ended and no legal hold keeps them
+// (retention.go). Until then a name, once written, keeps its bytes; an attempt to write
+// different bytes under it is ErrExists.
 // Names are chosen by the application layer (exhibit/names.go); this package checks
 // their syntax only and gives them no meaning.
 //

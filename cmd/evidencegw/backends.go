@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/evidencegw/evidencegw/catalog"
+	"github.com/evidencegw/evidencegw/catalog/postgres"
+	"github.com/evidencegw/evidencegw/catalog/sqlite"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/keys"
@@ -40,10 +44,15 @@ type backends struct {
 	// witnesses is what the trust root says of the witness policy.
 	witnesses custody.Witnesses
 	ready     func(context.Context) error
-	closers   []func(context.Context) error
 	// agencies are the CAs of each agency's members (agencies.go).
 	agencies *agencyCAs
 	trusted  []custody.TrustedAgency
+	// catalog is the derived view of cases, exhibits, grants and requests.
+	catalog catalog.Catalog
+	// cfg and logger are set by operator commands that build a Service themselves.
+	cfg     Config
+	logger  *slog.Logger
+	closers []func(context.Context) error
 }
 
 func (b *backends) close(ctx context.Context) {
@@ -112,6 +121,11 @@ func openBackends(ctx context.Context, cfg Config, dataDir string, logger *slog.
 		be.close(ctx)
 		return nil, err
 	}
+	if be.catalog, err = openCatalog(ctx, cfg.Backends.Catalog, dataDir); err != nil {
+		be.close(ctx)
+		return nil, err
+	}
+	be.closers = append(be.closers, func(context.Context) error { return be.catalog.Close() })
 	return be, nil
 }
 
@@ -130,9 +144,29 @@ func (b *backends) openTrust(cfg Config, dataDir string) error {
 	return nil
 }
 
+// openCatalog opens the catalog's database: the SQLite file of the data directory by
+// default, or PostgreSQL. Either is migrated to the latest schema.
+func openCatalog(ctx context.Context, cc CatalogConfig, dataDir string) (catalog.Catalog, error) {
+	if cc.Type == "postgres" {
+		url, err := valueOrFile(cc.URL, cc.URLFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the catalog database URL: %w", err)
+		}
+		return postgres.Open(ctx, url)
+	}
+	path := cc.Path
+	if path == "" {
+		path = filepath.Join(dataDir, "catalog.db")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the catalog's directory: %w", err)
+	}
+	return sqlite.Open(ctx, path)
+}
+
 // newService builds the application layer on the backends, with the policies of cfg.
 func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Registerer) (*exhibit.Service, error) {
-	pol, err := policy.New(policy.Config{Dir: cfg.Policies})
+	pol, err := policy.New(policy.Config{Dir: cfg.Policies, Instruments: cfg.Instruments})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +175,8 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 		agencies[i] = exhibit.Agency{ID: a.ID, Jurisdiction: a.Jurisdiction, CAs: be.agencies.certs[a.ID]}
 	}
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
-		Agencies: agencies, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
+		Instruments: pol.Instruments(), Catalog: be.catalog,
+		Agencies: agencies, Retention: cfg.Retention.periods, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
 		Step: crashHook(), UploadExpiry: cfg.Uploads.Expiry, UploadPartSegments: uint32(cfg.Uploads.PartMiB)})
 }
 

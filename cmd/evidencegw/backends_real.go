@@ -36,7 +36,7 @@ func openS3(ctx context.Context, sc StorageConfig, logger *slog.Logger) (storage
 			endpoint = sc.Endpoint
 		}
 		return s3.New(ctx, s3.Config{Endpoint: endpoint, AccessKey: access, SecretKey: secret, Secure: sc.Secure,
-			Bucket: bucket, Region: sc.Region, RetentionMode: sc.RetentionMode, RetentionDays: sc.RetentionDays, Logger: logger})
+			Bucket: bucket, Region: sc.Region, RetentionMode: sc.RetentionMode, Retention: sc.floor, Logger: logger})
 	}
 	custodyStore, err := open(sc.CustodyBucket, "")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -237,8 +238,12 @@ type cliGateway struct {
 	share api.ShareRequest
 	// act is the Custody-Act header of the last share.
 	act string
+	// dispose is what the last disposal sent.
+	dispose api.DisposeRequest
 	// uploadProblem, if set, is the answer to uploads.
 	uploadProblem *api.Problem
+	// view, if set, is the answer to GET /v1/evidence/{id}.
+	view *api.EvidenceView
 }
 
 func (g *cliGateway) handler() http.Handler {
@@ -271,7 +276,11 @@ func (g *cliGateway) handler() http.Handler {
 			meta[k] = string(b)
 		}
 		g.mu.Lock()
-		g.query, sent = "case_id="+meta["case_id"], 0
+		q := url.Values{}
+		for k, v := range meta {
+			q.Set(k, v)
+		}
+		g.query, sent = q.Encode(), 0
 		g.mu.Unlock()
 		w.Header().Set("Location", "/v1/uploads/up-aaaaaaaaaaaaaaaaaaaaaaaaaa")
 		w.WriteHeader(http.StatusCreated)
@@ -301,12 +310,9 @@ func (g *cliGateway) handler() http.Handler {
 			return
 		}
 		writeTestJSON(w, http.StatusCreated, api.UploadResult{
-			Evidence: api.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: strings.TrimPrefix(query, "case_id="), SHA256: hex.EncodeToString(sum)},
+			Evidence: api.EvidenceView{EvidenceID: "ev-abcdefghijklmnopqrstuvwxyz", CaseID: queryCase(query), SHA256: hex.EncodeToString(sum)},
 			Custody:  api.CustodyReceipt{Seq: 0, Action: "register", LogIndex: 7},
 		})
-	})
-	mux.HandleFunc("GET /v1/evidence/{id}", func(w http.ResponseWriter, r *http.Request) {
-		writeTestJSON(w, http.StatusOK, api.EvidenceView{EvidenceID: r.PathValue("id"), CaseID: "CASE-7", SHA256: strings.Repeat("ab", 32)})
 	})
 	mux.HandleFunc("POST /v1/evidence/{id}/grants", func(w http.ResponseWriter, r *http.Request) {
 		var req api.ShareRequest
@@ -320,7 +326,32 @@ func (g *cliGateway) handler() http.Handler {
 			Custody: api.CustodyReceipt{Seq: 1, Action: "share", LogIndex: 8},
 		})
 	})
+	mux.HandleFunc("POST /v1/evidence/{id}/dispose", func(w http.ResponseWriter, r *http.Request) {
+		var req api.DisposeRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		g.mu.Lock()
+		g.dispose = req
+		g.mu.Unlock()
+		writeTestJSON(w, http.StatusOK, api.DisposalResult{ContentDestroyed: true, DataKeysDestroyed: 2,
+			Custody: api.CustodyReceipt{EvidenceID: r.PathValue("id"), Seq: 5, Action: "dispose", LogIndex: 12}})
+	})
+	mux.HandleFunc("GET /v1/evidence/{id}", func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		v := g.view
+		g.mu.Unlock()
+		if v == nil {
+			// What a client reads before it signs an act on the evidence.
+			v = &api.EvidenceView{EvidenceID: r.PathValue("id"), CaseID: "CASE-7", SHA256: strings.Repeat("ab", 32)}
+		}
+		writeTestJSON(w, http.StatusOK, v)
+	})
 	return mux
+}
+
+// queryCase is the case_id of an upload's query (or its metadata, as a query).
+func queryCase(query string) string {
+	q, _ := url.ParseQuery(query)
+	return q.Get("case_id")
 }
 
 func writeTestJSON(w http.ResponseWriter, status int, v any) {

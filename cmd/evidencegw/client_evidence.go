@@ -15,13 +15,15 @@ import (
 
 	"github.com/evidencegw/evidencegw/api"
 	"github.com/evidencegw/evidencegw/client"
+	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/internal/verifycmd"
 )
 
 func (a *app) newUploadCmd() *cobra.Command {
 	var o uploadOptions
+	var forensic forensicFlags
 	cmd := a.clientCommand(&cobra.Command{
-		Use:   "upload --case CASE-ID [--description TEXT] [--state-dir DIR] [--single-request [--idempotency-key KEY]] [-q] FILE",
+		Use:   "upload --case CASE-ID [--description TEXT] [forensic metadata flags] [--state-dir DIR] [--single-request [--idempotency-key KEY]] [-q] FILE",
 		Short: "Register a file as evidence of a case, stored encrypted",
 		Long: `Register a file as evidence of a case. The file is sent once, hashed (SHA-256) as it
 goes; the gateway stores it encrypted as it arrives, checks the digest once every byte
@@ -42,15 +44,32 @@ read twice), as gateways before resumable uploads take it. It carries an idempot
 key (a random one unless --idempotency-key gives it): running it again with that key
 cannot register the file twice.
 
+The forensic metadata flags (--exhibit-number, --md5, --sha1, --sha256, --tool,
+--tool-version, --examiner, --seized-at, --seized-place, --notes) record what forensic
+practice records of an exhibit in its signed register event: they are your statement,
+checked for form. --md5, --sha1 and --sha256 are the digests of the source medium as
+the acquisition tool reported them; FILE's own SHA-256 is computed and checked.
+
+The evidence is retained for its case's retention period (the gateway's configuration):
+it cannot be disposed of before (see dispose).
+
 With --quiet, only the evidence id is printed, for a shell to capture.`,
 		Example: `  evidencegw upload --case CASE-2026-0042 --description "seized laptop" laptop.img
   ID=$(evidencegw upload -q --case CASE-2026-0042 laptop.img)
-  evidencegw upload --case CASE-2026-0042 --state-dir /var/tmp/uploads server.img   # run again to resume`,
+  evidencegw upload --case CASE-2026-0042 --state-dir /var/tmp/uploads server.img   # run again to resume
+  evidencegw upload --case CASE-2026-0042 --exhibit-number NL-0042-EX3 \
+      --md5 9e107d9d372bb6826bd81d3542a419d6 --sha1 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12 \
+      --tool "FTK Imager" --tool-version 4.7.1 --examiner "J. de Vries" \
+      --seized-at 2026-03-01T06:30:00Z --seized-place "Rotterdam" --notes "write blocker used" laptop.E01`,
 		Args: positional("FILE"),
 		// FILE: no completions of our own, so the shell completes file names.
 		ValidArgsFunction: cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.path = args[0]
+			var err error
+			if o.acquisition, err = forensic.acquisition(); err != nil {
+				return err
+			}
 			return a.upload(cmd.Context(), o)
 		},
 	})
@@ -60,6 +79,7 @@ With --quiet, only the evidence id is printed, for a shell to capture.`,
 	cmd.Flags().BoolVar(&o.single, "single-request", false, "send the file in one request, not resumable (reads the file twice)")
 	cmd.Flags().StringVar(&o.key, "idempotency-key", "", "with --single-request: `KEY` of an earlier upload of the same file that may not have completed (default a new random key)")
 	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "print only the evidence id")
+	forensic.register(cmd.Flags())
 	must(cmd.MarkFlagRequired("case"))
 	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 	cmd.MarkFlagsMutuallyExclusive("state-dir", "single-request")
@@ -71,6 +91,7 @@ type uploadOptions struct {
 	path, caseID, description string
 	stateDir, key             string
 	single, quiet             bool
+	acquisition               *custody.Acquisition
 }
 
 func (a *app) upload(ctx context.Context, o uploadOptions) error {
@@ -136,7 +157,7 @@ func (a *app) uploadResumable(ctx context.Context, c *client.Client, f *os.File,
 		return nil, fmt.Errorf("uploading %s: %w", o.path, err)
 	}
 	state := newUploadStateFile(dir, a.identity, abs, fi, o.caseID, o.description)
-	r, err := c.UploadResumable(ctx, client.ResumableUpload{CaseID: o.caseID, Description: o.description,
+	r, err := c.UploadResumable(ctx, client.ResumableUpload{CaseID: o.caseID, Description: o.description, Acquisition: o.acquisition,
 		Content: f, Size: fi.Size(), Progress: progress, State: state})
 	if err != nil {
 		var problem *api.Problem
@@ -154,7 +175,7 @@ func (a *app) uploadSingle(ctx context.Context, c *client.Client, f *os.File, o 
 	if key == "" {
 		key = rand.Text()
 	}
-	r, err := c.Upload(ctx, client.UploadRequest{CaseID: o.caseID, Description: o.description, Content: f,
+	r, err := c.Upload(ctx, client.UploadRequest{CaseID: o.caseID, Description: o.description, Acquisition: o.acquisition, Content: f,
 		Progress: progress, IdempotencyKey: key})
 	var problem *api.Problem
 	if err != nil && !errors.As(err, &problem) && !errors.Is(err, client.ErrContentChanged) {
@@ -247,9 +268,11 @@ func (a *app) download(ctx context.Context, id, out string, opts client.Download
 
 func (a *app) newShowCmd() *cobra.Command {
 	return a.clientCommand(&cobra.Command{
-		Use:     "show EVIDENCE-ID",
-		Short:   "Show an evidence record and its grants",
-		Long:    "Show an evidence record: case, description, SHA-256, size, owner, registration time, number of custody events, and the grants that share it.",
+		Use:   "show EVIDENCE-ID",
+		Short: "Show an evidence record and its grants",
+		Long: `Show an evidence record: case, description, SHA-256, size, owner, registration time,
+number of custody events, its forensic metadata, when its retention ends, whether it is
+under legal hold or was disposed of, and the grants that share it.`,
 		Example: "  evidencegw show $ID\n  evidencegw show $ID --json | jq .grants",
 		Args:    positional("EVIDENCE-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -281,6 +304,7 @@ func (a *app) show(ctx context.Context, id string) error {
 	fmt.Fprintf(tw, "Owner\t%s (%s)\n", ev.Owner, ev.Jurisdiction)
 	fmt.Fprintf(tw, "Registered\t%s\n", ev.RegisteredAt.UTC().Format(time.RFC3339))
 	fmt.Fprintf(tw, "Events\t%d\n", ev.EventCount)
+	printEvidenceFacts(tw, ev)
 	tw.Flush()
 	if len(ev.Grants) == 0 {
 		a.printf("\nno grants\n")

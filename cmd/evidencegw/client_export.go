@@ -13,6 +13,7 @@ import (
 	tproof "github.com/transparency-dev/formats/proof"
 
 	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/client"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/custody/caseexport"
 )
@@ -74,7 +75,16 @@ func (a *app) bundle(ctx context.Context, id, out, format string, consistentWith
 	if err != nil {
 		return err
 	}
-	r, err := c.Bundle(ctx, id, from...)
+	var r *client.BundleResult
+	if custody.ValidRequestID(id) {
+		// A request's chain: exported the same way, verified the same way.
+		if len(from) > 0 || format != formatBundle {
+			return usagef("a request's bundle takes neither --consistent-with nor --format %s", formatCASE)
+		}
+		r, err = c.RequestBundle(ctx, id)
+	} else {
+		r, err = c.Bundle(ctx, id, from...)
+	}
 	if err != nil {
 		return fmt.Errorf("exporting bundle of %s: %w", id, err)
 	}

@@ -49,6 +49,9 @@ type Config struct {
 	TLS TLSConfig `yaml:"tls"`
 	// Policies is a directory of .cedar files replacing the shipped policies.
 	Policies string `yaml:"policies"`
+	// Instruments is a legal instrument table (JSON, docs/exchange.md) replacing the
+	// shipped one.
+	Instruments string `yaml:"instruments"`
 	// Agencies are the agencies and courts whose members may connect. Default: the
 	// three demo agencies (agency-nl, agency-us, court-nl) under the development CA.
 	Agencies []AgencyConfig `yaml:"agencies"`
@@ -58,6 +61,8 @@ type Config struct {
 	// Witnesses, if set, are the independent witnesses that must cosign every
 	// checkpoint of the log before a custody change counts; default: none.
 	Witnesses WitnessesConfig `yaml:"witnesses"`
+	// Retention says how long each case's evidence is kept (retention.go).
+	Retention RetentionConfig `yaml:"retention"`
 }
 
 // WitnessesConfig is the gateway's witness policy (docs/config.md#witnesses).
@@ -150,6 +155,19 @@ type BackendsConfig struct {
 	Storage StorageConfig `yaml:"storage"`
 	Keys    KeysConfig    `yaml:"keys"`
 	Log     LogConfig     `yaml:"log"`
+	Catalog CatalogConfig `yaml:"catalog"`
+}
+
+// CatalogConfig selects the catalog's database (docs/catalog.md): "sqlite" (default,
+// <data>/catalog.db) or "postgres".
+type CatalogConfig struct {
+	Type string `yaml:"type"`
+	// Path is the SQLite file; default <data>/catalog.db.
+	Path string `yaml:"path"`
+	// URL is the PostgreSQL connection URL, or URLFile a file holding it (it carries
+	// the password).
+	URL     string `yaml:"url"`
+	URLFile string `yaml:"url_file"`
 }
 
 // StorageConfig selects the object store: "local" (default, <data>/store) or "s3".
@@ -166,9 +184,12 @@ type StorageConfig struct {
 	SecretKey     string `yaml:"secret_key"`
 	SecretKeyFile string `yaml:"secret_key_file"`
 	// RetentionMode is the Object Lock mode of every object: COMPLIANCE (production) or
-	// GOVERNANCE (tests); RetentionDays its period.
+	// GOVERNANCE (tests); RetentionDays the retention every object gets when it is
+	// written, which the case's retention (RetentionConfig) extends for evidence.
+	// Retention gives it as a period instead (such as 30s, for tests); one of the two.
 	RetentionMode string `yaml:"retention_mode"`
 	RetentionDays int    `yaml:"retention_days"`
+	Retention     string `yaml:"retention"`
 	// CustodyBucket holds the custody events and signed checkpoints.
 	CustodyBucket string `yaml:"custody_bucket"`
 	// Buckets maps each jurisdiction to the bucket holding its agencies' evidence
@@ -176,6 +197,9 @@ type StorageConfig struct {
 	Buckets map[string]string `yaml:"buckets"`
 	// Endpoints optionally maps a jurisdiction to its own S3 endpoint.
 	Endpoints map[string]string `yaml:"endpoints"`
+
+	// floor is RetentionDays or Retention, as filled.
+	floor time.Duration
 }
 
 // KeysConfig selects the key manager: "local" (default, <data>/keys) or "vault".
@@ -389,6 +413,9 @@ func (c *Config) fill() error {
 	if err := c.Witnesses.fill(); err != nil {
 		return err
 	}
+	if err := c.Retention.fill(); err != nil {
+		return err
+	}
 	return c.Backends.fill(c.Agencies)
 }
 
@@ -438,8 +465,8 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		if st.RetentionMode != "COMPLIANCE" && st.RetentionMode != "GOVERNANCE" {
 			return fmt.Errorf("backends.storage: retention_mode must be COMPLIANCE or GOVERNANCE")
 		}
-		if st.RetentionDays <= 0 {
-			return fmt.Errorf("backends.storage: retention_days must be positive")
+		if err := st.fillRetention(); err != nil {
+			return err
 		}
 		if st.CustodyBucket == "" {
 			st.CustodyBucket = "evidence-custody"
@@ -480,6 +507,9 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 	default:
 		return fmt.Errorf("backends.keys: type %q is not local or vault", k.Type)
 	}
+	if err := b.Catalog.fill(); err != nil {
+		return err
+	}
 	l := &b.Log
 	switch l.Type {
 	case "", "tessera":
@@ -490,6 +520,46 @@ func (b *BackendsConfig) fill(agencies []AgencyConfig) error {
 		}
 	default:
 		return fmt.Errorf("backends.log: type %q is not tessera or trillian", l.Type)
+	}
+	return nil
+}
+
+func (c *CatalogConfig) fill() error {
+	switch c.Type {
+	case "", "sqlite":
+		c.Type = "sqlite"
+		if c.URL != "" || c.URLFile != "" {
+			return fmt.Errorf("backends.catalog: url and url_file are for type postgres")
+		}
+	case "postgres":
+		if (c.URL == "") == (c.URLFile == "") {
+			return fmt.Errorf("backends.catalog: postgres needs one of url, url_file")
+		}
+		if c.Path != "" {
+			return fmt.Errorf("backends.catalog: path is for type sqlite")
+		}
+	default:
+		return fmt.Errorf("backends.catalog: type %q is not sqlite or postgres", c.Type)
+	}
+	return nil
+}
+
+// fillRetention sets the retention S3 gives every object written, from retention_days
+// or retention (one of them).
+func (st *StorageConfig) fillRetention() error {
+	switch {
+	case st.Retention != "" && st.RetentionDays != 0:
+		return fmt.Errorf("backends.storage: retention_days and retention are two ways to say the same: give one")
+	case st.Retention != "":
+		d, err := parsePeriod(st.Retention)
+		if err != nil {
+			return fmt.Errorf("backends.storage: retention: %w", err)
+		}
+		st.floor = d
+	case st.RetentionDays <= 0 || st.RetentionDays > 36500:
+		return fmt.Errorf("backends.storage: retention_days must be 1 to 36500")
+	default:
+		st.floor = time.Duration(st.RetentionDays) * 24 * time.Hour
 	}
 	return nil
 }

@@ -53,6 +53,21 @@ func TestLoadConfig(t *testing.T) {
 		{"witness policy twice", "witnesses:\n  policy: \"quorum none\\n\"\n  policy_file: /x\n", "exclude each other"},
 		{"witness policy file missing", "witnesses:\n  policy_file: /nonexistent/witnesses.txt\n", "no such file"},
 		{"witness timeout negative", "witnesses:\n  timeout: -1s\n", "timeout must be positive"},
+		{"s3 retention as a period", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: GOVERNANCE, retention: 30s, buckets: {NL: evidence-nl, US: evidence-us}}\n", ""},
+		{"s3 retention twice", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: GOVERNANCE, retention: 30s, retention_days: 1, buckets: {NL: evidence-nl, US: evidence-us}}\n", "give one"},
+		{"s3 retention not a period", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: GOVERNANCE, retention: soon, buckets: {NL: evidence-nl, US: evidence-us}}\n", "backends.storage: retention"},
+		{"retention", "retention: {default: 7y, cases: {CASE-1: 30d, CASE-2: 72h, CASE-3: 2w}}\n", ""},
+		{"retention without a unit", "retention: {default: 7}\n", "retention.default"},
+		{"retention of no period", "retention: {default: ever}\n", "retention.default"},
+		{"retention of zero days", "retention: {default: 0d}\n", "1s to 100y"},
+		{"retention beyond a century", "retention: {default: 101y}\n", "1s to 100y"},
+		{"retention that would overflow", "retention: {default: 4000000000y}\n", "1s to 100y"},
+		{"retention of many weeks", "retention: {default: 4294967295w}\n", "1s to 100y"},
+		{"negative retention", "retention: {default: -5h}\n", "retention.default"},
+		{"retention of a bad case id", "retention: {cases: {a/b: 1y}}\n", "not a case id"},
+		{"empty retention of a case", "retention: {cases: {CASE-1: \"\"}}\n", "retention.cases.CASE-1"},
+		{"unknown retention key", "retention: {period: 1y}\n", "period"},
+		{"s3 retention_days beyond a century", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: COMPLIANCE, retention_days: 36501, buckets: {NL: evidence-nl, US: evidence-us}}\n", "retention_days"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,10 +203,28 @@ func cosignatureKey(t *testing.T, name string) string {
 func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("listen: 127.0.0.1:8443\nagencies:\n  - id: a\n    jurisdiction: NL\n"))
 	f.Add([]byte("{"))
+	f.Add([]byte("retention:\n  default: 10y\n  cases: {CASE-1: 30d, CASE-2: 72h}\n"))
+	f.Add([]byte("backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: GOVERNANCE, retention: 2s, buckets: {NL: b}}\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(dir, "c.yaml")
 		os.WriteFile(p, data, 0o600)
 		loadConfig(p)
 	})
+}
+
+func TestRetentionPeriods(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("retention: {default: 7y, cases: {CASE-1: 30d, CASE-2: 90s}}\n"), 0o600)
+	c, err := loadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	if r := c.Retention.periods; r.Default != 7*365*day || r.Cases["CASE-1"] != 30*day || r.Cases["CASE-2"] != 90*time.Second {
+		t.Errorf("periods = %+v, want 7y by default, 30d for CASE-1, 90s for CASE-2", r)
+	}
+	if d := defaultConfig().Retention.periods.Default; d != 3650*day {
+		t.Errorf("default retention %s, want ten years", d)
+	}
 }

@@ -71,8 +71,10 @@ func newRootCmd(env clientEnv) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(env), newKeysCmd(env),
 		a.newUploadCmd(), a.newShareCmd(), a.newAcceptCmd(), a.newDownloadCmd(), a.newRevokeCmd(),
-		a.newHoldCmd(), a.newReleaseCmd(), a.newShowCmd(), a.newHistoryCmd(), a.newWhoamiCmd(),
+		a.newHoldCmd(), a.newReleaseCmd(), a.newDisposeCmd(), a.newShowCmd(), a.newHistoryCmd(), a.newWhoamiCmd(),
 		a.newBundleCmd(), a.newTrustRootCmd(), a.newLogCmd(), a.newConsoleCmd(),
+		a.newRequestCmd(), a.newRespondCmd(), a.newAcknowledgeCmd(), a.newWithdrawCmd(), a.newRequestsCmd(),
+		a.newInboxCmd(), a.newCasesCmd(), a.newCaseCmd(), newCatalogCmd(env),
 		a.newVerifyCmd(),
 		newVersionCmd(),
 	)

@@ -114,6 +114,13 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 			}
 		}
 	}()
+	// Custody events recorded while the catalog could not take their rows (a crash in
+	// between) heal from their chains before serving, then every minute with the
+	// deadlines of requests.
+	if _, err := svc.HealCatalog(ctx); err != nil {
+		return fmt.Errorf("healing the catalog: %w", err)
+	}
+	go watchCatalog(ctx, svc, logger)
 	agencies := authAgencies(cfg, be.agencies)
 	auth, err := gateway.NewAuthenticator(agencies)
 	if err != nil {
@@ -147,6 +154,32 @@ func expireUploads(ctx context.Context, svc *exhibit.Service, logger *slog.Logge
 	}
 	if len(rep.Expired)+len(rep.Forgotten) > 0 {
 		logger.InfoContext(ctx, "expired uploads removed", "unfinished", len(rep.Expired), "finished", len(rep.Forgotten))
+	}
+}
+
+// catalogWatchInterval is how often the gateway heals the catalog and marks overdue
+// requests: a minute is the granularity of the deadlines that matter (8 hours at the
+// shortest) and costs one indexed query.
+const catalogWatchInterval = time.Minute
+
+// watchCatalog heals the catalog and marks overdue requests until ctx is done.
+func watchCatalog(ctx context.Context, svc *exhibit.Service, logger *slog.Logger) {
+	t := time.NewTicker(catalogWatchInterval)
+	defer t.Stop()
+	for {
+		if n, err := svc.DueRequests(ctx); err != nil {
+			logger.ErrorContext(ctx, "marking overdue requests", "err", err)
+		} else if n > 0 {
+			logger.InfoContext(ctx, "requests marked overdue", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := svc.HealCatalog(ctx); err != nil {
+			logger.ErrorContext(ctx, "healing the catalog", "err", err)
+		}
 	}
 }
 

@@ -58,6 +58,8 @@ func describe(ev custody.Event) string {
 		s = fmt.Sprintf("%s released the legal hold on %s", who(ev.Actor), ev.EvidenceID)
 	case custody.ActionKeyRewrap:
 		s = fmt.Sprintf("%s rewrapped the data key of the sealed copy of %s", who(ev.Actor), ev.EvidenceID)
+	case custody.ActionDispose:
+		s = fmt.Sprintf("%s disposed of %s: its content and every version of its data key were destroyed", who(ev.Actor), ev.EvidenceID)
 	case custody.ActionBundleExport:
 		s = fmt.Sprintf("%s exported the custody bundle of %s", who(ev.Actor), ev.EvidenceID)
 	default:

@@ -23,6 +23,7 @@ func Context() map[string]string {
 		"uco-location":       "https://ontology.unifiedcyberontology.org/uco/location/",
 		"uco-observable":     "https://ontology.unifiedcyberontology.org/uco/observable/",
 		"uco-role":           "https://ontology.unifiedcyberontology.org/uco/role/",
+		"uco-tool":           "https://ontology.unifiedcyberontology.org/uco/tool/",
 		"uco-types":          "https://ontology.unifiedcyberontology.org/uco/types/",
 		"xsd":                "http://www.w3.org/2001/XMLSchema#",
 	}

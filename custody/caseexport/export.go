@@ -132,6 +132,10 @@ func (g *graph) begin(ev custody.Event) {
 		file["uco-core:description"] = ev.Exhibit.Description
 	}
 	g.add(file)
+	if a := ev.Exhibit.Acquisition; a != nil && a.ExhibitNumber != "" {
+		g.record["case-investigation:exhibitNumber"] = a.ExhibitNumber
+	}
+	g.actions = append(g.actions, g.acquisition(ev)...)
 }
 
 // addAction adds the investigative action of ev and the nodes it refers to.

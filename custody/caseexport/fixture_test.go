@@ -73,10 +73,16 @@ func fixtureBundle(t testing.TB) (*custody.Bundle, [][]byte) {
 }
 
 func newFixtureBundle() (*custody.Bundle, [][]byte, error) {
+	return newBundleOf(fixtureEvents())
+}
+
+// newBundleOf returns a bundle of events about the fixture exhibit, built as
+// newFixtureBundle builds the fixture's.
+func newBundleOf(events []custody.Event) (*custody.Bundle, [][]byte, error) {
 	b := &custody.Bundle{MediaType: custody.BundleMediaType}
 	var payloads [][]byte
 	prev := ""
-	for i, ev := range fixtureEvents() {
+	for i, ev := range events {
 		ev.EvidenceID, ev.CaseID, ev.Seq, ev.Prev = fixtureEvidenceID, "CASE-2026-0042", uint64(i), prev
 		ev.Time = fixtureStart.Add(time.Duration(i) * 26 * time.Hour)
 		payload, err := custody.NewStatement(fixtureSHA256, ev).Marshal()
@@ -91,7 +97,7 @@ func newFixtureBundle() (*custody.Bundle, [][]byte, error) {
 				Payload:     base64.StdEncoding.EncodeToString(payload),
 				Signatures:  []custody.Signature{{KeyID: sha256Hex([]byte("event key")), Sig: base64.StdEncoding.EncodeToString([]byte("not a signature"))}},
 			},
-			Proof: fixtureProof(uint64(100+i), uint64(100+len(fixtureEvents()))),
+			Proof: fixtureProof(uint64(100+i), uint64(100+len(events))),
 		})
 	}
 	return b, payloads, nil

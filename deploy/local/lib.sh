@@ -40,6 +40,14 @@ VAULT_ADDR_LOCAL=127.0.0.1:$((8200 + PORT_OFFSET))
 MYSQL_HOST=127.0.0.1
 MYSQL_PORT=3306   # the machine's MariaDB service
 
+# PostgreSQL, for the catalog: the machine's Debian cluster (like MariaDB, a
+# machine-wide service). EVIDENCEGW_CATALOG_DB (default evidencegw_catalog)
+# names the catalog's database and its owner role, for a second stack.
+PG_HOST=127.0.0.1
+PG_PORT=5432
+CATALOG_DB=${EVIDENCEGW_CATALOG_DB:-evidencegw_catalog}
+[[ $CATALOG_DB =~ ^[a-z][a-z0-9_]{0,31}$ ]] || { echo "EVIDENCEGW_CATALOG_DB must match [a-z][a-z0-9_]*" >&2; exit 1; }
+
 # Services that `up` starts as its own processes, in start order.
 SERVICES=(minio trillian_log_server trillian_log_signer vaultdev)
 
@@ -160,6 +168,20 @@ wait_http() {
 }
 
 mysql_root() { mysql --protocol=socket -uroot "$@"; }
+
+# pg_cluster prints "VERSION NAME" of the machine's PostgreSQL cluster on
+# $PG_PORT, nothing if there is none.
+pg_cluster() {
+	command -v pg_lsclusters >/dev/null || return 0
+	pg_lsclusters -h 2>/dev/null | awk -v port="$PG_PORT" '$3 == port {print $1, $2; exit}'
+}
+
+postgres_alive() {
+	command -v pg_isready >/dev/null && pg_isready -q -h "$PG_HOST" -p "$PG_PORT" >/dev/null 2>&1
+}
+
+# psql_admin runs psql as the postgres superuser over the local socket.
+psql_admin() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$PG_PORT" "$@"; }
 
 mariadb_alive() {
 	command -v mysqladmin >/dev/null && mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1

@@ -1,7 +1,8 @@
 // Package exhibittest builds an exhibit.Service on in-memory fakes for the tests of the
 // exhibit and gateway packages: the object store is storage/memstore, the log is
 // ledgertest.MemLog, the keys are real local keys (keys.OpenLocal) in a temporary
-// directory, the policies are the shipped ones, and the exchange has four agencies:
+// directory, the catalog is an SQLite file there too, the policies are the shipped
+// ones, and the exchange has four agencies:
 //
 //	agency-nl  NL  investigator "investigator-nl"  owns what the tests register
 //	agency-us  US  investigator "partner-us"       the partner the owner shares with
@@ -34,6 +35,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/evidencegw/evidencegw/catalog/sqlcatalog"
+	"github.com/evidencegw/evidencegw/catalog/sqlite"
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/keys"
@@ -87,6 +90,9 @@ type Options struct {
 	Step func(step string)
 	// TransferLease is the service's download reservation lease; its default if 0.
 	TransferLease time.Duration
+	// Retention is the service's retention of each case's evidence; the store checks
+	// it against Env.Clock, so a test advances the clock past it.
+	Retention exhibit.Retention
 }
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
@@ -99,6 +105,8 @@ type Env struct {
 	CAs      map[string]*pki.CA
 	Clock    *Clock
 	Registry *prometheus.Registry
+	// Catalog is the service's catalog, an SQLite file in a temporary directory.
+	Catalog *sqlcatalog.Catalog
 	// Agencies are the agencies the service knows, with their jurisdictions.
 	Agencies []exhibit.Agency
 
@@ -152,6 +160,7 @@ func New(t testing.TB, opts Options) *Env {
 		e.CAs[a.ID] = ca
 		e.Agencies[i].CAs = []*x509.Certificate{ca.Cert()}
 	}
+	e.Store.Now = e.Clock.Now // the store's retention runs on the service's clock
 	e.Store.BeforeCreate = func(name string) error { return e.hook(&e.hooks.create, name) }
 	e.Store.BeforeOpen = func(name string) error { return e.hook(&e.hooks.open, name) }
 	e.Log.FailAppend = func(leaf []byte) error {
@@ -192,9 +201,13 @@ func New(t testing.TB, opts Options) *Env {
 	if opts.WrapLog != nil {
 		log = opts.WrapLog(e.Log)
 	}
-	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log,
+	if e.Catalog, err = sqlite.Open(t.Context(), filepath.Join(dir, "catalog.db")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Catalog.Close() })
+	e.config = exhibit.Config{Store: store, Keys: dataKeys, Log: log, Catalog: e.Catalog,
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
-		Agencies: e.Agencies, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
+		Agencies: e.Agencies, Retention: opts.Retention, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
 		Registry: e.Registry, Now: e.Clock.Now, UploadPartSegments: opts.UploadPartSegments, Step: opts.Step,
 		TransferLease: opts.TransferLease}
 	if e.Service, err = exhibit.New(e.config); err != nil {
@@ -209,6 +222,19 @@ func (e *Env) Replica(t testing.TB) *exhibit.Service {
 	t.Helper()
 	cfg := e.config
 	cfg.Registry = prometheus.NewRegistry()
+	s, err := exhibit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ReplicaWith is Replica with its configuration changed by edit (another catalog, say).
+func (e *Env) ReplicaWith(t testing.TB, edit func(*exhibit.Config)) *exhibit.Service {
+	t.Helper()
+	cfg := e.config
+	cfg.Registry = prometheus.NewRegistry()
+	edit(&cfg)
 	s, err := exhibit.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +280,8 @@ func (e *Env) FailAppend(f func(leaf []byte) error) {
 func (e *Env) member(t testing.TB, agency, jurisdiction, person, role string) Member {
 	t.Helper()
 	subject := pkix.Name{CommonName: person, Organization: []string{agency}, Country: []string{jurisdiction}}
-	certPEM, keyPEM, err := e.CAs[agency].IssueClient(subject, 24*time.Hour)
+	// Long enough for tests that move the clock past a retention period.
+	certPEM, keyPEM, err := e.CAs[agency].IssueClient(subject, 5*365*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

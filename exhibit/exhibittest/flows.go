@@ -64,9 +64,13 @@ func SignedBy(t testing.TB, m Member, id, sha string, a custody.Act) exhibit.Pri
 	return p
 }
 
-// Signed is SignedBy for an exhibit of the Env, whose registered digest it reads.
+// Signed is SignedBy for an exhibit of the Env, whose registered digest it reads,
+// signed at the Env's clock's now unless a says when.
 func (e *Env) Signed(t testing.TB, m Member, id string, a custody.Act) exhibit.Principal {
 	t.Helper()
+	if a.Time.IsZero() {
+		a.Time = e.Clock.Now()
+	}
 	sha := strings.Repeat("0", 64)
 	if v, err := e.Service.Show(t.Context(), e.Investigator.Principal, id); err == nil {
 		sha = v.SHA256

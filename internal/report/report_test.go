@@ -216,3 +216,35 @@ func TestWriteHTML_LogChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHTML_ForensicFactsAndDisposal: the report shows the forensic metadata and
+// retention of the register event, and a disposal, in the exhibit's facts and in the
+// timeline.
+func TestWriteHTML_ForensicFactsAndDisposal(t *testing.T) {
+	x := reporttest.New(t, reporttest.DisposalStory())
+	got, verr := render(t, x, nil, x.Content)
+	if verr != nil {
+		t.Fatalf("Verify: %v", verr)
+	}
+	for _, w := range []string{
+		"<dt>Exhibit number</dt><dd>" + reporttest.ExhibitNumber + "</dd>",
+		`<dt>Source MD5</dt><dd class="hash">` + strings.Repeat("0a", 16) + "</dd>",
+		`<dt>Source SHA-1</dt><dd class="hash">` + strings.Repeat("1b", 20) + "</dd>",
+		"<dt>Acquisition tool</dt><dd>FTK Imager 4.7.1</dd>", "<dt>Examiner</dt><dd>J. de Vries</dd>",
+		"<dt>Seized</dt><dd>2026-02-27 09:00:00 UTC</dd>", "<dt>Seized in</dt><dd>Rotterdam</dd>",
+		"<dt>Notes</dt><dd>write blocker used</dd>", "<dt>Retained until</dt><dd>2026-03-02 09:00:00 UTC</dd>",
+		`<dd id="disposal">2026-03-01 12:00:00 UTC by j.devries, investigator — politie-nl (NL) under “` + reporttest.Authority + `” (event #3)`,
+		"placed it under legal hold", "released the legal hold", "DISPOSED of it: content and data keys destroyed",
+		", exhibit number " + reporttest.ExhibitNumber,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	// A dispose event that fails verification is no disposal.
+	tampered := x.Tampered(t, 3, reporttest.Authority, "forged order")
+	got, verr = render(t, x, tampered, nil)
+	if verr == nil || strings.Contains(got, `id="disposal"`) {
+		t.Errorf("a tampered dispose event: verification error %v, disposal shown %t; want a failure and no disposal", verr, strings.Contains(got, `id="disposal"`))
+	}
+}

@@ -21,6 +21,14 @@ type page struct {
 	Trust    trustView
 	Meta     metaView
 	NEvents  int
+	// Facts are the exhibit's forensic metadata and retention; Disposal its disposal.
+	Facts    []factRow
+	Disposal *disposalView
+}
+
+type disposalView struct {
+	Seq             int
+	Time, By, Under string
 }
 
 type exhibitView struct {
@@ -131,6 +139,11 @@ func newPage(r *custody.Report, verr error, meta Meta) page {
 	if len(r.Events) > 0 && r.Events[0].Event.Exhibit != nil {
 		p.Exhibit.Description = r.Events[0].Event.Exhibit.Description
 	}
+	f := FactsOf(r)
+	p.Facts = factRows(f)
+	if d := f.Disposal; d != nil {
+		p.Disposal = &disposalView{Seq: int(d.Seq), Time: formatTime(d.Time), By: formatParty(&d.Actor), Under: d.Authority}
+	}
 	p.Lanes = lanes(r.Events)
 	p.Route = route(r.Events)
 	for i, ve := range r.Events {
@@ -231,6 +244,9 @@ func newCard(i int, ve custody.VerifiedEvent) *card {
 		if x.Description != "" {
 			c.Exhibit = fmt.Sprintf("%q, %s", x.Description, c.Exhibit)
 		}
+		if a := x.Acquisition; a != nil && a.ExhibitNumber != "" {
+			c.Exhibit += ", exhibit number " + a.ExhibitNumber
+		}
 	}
 	if ve.TreeSize > 0 {
 		c.LogIndex = fmt.Sprintf("%d of %d", ve.LogIndex, ve.TreeSize)
@@ -317,11 +333,13 @@ func actionWords(ev custody.Event) string {
 	case custody.ActionReceived:
 		return "signed the receipt of a download"
 	case custody.ActionLegalHold:
-		return "put the exhibit under legal hold"
+		return "placed it under legal hold"
 	case custody.ActionLegalHoldRelease:
 		return "released the legal hold"
 	case custody.ActionKeyRewrap:
-		return "rewrapped the data key"
+		return "rewrapped its data key"
+	case custody.ActionDispose:
+		return "DISPOSED of it: content and data keys destroyed"
 	}
 	return fmt.Sprintf("did %q (unknown action)", string(ev.Action))
 }

@@ -343,6 +343,21 @@ type JSONReport struct {
 	Unreceived []uint64 `json:"unreceived_downloads,omitempty"`
 	// Log holds the checks across bundles and against a log snapshot, if asked for.
 	Log *LogCheck `json:"log,omitempty"`
+	// Acquisition is the forensic metadata of the verified register event, if any;
+	// RetainUntil the end of the retention period it records.
+	Acquisition *custody.Acquisition `json:"acquisition,omitempty"`
+	RetainUntil *time.Time           `json:"retain_until,omitempty"`
+	// Disposal is the first verified dispose event: the content and its data keys are
+	// destroyed from then on.
+	Disposal *JSONDisposal `json:"disposal,omitempty"`
+}
+
+// JSONDisposal is the disposal of a JSONReport.
+type JSONDisposal struct {
+	Seq       uint64        `json:"seq"`
+	Time      time.Time     `json:"time"`
+	Actor     custody.Party `json:"actor"`
+	Authority string        `json:"authority"`
 }
 
 // JSONEvent is one verified event of a JSONReport.
@@ -384,6 +399,11 @@ func NewJSONReport(r *custody.Report, err error) JSONReport {
 	}
 	out.EvidenceID, out.CaseID, out.SHA256, out.Size = r.EvidenceID, r.CaseID, r.SHA256, r.Size
 	out.LogOrigin, out.ContentChecked = r.Origin, r.ContentChecked
+	f := report.FactsOf(r)
+	out.Acquisition, out.RetainUntil = f.Acquisition, f.RetainUntil
+	if d := f.Disposal; d != nil {
+		out.Disposal = &JSONDisposal{Seq: d.Seq, Time: d.Time, Actor: d.Actor, Authority: d.Authority}
+	}
 	for _, ve := range r.Events {
 		ev := ve.Event
 		je := JSONEvent{Seq: ev.Seq, Time: ev.Time, Action: ev.Action, Actor: ev.Actor,
@@ -430,11 +450,21 @@ const completenessUnchecked = "not checked: events logged after the bundle's las
 func WriteText(w io.Writer, r *custody.Report, err error, lc *LogCheck) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if r != nil && r.EvidenceID != "" {
-		fmt.Fprintf(tw, "Exhibit\t%s\n", r.EvidenceID)
-		fmt.Fprintf(tw, "Case\t%s\n", r.CaseID)
-		fmt.Fprintf(tw, "SHA-256\t%s\n", r.SHA256)
-		fmt.Fprintf(tw, "Size\t%d bytes\n", r.Size)
+		if rq := r.Request; rq != nil {
+			// The chain of a request for evidence, not of an exhibit.
+			fmt.Fprintf(tw, "Request\t%s\n", r.EvidenceID)
+			fmt.Fprintf(tw, "From\t%s\nTo\t%s\n", rq.From, rq.To)
+			fmt.Fprintf(tw, "Instrument\t%s\nReference\t%s\n", rq.Instrument, OneLine(rq.Reference))
+			fmt.Fprintf(tw, "Deadline\t%s\n", rq.Deadline.UTC().Format(time.RFC3339))
+			fmt.Fprintf(tw, "Request digest\t%s\n", r.SHA256)
+		} else {
+			fmt.Fprintf(tw, "Exhibit\t%s\n", r.EvidenceID)
+			fmt.Fprintf(tw, "Case\t%s\n", r.CaseID)
+			fmt.Fprintf(tw, "SHA-256\t%s\n", r.SHA256)
+			fmt.Fprintf(tw, "Size\t%d bytes\n", r.Size)
+		}
 		fmt.Fprintf(tw, "Log\t%s\n", r.Origin)
+		writeFacts(tw, report.FactsOf(r))
 		tw.Flush()
 		fmt.Fprintln(w)
 		fmt.Fprintln(tw, "SEQ\tTIME\tACTION\tACTOR\tCOUNTERPARTY\tLEGAL BASIS\tLOG INDEX\tCHECK")
@@ -521,3 +551,33 @@ func orDash(s string) string {
 // IsVerificationFailure reports whether err means the bundle must not be trusted, as
 // opposed to an input that could not be read.
 func IsVerificationFailure(err error) bool { return errors.Is(err, custody.ErrVerification) }
+
+// writeFacts writes the forensic metadata, retention and disposal of a verified chain
+// as rows of the text report.
+func writeFacts(tw *tabwriter.Writer, f report.Facts) {
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", k, OneLine(v))
+		}
+	}
+	if a := f.Acquisition; a != nil {
+		row("Exhibit number", a.ExhibitNumber)
+		row("Source MD5", a.SourceHashes["md5"])
+		row("Source SHA-1", a.SourceHashes["sha1"])
+		row("Source SHA-256", a.SourceHashes["sha256"])
+		row("Tool", strings.TrimSpace(a.Tool+" "+a.ToolVersion))
+		row("Examiner", a.Examiner)
+		if a.SeizedAt != nil {
+			row("Seized at", a.SeizedAt.UTC().Format(time.RFC3339))
+		}
+		row("Seized in", a.SeizedPlace)
+		row("Notes", a.Notes)
+	}
+	if f.RetainUntil != nil {
+		row("Retained until", f.RetainUntil.UTC().Format(time.RFC3339))
+	}
+	if d := f.Disposal; d != nil {
+		row("DISPOSED", fmt.Sprintf("%s by %s under %q (event %d): the content and its data keys are destroyed",
+			d.Time.UTC().Format(time.RFC3339), FormatParty(&d.Actor), d.Authority, d.Seq))
+	}
+}

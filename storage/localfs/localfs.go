@@ -3,8 +3,10 @@
 //
 // Layout under Config.Dir:
 //
-//	objects/<name>   published objects, mode 0400, never rewritten or removed
-//	tmp/             Creates in progress, removed by New at start-up
+//	objects/<name>   published objects, mode 0400, never rewritten; removed only by
+//	                 Destroy once their lock allows it
+//	locks/<h>.json   the retention and legal hold of an object (lock.go)
+//	tmp/             Creates and lock records in progress, removed by New at start-up
 //	uploads/<id>     resumable uploads in progress (Uploader), kept across restarts
 //	scratch/<name>   records of work in progress (Scratch), replaced and removed
 //
@@ -31,12 +33,14 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/evidencegw/evidencegw/storage"
 )
 
 const (
 	objectsDir = "objects"
+	locksDir   = "locks"
 	tmpDir     = "tmp"
 	uploadsDir = "uploads"
 	scratchDir = "scratch"
@@ -58,6 +62,8 @@ type Config struct {
 	// KeepTemp leaves tmp/ alone at start-up: for a process (an operator command)
 	// that opens the store while a gateway may be uploading into it.
 	KeepTemp bool
+	// Now is the clock Destroy checks retention against; time.Now if nil.
+	Now func() time.Time
 }
 
 // Store is a storage.Store on the local filesystem. It is safe for concurrent use,
@@ -66,11 +72,15 @@ type Config struct {
 // empties tmp/.
 type Store struct {
 	objects string // absolute
+	locks   string // absolute
 	tmp     string // absolute
 	uploads string // absolute
 	scratch string // absolute
 	log     *slog.Logger
 	bufs    sync.Pool
+	clock   func() time.Time
+	// lockMu serializes the changes of lock records and Destroy within the process.
+	lockMu sync.Mutex
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -87,16 +97,18 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s := &Store{
 		objects: filepath.Join(dir, objectsDir),
+		locks:   filepath.Join(dir, locksDir),
 		tmp:     filepath.Join(dir, tmpDir),
 		uploads: filepath.Join(dir, uploadsDir),
 		scratch: filepath.Join(dir, scratchDir),
 		log:     cfg.Logger,
+		clock:   cfg.Now,
 		bufs:    sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }},
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	for _, d := range []string{s.objects, s.tmp, s.uploads, s.scratch} {
+	for _, d := range []string{s.objects, s.locks, s.tmp, s.uploads, s.scratch} {
 		if err := os.MkdirAll(d, dirMode); err != nil {
 			return nil, fmt.Errorf("opening local object store %s: %w", dir, err)
 		}
@@ -288,7 +300,7 @@ func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, 
 	}
 	p := s.path(name)
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+	if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
 		return nil, storage.Info{}, fmt.Errorf("opening object %s: %w", name, storage.ErrNotFound)
 	}
 	if err != nil {
@@ -383,3 +395,7 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// isNotDir reports whether err says a path goes through a file as if it were a
+// directory: the object is absent.
+func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }

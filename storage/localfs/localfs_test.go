@@ -29,6 +29,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storage.Store { return newStore(t, t.TempDir()) })
 }
 
+func TestRetentionConformance(t *testing.T) {
+	storetest.RunRetention(t, func(t *testing.T) storage.Retainer { return newStore(t, t.TempDir()) })
+}
+
 func TestLayoutAndMode(t *testing.T) {
 	dir := t.TempDir()
 	s := newStore(t, dir)

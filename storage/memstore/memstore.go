@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/evidencegw/evidencegw/storage"
 )
@@ -29,6 +30,12 @@ type Store struct {
 	// BeforePutPart, if set, is called at the start of every PutPart of an upload in
 	// progress; a non-nil error is returned (wrapped) and the part is not stored.
 	BeforePutPart func(name string, p storage.Part) error
+	// BeforeLock, if set, is called at the start of every SetRetention, SetLegalHold
+	// and Destroy with a valid name; a non-nil error is returned (wrapped) and nothing
+	// changes.
+	BeforeLock func(name string) error
+	// Now is the clock Destroy checks retention against; time.Now if nil.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	objects map[string]object
@@ -40,9 +47,13 @@ type Store struct {
 type object struct {
 	data []byte
 	info storage.Info // as computed at Create; Corrupt does not update it
+	lock storage.Lock
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store    = (*Store)(nil)
+	_ storage.Retainer = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -188,7 +199,8 @@ func (s *Store) Corrupt(name string, offset int64) error {
 	// Copy, so readers opened before keep the bytes they had.
 	data := slices.Clone(o.data)
 	data[offset] ^= 0xff
-	s.objects[name] = object{data: data, info: o.info}
+	o.data = data
+	s.objects[name] = o
 	return nil
 }
 
@@ -204,7 +216,8 @@ func (s *Store) Truncate(name string, size int64) error {
 	if size < 0 || size > int64(len(o.data)) {
 		return fmt.Errorf("truncating object %s: size %d outside 0..%d", name, size, len(o.data))
 	}
-	s.objects[name] = object{data: slices.Clone(o.data[:size]), info: o.info}
+	o.data = slices.Clone(o.data[:size])
+	s.objects[name] = o
 	return nil
 }
 
@@ -218,7 +231,8 @@ func (s *Store) Replace(name string, data []byte) error {
 	if !ok {
 		return fmt.Errorf("replacing object %s: %w", name, storage.ErrNotFound)
 	}
-	s.objects[name] = object{data: slices.Clone(data), info: o.info}
+	o.data = slices.Clone(data)
+	s.objects[name] = o
 	return nil
 }
 
@@ -243,4 +257,90 @@ func (s *Store) Read(name string) ([]byte, error) {
 		return nil, fmt.Errorf("reading object %s: %w", name, storage.ErrNotFound)
 	}
 	return slices.Clone(o.data), nil
+}
+
+// SetRetention implements storage.Retainer.
+func (s *Store) SetRetention(_ context.Context, name string, until time.Time) error {
+	return s.changeLock("setting retention", name, "", func(l *storage.Lock) error {
+		if until.After(l.RetainUntil) {
+			l.RetainUntil = until
+		}
+		return nil
+	})
+}
+
+// SetLegalHold implements storage.LegalHolder. The store keeps no versions: a version
+// other than "" is ErrNotFound.
+func (s *Store) SetLegalHold(_ context.Context, name, version string, on bool) error {
+	return s.changeLock("setting legal hold", name, version, func(l *storage.Lock) error {
+		l.LegalHold = on
+		return nil
+	})
+}
+
+// changeLock runs f on the lock of name under the store's lock.
+func (s *Store) changeLock(doing, name, version string, f func(*storage.Lock) error) error {
+	if err := s.beforeLock(doing, name); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok || version != "" {
+		return fmt.Errorf("%s on object %s version %q: %w", doing, name, version, storage.ErrNotFound)
+	}
+	if err := f(&o.lock); err != nil {
+		return err
+	}
+	s.objects[name] = o
+	return nil
+}
+
+func (s *Store) beforeLock(doing, name string) error {
+	if err := storage.CheckName(name); err != nil {
+		return fmt.Errorf("%s: %w", doing, err)
+	}
+	if s.BeforeLock != nil {
+		if err := s.BeforeLock(name); err != nil {
+			return fmt.Errorf("%s on object %s: %w", doing, name, err)
+		}
+	}
+	return nil
+}
+
+// Lock implements storage.Retainer.
+func (s *Store) Lock(_ context.Context, name string) (storage.Lock, error) {
+	if err := storage.CheckName(name); err != nil {
+		return storage.Lock{}, fmt.Errorf("reading lock: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok {
+		return storage.Lock{}, fmt.Errorf("reading lock of object %s: %w", name, storage.ErrNotFound)
+	}
+	return o.lock, nil
+}
+
+// Destroy implements storage.Retainer, checking retention against Now.
+func (s *Store) Destroy(_ context.Context, name string) error {
+	if err := s.beforeLock("destroying", name); err != nil {
+		return err
+	}
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[name]
+	if !ok {
+		return nil
+	}
+	if !o.lock.Destroyable(now) {
+		return fmt.Errorf("destroying object %s: retained until %s, legal hold %t: %w",
+			name, o.lock.RetainUntil.UTC().Format(time.RFC3339), o.lock.LegalHold, storage.ErrRetained)
+	}
+	delete(s.objects, name)
+	return nil
 }

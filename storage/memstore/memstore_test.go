@@ -14,6 +14,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storage.Store { return New() })
 }
 
+func TestRetentionConformance(t *testing.T) {
+	storetest.RunRetention(t, func(t *testing.T) storage.Retainer { return New() })
+}
+
 func TestHooks(t *testing.T) {
 	errFault := errors.New("injected fault")
 	s := New()

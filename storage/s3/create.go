@@ -101,7 +101,7 @@ func (s *Store) putOptions(meta map[string]string) minio.PutObjectOptions {
 	return minio.PutObjectOptions{
 		ContentType:     "application/octet-stream",
 		Mode:            s.mode,
-		RetainUntilDate: time.Now().AddDate(0, 0, s.days),
+		RetainUntilDate: time.Now().Add(s.floor),
 		UserMetadata:    meta,
 	}
 }

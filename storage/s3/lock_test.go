@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/storage/s3"
 )
 
 // TestObjectLockRefusesDirectChanges goes around the Store: with the same
@@ -214,5 +215,47 @@ func TestServerChecksPartCRC32C(t *testing.T) {
 			CustomHeader: http.Header{"X-Amz-Checksum-Crc32c": []string{base64.StdEncoding.EncodeToString([]byte{1, 2, 3, 4})}}})
 	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "checksum") {
 		t.Errorf("a part with a wrong CRC32C: got %v, want a checksum error", err)
+	}
+}
+
+// TestComplianceRetention checks, in COMPLIANCE mode, what disposal relies on: with
+// the gateway's own credentials (the stack's, which are MinIO's root user) the server
+// refuses to destroy a version before its retention ends, even when asked to bypass
+// governance retention; Destroy succeeds once it has ended, and leaves no version
+// behind.
+func TestComplianceRetention(t *testing.T) {
+	srv := testServer(t)
+	cfg := srv.config(t)
+	cfg.RetentionMode, cfg.Retention = s3.Compliance, time.Second
+	st := newStore(t, cfg)
+	ctx := t.Context()
+	data := content(12, 4096)
+	info, err := st.Create(ctx, "evidence/ev-2/content", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	until := time.Now().Add(3 * time.Second)
+	if err := st.SetRetention(ctx, info.Name, until); err != nil {
+		t.Fatal(err)
+	}
+	if mode, _, err := srv.admin.GetObjectRetention(ctx, cfg.Bucket, info.Name, info.Version); err != nil || *mode != minio.Compliance {
+		t.Fatalf("retention mode = %v, %v; want COMPLIANCE", mode, err)
+	}
+	if err := st.Destroy(ctx, info.Name); !errors.Is(err, storage.ErrRetained) {
+		t.Errorf("Destroy within retention: got error %v, want ErrRetained", err)
+	}
+	err = srv.admin.RemoveObject(ctx, cfg.Bucket, info.Name, minio.RemoveObjectOptions{VersionID: info.Version, GovernanceBypass: true})
+	if !isObjectLocked(err) {
+		t.Errorf("RemoveObject with governance bypass within COMPLIANCE retention = %v, want an object lock refusal", err)
+	}
+	if got, _ := readAll(t, st, info.Name, info.Version); !bytes.Equal(got, data) {
+		t.Fatalf("after refused deletes: read sha256 %s, want %s", hexSHA256(got), hexSHA256(data))
+	}
+	time.Sleep(time.Until(until) + 1500*time.Millisecond)
+	if err := st.Destroy(ctx, info.Name); err != nil {
+		t.Fatalf("Destroy after the retention = %v", err)
+	}
+	for obj := range srv.admin.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{WithVersions: true, Recursive: true}) {
+		t.Errorf("after Destroy the bucket still holds %s version %s (delete marker %t, err %v)", obj.Key, obj.VersionID, obj.IsDeleteMarker, obj.Err)
 	}
 }

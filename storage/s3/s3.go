@@ -8,10 +8,13 @@
 // Every write is conditional on the name being free (If-None-Match: *, on the single
 // PUT or on CompleteMultipartUpload), so of concurrent writers of one name exactly one
 // wins and nobody overwrites. Every object version is written with an Object Lock
-// retention (Config.RetentionMode until now + Config.RetentionDays), so within that
-// time no credential can delete or overwrite it (COMPLIANCE), or only one holding
-// s3:BypassGovernanceRetention can (GOVERNANCE, for tests). A legal hold
-// (SetLegalHold) keeps a version beyond its retention until the hold is lifted.
+// retention (Config.RetentionMode until now + Config.Retention), so within that time no
+// credential can delete or overwrite it (COMPLIANCE), or only one holding
+// s3:BypassGovernanceRetention can (GOVERNANCE, for tests). SetRetention extends it (the
+// gateway retains each case's objects for the case's period); a legal hold
+// (SetLegalHold) keeps a version beyond its retention until the hold is lifted. Destroy
+// removes every version of an object once the server allows it (retention.go); the
+// store never asks the server to bypass governance retention.
 //
 // # Content digest
 //
@@ -40,6 +43,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -56,9 +60,9 @@ const (
 	maxPartSize = 5 << 30
 	// maxParts is S3's limit on the parts of one multipart upload.
 	maxParts = 10000
-	// maxRetentionDays bounds Config.RetentionDays (100 years) against typos that
-	// would lock objects for ever.
-	maxRetentionDays = 36500
+	// maxRetention bounds Config.Retention (100 years) against typos that would lock
+	// objects for ever.
+	maxRetention = 36500 * 24 * time.Hour
 )
 
 // Retention modes of S3 Object Lock.
@@ -89,9 +93,10 @@ type Config struct {
 	// RetentionMode is the Object Lock mode of every version written: Compliance
 	// for production, Governance for tests. Any other value is refused.
 	RetentionMode string
-	// RetentionDays is how long each version is retained from its Create, in days;
-	// 1 to 36500.
-	RetentionDays int
+	// Retention is how long each version is retained from its Create: the floor that
+	// SetRetention extends; 1 second to 100 years. (S3 keeps a retain-until time per
+	// version, to the second: only a bucket's default retention counts in days.)
+	Retention time.Duration
 	// PartSize is the size of each part of a multipart upload and of the one
 	// buffer a Create holds; 0 means DefaultPartSize. 5 MiB to 5 GiB.
 	PartSize int64
@@ -113,7 +118,7 @@ type Store struct {
 	core     minio.Core
 	bucket   string
 	mode     minio.RetentionMode
-	days     int
+	floor    time.Duration
 	partSize int64
 	log      *slog.Logger
 	bufs     sync.Pool // *[]byte of partSize bytes
@@ -144,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		core:     minio.Core{Client: client},
 		bucket:   cfg.Bucket,
 		mode:     minio.RetentionMode(cfg.RetentionMode),
-		days:     cfg.RetentionDays,
+		floor:    cfg.Retention,
 		partSize: partSize,
 		log:      cfg.Logger,
 		bufs:     sync.Pool{New: func() any { b := make([]byte, partSize); return &b }},
@@ -172,8 +177,8 @@ func (cfg *Config) check() error {
 		return errors.New("Config.AccessKey or Config.SecretKey is empty")
 	case cfg.RetentionMode != Compliance && cfg.RetentionMode != Governance:
 		return fmt.Errorf("Config.RetentionMode is %q, want %q (production) or %q (tests)", cfg.RetentionMode, Compliance, Governance)
-	case cfg.RetentionDays < 1 || cfg.RetentionDays > maxRetentionDays:
-		return fmt.Errorf("Config.RetentionDays is %d, want 1 to %d", cfg.RetentionDays, maxRetentionDays)
+	case cfg.Retention < time.Second || cfg.Retention > maxRetention:
+		return fmt.Errorf("Config.Retention is %s, want 1s to %s", cfg.Retention, maxRetention)
 	case cfg.PartSize != 0 && (cfg.PartSize < minPartSize || cfg.PartSize > maxPartSize):
 		return fmt.Errorf("Config.PartSize is %d, want 0 (default) or %d to %d", cfg.PartSize, int64(minPartSize), int64(maxPartSize))
 	}

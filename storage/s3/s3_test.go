@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -27,6 +28,19 @@ func TestConformance(t *testing.T) {
 func TestUploadsConformance(t *testing.T) {
 	srv := testServer(t)
 	storetest.RunUploads(t, func(t *testing.T) storetest.ResumableStore { return newStore(t, srv.config(t)) })
+}
+
+// TestRetentionConformance runs the retention suite with a second of retention at
+// Create. The buckets are in GOVERNANCE mode so that the clean-up can remove what the
+// suite retains for an hour; the store never asks to bypass it, so the server refuses
+// the store's early deletes exactly as in COMPLIANCE mode (TestComplianceRetention).
+func TestRetentionConformance(t *testing.T) {
+	srv := testServer(t)
+	storetest.RunRetention(t, func(t *testing.T) storage.Retainer {
+		cfg := srv.config(t)
+		cfg.Retention = time.Second
+		return newStore(t, cfg)
+	})
 }
 
 func content(seed uint64, n int) []byte {
@@ -187,7 +201,7 @@ func TestNewRefusesBucketWithoutObjectLock(t *testing.T) {
 }
 
 func TestNewConfigErrors(t *testing.T) {
-	good := s3.Config{Endpoint: "127.0.0.1:1", AccessKey: "a", SecretKey: "b", Bucket: "b", RetentionMode: s3.Compliance, RetentionDays: 1}
+	good := s3.Config{Endpoint: "127.0.0.1:1", AccessKey: "a", SecretKey: "b", Bucket: "b", RetentionMode: s3.Compliance, Retention: 24 * time.Hour}
 	tests := []struct {
 		name string
 		edit func(*s3.Config)
@@ -199,7 +213,8 @@ func TestNewConfigErrors(t *testing.T) {
 		{"no mode", func(c *s3.Config) { c.RetentionMode = "" }, "RetentionMode"},
 		{"lowercase mode", func(c *s3.Config) { c.RetentionMode = "compliance" }, "RetentionMode"},
 		{"unknown mode", func(c *s3.Config) { c.RetentionMode = "LEGAL" }, "RetentionMode"},
-		{"zero days", func(c *s3.Config) { c.RetentionDays = 0 }, "RetentionDays"},
+		{"zero retention", func(c *s3.Config) { c.Retention = 0 }, "Retention"},
+		{"retention under a second", func(c *s3.Config) { c.Retention = time.Millisecond }, "Retention"},
 		{"small parts", func(c *s3.Config) { c.PartSize = 1 << 20 }, "PartSize"},
 	}
 	for _, tt := range tests {

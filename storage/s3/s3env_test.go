@@ -181,7 +181,7 @@ func (s server) config(tb testing.TB) s3.Config {
 		SecretKey:     s.secretKey,
 		Bucket:        s.newBucketName(tb),
 		RetentionMode: s3.Governance,
-		RetentionDays: 1,
+		Retention:     24 * time.Hour,
 	}
 }
 

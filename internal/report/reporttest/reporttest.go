@@ -79,6 +79,39 @@ func Story(legalBasis string) []custody.Event {
 	}
 }
 
+// Facts of the disposal story.
+const (
+	ExhibitNumber = "NL-2026-001-EX3"
+	Authority     = "order of the Rotterdam District Court, 2036/17"
+)
+
+// SeizedAt is when the disposal story's source medium was seized; RetainUntil when
+// its retention ends.
+var (
+	SeizedAt    = Start.Add(-48 * time.Hour)
+	RetainUntil = Start.Add(24 * time.Hour)
+)
+
+// DisposalStory returns a chain that ends in a disposal: register with forensic
+// metadata and a retention period, legal hold, release, dispose, bundle-export.
+func DisposalStory() []custody.Event {
+	seized, until := SeizedAt, RetainUntil
+	return []custody.Event{
+		{Action: custody.ActionRegister, Actor: NL, RetainUntil: &until,
+			Exhibit: &custody.Exhibit{Description: "forensic image of seized laptop", Acquisition: &custody.Acquisition{
+				ExhibitNumber: ExhibitNumber, Tool: "FTK Imager", ToolVersion: "4.7.1", Examiner: "J. de Vries",
+				SeizedAt: &seized, SeizedPlace: "Rotterdam", Notes: "write blocker used",
+				SourceHashes: map[string]string{"md5": strings.Repeat("0a", 16), "sha1": strings.Repeat("1b", 20)}}},
+			Storage: &custody.StorageFacts{Location: "objects/x", KeyRef: "k", Cipher: "AES-256-GCM"}},
+		{Action: custody.ActionLegalHold, Actor: NL, Detail: "appeal pending"},
+		{Action: custody.ActionLegalHoldRelease, Actor: NL, Detail: "appeal decided"},
+		{Action: custody.ActionDispose, Actor: NL, LegalBasis: Authority,
+			Storage: &custody.StorageFacts{Location: "objects/x", KeyRef: "k", Cipher: "AES-256-GCM"},
+			Detail:  "the sealed content and every version of its wrapped data key (1 stored) are destroyed"},
+		{Action: custody.ActionBundleExport, Actor: NL},
+	}
+}
+
 // New signs events into a bundle about Content: it sets the ids, sequence numbers,
 // chain links and hourly times, the exhibit digest and tag key of the register event,
 // and a real partner receipt on accept events.
