@@ -439,7 +439,6 @@ func (c *Client) Bundle(ctx context.Context, evidenceID string, consistencyFrom 
 	if err != nil {
 		return nil, err
 	}
-	op := "POST " + path
 	var q url.Values
 	if len(consistencyFrom) > 0 {
 		sizes := make([]string, len(consistencyFrom))
@@ -448,6 +447,13 @@ func (c *Client) Bundle(ctx context.Context, evidenceID string, consistencyFrom 
 		}
 		q = url.Values{"consistency_from": {strings.Join(sizes, ",")}}
 	}
+	return c.exportBundle(ctx, path, q)
+}
+
+// exportBundle asks for the bundle of the custody subject at path (POST, query q) and
+// reads it back, bounded and parsed.
+func (c *Client) exportBundle(ctx context.Context, path string, q url.Values) (*BundleResult, error) {
+	op := "POST " + path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, q), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -183,26 +183,5 @@ func (c *Client) RequestBundle(ctx context.Context, id string) (*BundleResult, e
 	if err != nil {
 		return nil, err
 	}
-	op := "POST " + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(path, nil), nil)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	req.Header.Set("Accept", custody.BundleMediaType)
-	resp, err := c.send(req, http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	r := &BundleResult{}
-	if r.Custody, err = custodyHeader(resp); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if r.Raw, err = readBounded(resp.Body, custody.MaxBundleSize); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if r.Bundle, err = custody.ParseBundle(r.Raw); err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	return r, nil
+	return c.exportBundle(ctx, path, nil)
 }

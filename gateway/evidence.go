@@ -43,22 +43,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p exhibit.Princi
 			return malformed("%v", err)
 		}
 	}
-	done, lerr := s.limits.startUpload(r.Context(), p, s.cfg.Now())
-	if lerr != nil {
-		return refuse(w, lerr)
-	}
-	defer done()
-	release, err := s.slots.take(r.Context())
-	var full *limitError
-	if errors.As(err, &full) {
-		return refuse(w, full)
-	}
+	release, err := s.takeUpload(w, r, p)
 	if err != nil {
 		return err
 	}
 	defer release()
-	s.metrics.uploads.Inc()
-	defer s.metrics.uploads.Dec()
 	body := r.Body
 	if s.cfg.MaxUploadBytes > 0 {
 		body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -72,6 +73,31 @@ func retryAfterSeconds(d time.Duration) string {
 
 // refuse sets the Retry-After header of a refusal and returns it as the error the
 // one mapping turns into a 429.
+// takeUpload takes one of p's uploads in flight and one of the gateway's, or answers
+// why not (with Retry-After); release gives both back.
+func (s *Server) takeUpload(w http.ResponseWriter, r *http.Request, p exhibit.Principal) (release func(), err error) {
+	done, lerr := s.limits.startUpload(r.Context(), p, s.cfg.Now())
+	if lerr != nil {
+		return nil, refuse(w, lerr)
+	}
+	free, err := s.slots.take(r.Context())
+	var full *limitError
+	if errors.As(err, &full) {
+		done()
+		return nil, refuse(w, full)
+	}
+	if err != nil {
+		done()
+		return nil, err
+	}
+	s.metrics.uploads.Inc()
+	return func() {
+		s.metrics.uploads.Dec()
+		free()
+		done()
+	}, nil
+}
+
 func refuse(w http.ResponseWriter, err *limitError) error {
 	w.Header().Set("Retry-After", retryAfterSeconds(err.retryAfter))
 	return err

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -178,22 +177,11 @@ func (w *tusWriter) err(call *tusCall) error {
 func (s *Server) tus(f func(http.ResponseWriter, *http.Request), transfers bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p exhibit.Principal) error {
 		if transfers {
-			done, lerr := s.limits.startUpload(r.Context(), p, s.cfg.Now())
-			if lerr != nil {
-				return refuse(w, lerr)
-			}
-			defer done()
-			release, err := s.slots.take(r.Context())
-			var full *limitError
-			if errors.As(err, &full) {
-				return refuse(w, full)
-			}
+			release, err := s.takeUpload(w, r, p)
 			if err != nil {
 				return err
 			}
 			defer release()
-			s.metrics.uploads.Inc()
-			defer s.metrics.uploads.Dec()
 		}
 		tw := &tusWriter{ResponseWriter: w}
 		call := &tusCall{w: w, p: p}

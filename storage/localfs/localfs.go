@@ -342,10 +342,20 @@ func (s *Store) OpenRange(ctx context.Context, name, version string, off, n int6
 
 // List implements storage.Store.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
-	// Walk only the deepest directory the prefix names, when it is a valid name.
-	root := s.objects
+	names, err := listUnder(ctx, s.objects, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing objects with prefix %q: %w", prefix, err)
+	}
+	return names, nil
+}
+
+// listUnder returns, sorted, the names (slash-separated, relative to base) of the
+// regular files under base that start with prefix. It walks only the deepest directory
+// the prefix names, when that is a valid name.
+func listUnder(ctx context.Context, base, prefix string) ([]string, error) {
+	root := base
 	if i := strings.LastIndexByte(prefix, '/'); i > 0 && storage.CheckName(prefix[:i]) == nil {
-		root = s.path(prefix[:i])
+		root = filepath.Join(base, filepath.FromSlash(prefix[:i]))
 	}
 	var names []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -361,13 +371,14 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		if name := s.rel(p); strings.HasPrefix(name, prefix) {
+		r, _ := filepath.Rel(base, p)
+		if name := filepath.ToSlash(r); strings.HasPrefix(name, prefix) {
 			names = append(names, name)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing objects with prefix %q: %w", prefix, err)
+		return nil, err
 	}
 	slices.Sort(names)
 	return names, nil

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -286,34 +285,9 @@ func (s *Store) DeleteRecord(ctx context.Context, name string) error {
 
 // ListRecords implements storage.Scratch.
 func (s *Store) ListRecords(ctx context.Context, prefix string) ([]string, error) {
-	// Walk only the deepest directory the prefix names, when it is a valid name.
-	root := s.scratch
-	if i := strings.LastIndexByte(prefix, '/'); i > 0 && storage.CheckName(prefix[:i]) == nil {
-		root = s.recordPath(prefix[:i])
-	}
-	var names []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == root && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		r, _ := filepath.Rel(s.scratch, p)
-		if name := filepath.ToSlash(r); strings.HasPrefix(name, prefix) {
-			names = append(names, name)
-		}
-		return nil
-	})
+	names, err := listUnder(ctx, s.scratch, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("listing records with prefix %q: %w", prefix, err)
 	}
-	slices.Sort(names)
 	return names, nil
 }
