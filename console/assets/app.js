@@ -220,9 +220,17 @@ function paged(id, headers, page, key, nextPath, row) {
   return wrap;
 }
 
-// listingPath is a listing's route with its filter and a cursor.
+// pageSize is the rows a listing asks for at once: 50, or the browser session's
+// "pageSize" (1 to 500; docs/console.md).
+function pageSize() {
+  const n = Number(sessionStorage.getItem('pageSize'));
+  return Number.isInteger(n) && n >= 1 && n <= 500 ? n : 50;
+}
+
+// listingPath is a listing's route with its filter, the page size and a cursor.
 function listingPath(path, filter, cursor) {
   const q = new URLSearchParams(filter);
+  q.set('limit', String(pageSize()));
   if (cursor) q.set('cursor', cursor);
   return path + '?' + q;
 }
@@ -238,7 +246,7 @@ function requestLink(id) {
 // ---- inbox ----
 
 async function showInbox() {
-  const inbox = await call('GET', '/v1/inbox');
+  const inbox = await call('GET', '/v1/inbox?limit=' + pageSize());
   const recent = recentExhibits();
   view.replaceChildren(
     h('h2', {}, 'Inbox of ' + inbox.agency),
@@ -288,7 +296,8 @@ const stateWords = {
 // ---- requests and cases ----
 
 async function showRequests() {
-  const [inbox, outbox] = await Promise.all([call('GET', '/v1/requests?box=inbox'), call('GET', '/v1/requests?box=outbox')]);
+  const [inbox, outbox] = await Promise.all([call('GET', listingPath('/v1/requests', { box: 'inbox' })),
+    call('GET', listingPath('/v1/requests', { box: 'outbox' }))]);
   view.replaceChildren(
     h('h2', {}, 'Requests'),
     h('div', { class: 'actions' }, h('a', { class: 'button', href: '#/requests/new', id: 'request-new' }, 'File a request…')),
@@ -299,7 +308,7 @@ async function showRequests() {
 }
 
 async function showCases() {
-  const page = await call('GET', '/v1/cases');
+  const page = await call('GET', listingPath('/v1/cases', {}));
   view.replaceChildren(h('h2', {}, 'Cases'),
     paged('cases', ['Case'], page, 'cases', (cursor) => listingPath('/v1/cases', {}, cursor),
       (c) => h('tr', { 'data-case': c }, h('td', {}, caseLink(c)))));
@@ -307,7 +316,7 @@ async function showCases() {
 
 async function showCase(caseID) {
   const c = await call('GET', '/v1/cases/' + encodeURIComponent(caseID));
-  const list = await call('GET', '/v1/cases/' + encodeURIComponent(caseID) + '/exhibits');
+  const list = await call('GET', listingPath('/v1/cases/' + encodeURIComponent(caseID) + '/exhibits', {}));
   view.replaceChildren(
     h('h2', {}, 'Case ' + caseID),
     h('dl', { class: 'facts panel' },
@@ -498,6 +507,7 @@ async function showNewRequest() {
     if ($('rq-deadline').value) body.deadline = $('rq-deadline').value + (($('rq-deadline').value.length === 16) ? ':00Z' : 'Z');
     if ($('rq-emergency').checked) body.emergency = true;
     $('rq-submit').disabled = true;
+    showAlert('');
     try {
       const res = await call('POST', '/v1/requests', body);
       location.hash = '#/requests/' + res.request.request_id;
@@ -506,7 +516,7 @@ async function showNewRequest() {
     } catch (e) {
       showAlert(e.message);
     } finally {
-      $('rq-submit').disabled = false;
+      if ($('rq-submit')) $('rq-submit').disabled = false;
     }
   });
   view.replaceChildren(h('h2', {}, 'File a request for evidence'),
@@ -659,7 +669,9 @@ function historyTable(events) {
 
 function historyDetail(e) {
   const notes = [];
-  if (e.request_id && !e.action.startsWith('request-')) notes.push(h('span', {}, 'in answer to ', requestLink(e.request_id)));
+  // A share made in answer to a request cites it in its grant.
+  const rq = e.request_id || (e.grant && e.grant.request_id);
+  if (rq && !e.action.startsWith('request-')) notes.push(h('span', {}, 'in answer to ', requestLink(rq)));
   for (const s of (e.answer && e.answer.shares) || []) notes.push(h('span', {}, 'shared ', exhibitLink(s.evidence_id)));
   if (e.detail) notes.push(e.detail);
   if ((e.action === 'download' || e.action === 'download-deliver') && e.received_in === undefined) notes.push('not received: no signed receipt');
