@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -20,6 +21,9 @@ import (
 	"github.com/evidencegw/evidencegw/internal/webdriver"
 	"github.com/evidencegw/evidencegw/pki"
 )
+
+// testCase is the owner's case in the browser test.
+const testCase = "CASE-2026-0042"
 
 // gatewayStartTimeout bounds the start of the gateway on the embedded default.
 const gatewayStartTimeout = 2 * time.Minute
@@ -41,7 +45,10 @@ func startGateway(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte("listen: "+addr+"\n"), 0o600); err != nil {
+	// The case of the test has a retention period of a second, so that its evidence
+	// may be disposed of.
+	conf := "listen: " + addr + "\nretention:\n  cases:\n    " + testCase + ": 1s\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
@@ -200,25 +207,78 @@ func (p *page) screenshot(name string) {
 }
 
 // checkConsoleLog fails on any error in the browser console: a script error, a
-// refused request, a violation of the Content-Security-Policy. The 404 of GET
-// /v1/inbox is expected: this gateway does not list an inbox yet, and the page says so.
-func (p *page) checkConsoleLog() {
+// refused request, a violation of the Content-Security-Policy. expected are the
+// refusals the test provoked, by a part of their message ("/v1/requests - ... 403").
+func (p *page) checkConsoleLog(expected ...string) {
 	p.t.Helper()
+next:
 	for _, l := range p.wd.BrowserLog(p.t) {
-		if strings.HasPrefix(l, "SEVERE") && !strings.Contains(l, "favicon.ico") && !strings.Contains(l, "/v1/inbox - Failed to load resource: the server responded with a status of 404") {
-			p.t.Errorf("browser console: %s", l)
+		if !strings.HasPrefix(l, "SEVERE") || strings.Contains(l, "favicon.ico") {
+			continue
 		}
+		for _, e := range expected {
+			if strings.Contains(l, e) {
+				continue next
+			}
+		}
+		p.t.Errorf("browser console: %s", l)
 	}
 }
 
-// TestConsoleInChromium runs a gateway on the embedded default and two consoles, the
-// Dutch investigator's (owner) and the US partner's, and drives them in headless
-// Chromium: the owner uploads two files and shares one, puts it under legal hold; the
-// partner accepts and downloads it (the SHA-256 checked by the console and again in the
-// browser on the file it serves, the signed receipt recorded); the owner's timeline
-// then shows the partner's acts and verifies in the browser with the WebAssembly
-// verifier. Screenshots go to $CONSOLE_SCREENSHOTS, else a temporary directory.
-func TestConsoleInChromium(t *testing.T) {
+// choose sets a <select> or an input a user would pick from (a date) to value, as
+// picking it does: the value, then the change event.
+func (p *page) choose(selector, value string) {
+	p.t.Helper()
+	var ok bool
+	p.wd.Eval(p.t, `const e = document.querySelector(arguments[0]); if (!e) return false;
+		e.value = arguments[1]; e.dispatchEvent(new Event("change", {bubbles: true})); return e.value === arguments[1]`, &ok, selector, value)
+	if !ok {
+		p.t.Fatalf("could not choose %q in %s", value, selector)
+	}
+}
+
+// okAlert waits for the page's success message starting with prefix.
+func (p *page) okAlert(what, prefix string) {
+	p.t.Helper()
+	p.wait(what, `const a = document.getElementById("alert"); return !a.hidden && a.className === "ok" && a.textContent.startsWith(`+jsString(prefix)+`)`)
+}
+
+// dialogError waits for the open dialog to show a refusal and returns it.
+func (p *page) dialogError(dialog string) string {
+	p.t.Helper()
+	var msg string
+	webdriver.WaitFor(p.t, "the refusal in "+dialog, func() bool {
+		p.wd.Eval(p.t, `const e = document.querySelector(arguments[0] + " .dlg-error"); return e && !e.hidden ? e.textContent : ""`, &msg, "#"+dialog)
+		return msg != ""
+	})
+	p.wd.Eval(p.t, `document.getElementById(arguments[0]).close(); return null`, nil, dialog)
+	return msg
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestConsoleExchangeInChromium runs a gateway on the embedded default and three
+// consoles, the Dutch investigator's (owner), the US partner's and the Dutch court's,
+// and drives the whole exchange in headless Chromium:
+//
+//  1. the partner files a European Investigation Order to the owner (the instrument's
+//     default deadline shown; an emergency under a preservation order refused in plain
+//     words, with no policy id);
+//  2. the owner finds it in the inbox, acknowledges it, uploads two files with their
+//     forensic metadata, pages through the case, puts the laptop under legal hold and
+//     shares it with the court, disposes of the phone extraction (and is refused the
+//     laptop's disposal, held), and answers the request by sharing the laptop;
+//  3. the partner finds the grant in the inbox, accepts it and downloads (the SHA-256
+//     checked by the console and again in the browser on the file it serves, the signed
+//     receipt recorded);
+//  4. the court opens the exhibit, sees the whole timeline and verifies it in the
+//     browser with the WebAssembly verifier.
+//
+// Screenshots of each step go to $CONSOLE_SCREENSHOTS, else a temporary directory.
+func TestConsoleExchangeInChromium(t *testing.T) {
 	webdriver.LookTool(t, "chromium", "chromium-browser")
 	webdriver.LookTool(t, "chromedriver")
 	if testing.Short() {
@@ -226,8 +286,10 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	data := startGateway(t)
 	verifier := buildVerifier(t)
-	owner := startConsole(t, filepath.Join(data, "identities", "investigator-nl"), verifier)
-	partner := startConsole(t, filepath.Join(data, "identities", "partner-us"), verifier)
+	identity := func(name string) string { return filepath.Join(data, "identities", name) }
+	owner := startConsole(t, identity("investigator-nl"), verifier)
+	partner := startConsole(t, identity("partner-us"), verifier)
+	court := startConsole(t, identity("court-nl"), verifier)
 
 	files := t.TempDir()
 	content := make([]byte, 3<<20+17)
@@ -241,6 +303,8 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	sum := sha256.Sum256(content)
 	want := hex.EncodeToString(sum[:])
+	sourceSum := sha256.Sum256([]byte("the seized disk, as the imager read it"))
+	source := hex.EncodeToString(sourceSum[:])
 
 	wd := webdriver.Start(t)
 	wd.Resize(t, 1366, 900)
@@ -248,16 +312,80 @@ func TestConsoleInChromium(t *testing.T) {
 	t.Logf("screenshots in %s", shots)
 	own := &page{t: t, wd: wd, origin: "http://" + owner.Addr(), shots: shots}
 	part := &page{t: t, wd: wd, origin: "http://" + partner.Addr(), shots: shots}
+	crt := &page{t: t, wd: wd, origin: "http://" + court.Addr(), shots: shots}
 
-	// The owner logs in and uploads two files.
+	// 1. The partner files a European Investigation Order to the Dutch agency.
+	wd.Open(t, partner.URL())
+	part.wait("the partner's console", `return document.body.dataset.ready === "true"`)
+	part.open("#/requests/new")
+	part.choose("#rq-instrument", "eio")
+	if hint := part.text("#rq-instrument-hint"); !strings.Contains(hint, "120 days after filing") || !strings.Contains(hint, "in an emergency, 24 hours") {
+		t.Errorf("the form says of the EIO: %q, want its default deadline of 120 days and 24 hours in an emergency", hint)
+	}
+	wd.Type(t, "#rq-to", "agency-nl")
+	wd.Type(t, "#rq-reference", "EIO 2026/117")
+	wd.Type(t, "#rq-authority", "US Department of Justice, Office of International Affairs")
+	wd.Type(t, "#rq-sought", "The disk image of the laptop seized in case NL-0042")
+	wd.Type(t, "#rq-case", "US-2026-77")
+	// An emergency under a preservation order, which has no emergency procedure: the
+	// policies refuse it, and the page says why in words.
+	part.choose("#rq-instrument", "epoc-pr")
+	wd.Click(t, "#rq-emergency")
+	wd.Click(t, "#rq-submit")
+	var refusal string
+	webdriver.WaitFor(t, "the refusal of the emergency", func() bool {
+		wd.Eval(t, `const a = document.getElementById("alert"); return a.hidden || a.className === "ok" ? "" : a.textContent`, &refusal)
+		return refusal != ""
+	})
+	if !strings.Contains(refusal, "no emergency procedure") || strings.Contains(refusal, "forbid-") || strings.Contains(refusal, "policy") {
+		t.Errorf("the refusal of an emergency preservation order reads %q: want what is missing, in words, and no policy id", refusal)
+	}
+	part.screenshot("1a-partner-refused-in-words")
+	wd.Click(t, "#rq-emergency")
+	part.choose("#rq-instrument", "eio")
+	wd.Click(t, "#rq-submit")
+	part.okAlert("the request to be filed", "Request rq-")
+	var rq string
+	wd.Eval(t, `return document.getElementById("rq-id").textContent`, &rq)
+	if st := part.text("#rq-state"); st != "open" {
+		t.Errorf("the new request's state shows %q, want open", st)
+	}
+	part.screenshot("1b-partner-request-filed")
+	part.checkConsoleLog("/v1/requests - Failed to load resource: the server responded with a status of 403")
+
+	// 2. The owner finds it in the inbox and acknowledges it.
 	wd.Open(t, owner.URL())
 	own.wait("the owner's console", `return document.body.dataset.ready === "true"`)
 	if who := own.text("#who"); !strings.Contains(who, "agency-nl") {
 		t.Fatalf("the owner's console shows %q, want agency-nl", who)
 	}
+	own.open("#/inbox")
+	if row := own.text(fmt.Sprintf(`#inbox-requests tr[data-request=%q]`, rq)); !strings.Contains(row, "agency-us") || !strings.Contains(row, "EIO 2026/117") {
+		t.Fatalf("the owner's inbox shows the request as %q", row)
+	}
+	if own.text(fmt.Sprintf(`#inbox-deadlines tr[data-request=%q]`, rq)) == "" {
+		t.Errorf("the owner's deadlines do not list %s", rq)
+	}
+	own.screenshot("2a-owner-inbox-request")
+	wd.Click(t, fmt.Sprintf(`#inbox-requests tr[data-request=%q] a`, rq))
+	own.wait("the request page", `return !!document.getElementById("act-acknowledge")`)
+	wd.Click(t, "#act-acknowledge")
+	wd.Type(t, "#reason-text", "received, in hand")
+	wd.Click(t, "#reason-submit")
+	own.okAlert("the acknowledgement", "The request is acknowledged.")
+
+	// ... uploads two files with their forensic metadata,
 	own.open("#/upload")
-	wd.Type(t, "#upload-case", "CASE-2026-0042")
+	wd.Type(t, "#upload-case", testCase)
 	wd.Type(t, "#upload-description", "seized laptop")
+	wd.Click(t, "#upload-forensic summary")
+	wd.Type(t, "#upload-exhibit_number", "NL-0042-EX3")
+	wd.Type(t, "#upload-examiner", "J. de Vries")
+	wd.Type(t, "#upload-tool", "FTK Imager")
+	wd.Type(t, "#upload-tool_version", "4.7.1")
+	own.choose("#upload-seized_at", "2026-03-01T06:30")
+	wd.Type(t, "#upload-seized_place", "Rotterdam")
+	wd.Type(t, "#upload-source_sha256", source)
 	wd.ChooseFile(t, "#upload-files", laptop+"\n"+phone)
 	wd.Click(t, "#upload-submit")
 	own.wait("both uploads to be registered", `const rows = document.querySelectorAll("#uploads .transfer");
@@ -269,35 +397,119 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Fatalf("upload: %q, want done and an evidence id", s)
 		}
 	}
-	id := strings.Fields(ids[0])[1]
-	own.screenshot("1-owner-upload")
+	id, phoneID := strings.Fields(ids[0])[1], strings.Fields(ids[1])[1]
+	own.screenshot("2b-owner-upload-forensic")
 
-	// ... shares the laptop with the US partner and puts it under legal hold.
+	// ... pages through the case's exhibits, one at a time,
+	wd.Eval(t, `sessionStorage.setItem("pageSize", "1"); return null`, nil)
+	own.open("#/cases")
+	if own.text(fmt.Sprintf(`#cases tr[data-case=%q]`, testCase)) == "" {
+		t.Errorf("the owner's cases do not list %s", testCase)
+	}
+	own.open("#/cases/" + testCase)
+	countRows := func() int {
+		var n int
+		wd.Eval(t, `return document.querySelectorAll("#case-exhibits tbody tr").length`, &n)
+		return n
+	}
+	if n := countRows(); n != 1 {
+		t.Fatalf("the case's first page has %d exhibits, want 1", n)
+	}
+	wd.Click(t, `#case-exhibits button.more`)
+	own.wait("the case's second page", `return document.querySelectorAll("#case-exhibits tbody tr").length === 2 && document.querySelector("#case-exhibits button.more").hidden`)
+	if got := own.text(fmt.Sprintf(`#case-exhibits tr[data-evidence=%q]`, id)); !strings.Contains(got, "NL-0042-EX3") {
+		t.Errorf("the case lists the laptop as %q, want its exhibit number", got)
+	}
+	own.screenshot("2c-owner-case-paged")
+	wd.Eval(t, `sessionStorage.removeItem("pageSize"); return null`, nil)
+
+	// ... sees the forensic metadata on the exhibit, puts it under legal hold and
+	// shares it with the court, for the verification,
 	own.open("#/evidence/" + id)
 	if got := own.text("#ev-sha256"); got != want {
 		t.Fatalf("the exhibit's SHA-256 is %q, want %q", got, want)
 	}
-	wd.Click(t, "#act-share")
-	wd.Type(t, "#share-to", "agency-us")
-	wd.Type(t, "#share-basis", "MLAT request 2026/117")
-	wd.Clear(t, "#share-max")
-	wd.Type(t, "#share-max", "3")
-	wd.Click(t, "#share-submit")
-	own.wait("the share", `const a = document.getElementById("alert"); return a.className === "ok" && a.textContent.startsWith("Shared with agency-us")`)
+	for sel, w := range map[string]string{"#ev-exhibit-number": "NL-0042-EX3", "#ev-examiner": "J. de Vries",
+		"#ev-tool": "FTK Imager 4.7.1", "#ev-seized-at": "2026-03-01 06:30:00 UTC", "#ev-seized-place": "Rotterdam",
+		"#ev-source-hashes": source} {
+		if got := own.text(sel); !strings.Contains(got, w) {
+			t.Errorf("the exhibit page shows %s %q, want %q", sel, got, w)
+		}
+	}
 	wd.Click(t, "#act-hold")
 	wd.Type(t, "#reason-text", "appeal pending")
 	wd.Click(t, "#reason-submit")
 	own.wait("the legal hold", `return document.getElementById("ev-held") && document.getElementById("ev-held").textContent === "yes"`)
-	own.screenshot("2-owner-shared")
-	own.checkConsoleLog()
+	wd.Click(t, "#act-share")
+	wd.Type(t, "#share-to", "court-nl")
+	wd.Type(t, "#share-basis", "court order 2026-113")
+	wd.Click(t, "#share-view-only")
+	wd.Click(t, "#share-submit")
+	own.okAlert("the share with the court", "Shared with court-nl")
+	// A held exhibit cannot be disposed of: the dialog says so.
+	wd.Click(t, "#act-dispose")
+	wd.Type(t, "#dispose-authority", "retention schedule NL-R-7")
+	wd.Click(t, "#dispose-submit")
+	if msg := own.dialogError("dlg-dispose"); !strings.Contains(msg, "hold") {
+		t.Errorf("disposing of a held exhibit: the dialog says %q, want the legal hold named", msg)
+	}
 
-	// The partner logs in, accepts and downloads.
-	wd.Open(t, partner.URL())
-	part.wait("the partner's console", `return document.body.dataset.ready === "true"`)
-	part.open("#/evidence/" + id)
-	wd.Click(t, "#act-accept")
+	// ... disposes of the phone extraction, whose case's retention has ended,
+	own.open("#/evidence/" + phoneID)
+	wd.Click(t, "#act-dispose")
+	wd.Type(t, "#dispose-authority", "Order of the District Court of Rotterdam, 2026-04-02")
+	wd.Click(t, "#dispose-submit")
+	own.okAlert("the disposal", "Disposed of.")
+	if got := own.text("#ev-disposed"); !strings.Contains(got, "District Court of Rotterdam") {
+		t.Errorf("the disposed exhibit shows %q", got)
+	}
+	if own.text(`#timeline tr[data-action="dispose"]`) == "" {
+		t.Errorf("the timeline has no dispose event")
+	}
+
+	// ... and answers the request by sharing the laptop.
+	own.open("#/requests/" + rq)
+	if st := own.text("#rq-state"); st != "acknowledged" {
+		t.Errorf("the request's state shows %q, want acknowledged", st)
+	}
+	wd.Click(t, "#act-respond")
+	own.wait("the cases of the answer", `return [...document.querySelectorAll("#respond-case option")].some((o) => o.value === `+jsString(testCase)+`)`)
+	own.choose("#respond-case", testCase)
+	own.wait("the exhibits of the case", `return !!document.querySelector('input[name=respond-exhibit][value=`+jsString(id)+`]')`)
+	var offered []string
+	wd.Eval(t, `return [...document.querySelectorAll("input[name=respond-exhibit]")].map((x) => x.value)`, &offered)
+	if len(offered) != 1 {
+		t.Errorf("the answer offers %q, want the laptop only (the phone extraction is disposed of)", offered)
+	}
+	wd.Click(t, `input[name=respond-exhibit][value=`+jsString(id)+`]`)
+	own.screenshot("2d-owner-answering")
+	wd.Click(t, "#respond-submit")
+	own.okAlert("the answer", "Shared 1 exhibit(s) with agency-us.")
+	if st := own.text("#rq-state"); st != "answered" {
+		t.Errorf("the answered request's state shows %q, want answered", st)
+	}
+	if own.text(fmt.Sprintf(`#rq-shares li[data-evidence=%q]`, id)) == "" {
+		t.Errorf("the request does not list the laptop as shared")
+	}
+	for _, action := range []string{"request-filed", "request-acknowledged", "request-fulfilled"} {
+		if own.text(fmt.Sprintf(`#timeline tr[data-action=%q]`, action)) == "" {
+			t.Errorf("the request's custody has no %s event", action)
+		}
+	}
+	own.screenshot("2e-owner-answered")
+	own.checkConsoleLog("/dispose - Failed to load resource: the server responded with a status of 409")
+
+	// 3. The partner finds the grant in the inbox, accepts it and downloads.
+	part.open("#/inbox")
+	if row := part.text(fmt.Sprintf(`#inbox-awaiting tr[data-evidence=%q]`, id)); !strings.Contains(row, "eio EIO 2026/117") {
+		t.Errorf("the partner's inbox shows the grant as %q, want the legal basis of the request", row)
+	}
+	part.screenshot("3a-partner-inbox-grant")
+	wd.Click(t, fmt.Sprintf(`#inbox-awaiting tr[data-evidence=%q] button.accept`, id))
 	wd.Click(t, "#accept-submit")
-	part.wait("the acceptance", `const a = document.getElementById("alert"); return a.className === "ok" && a.textContent.startsWith("Accepted grant")`)
+	part.okAlert("the acceptance", "Accepted grant")
+	part.wait("the active grant", fmt.Sprintf(`return !!document.querySelector('#inbox-active tr[data-evidence=%q]')`, id))
+	part.open("#/evidence/" + id)
 	wd.Click(t, "#act-download")
 	part.wait("the download", `const d = document.getElementById("download"); return d && (d.dataset.state === "done" || d.dataset.state === "failed")`)
 	if got := part.text("#download-sha256"); got != want {
@@ -315,27 +527,38 @@ func TestConsoleInChromium(t *testing.T) {
 	if served != want {
 		t.Errorf("the file the console serves has SHA-256 %s, want %s", served, want)
 	}
-	part.screenshot("3-partner-downloaded")
+	part.screenshot("3b-partner-downloaded")
+	part.open("#/requests/" + rq)
+	if st := part.text("#rq-state"); st != "answered" {
+		t.Errorf("the partner sees the request as %q, want answered", st)
+	}
 	part.checkConsoleLog()
 
-	// The owner's timeline shows the partner's acts and verifies in the browser.
-	own.open("#/evidence/" + id)
-	for _, action := range []string{"register", "share", "legal-hold", "accept", "download-start", "download-deliver", "received"} {
-		if own.text(fmt.Sprintf(`#timeline tr[data-action=%q]`, action)) == "" {
-			t.Errorf("the owner's timeline has no %s event", action)
+	// 4. The court sees the whole timeline and verifies it in the browser.
+	wd.Open(t, court.URL())
+	crt.wait("the court's console", `return document.body.dataset.ready === "true"`)
+	crt.open("#/evidence/" + id)
+	for _, action := range []string{"register", "legal-hold", "share", "accept", "download-start", "download-deliver", "received"} {
+		if crt.text(fmt.Sprintf(`#timeline tr[data-action=%q]`, action)) == "" {
+			t.Errorf("the court's timeline has no %s event", action)
 		}
 	}
+	var shares string
+	wd.Eval(t, `return [...document.querySelectorAll('#timeline tr[data-action="share"]')].map((r) => r.innerText).join("\n")`, &shares)
+	if got := shares; !strings.Contains(got, "EIO 2026/117") || !strings.Contains(got, rq) {
+		t.Errorf("the court's timeline does not show the share in answer to the EIO: %q", got)
+	}
 	wd.Click(t, "#verify-run")
-	own.wait("the verification", `const v = document.getElementById("verdict"); return !!v || !!document.querySelector("[data-result=error]")`)
-	if got := own.text("#verify-out"); !strings.Contains(got, "✓ VERIFIED") {
+	crt.wait("the verification", `const v = document.getElementById("verdict"); return !!v || !!document.querySelector("[data-result=error]")`)
+	if got := crt.text("#verify-out"); !strings.Contains(got, "✓ VERIFIED") {
 		t.Fatalf("the verification shows %q, want VERIFIED", got)
 	}
 	var rows int
-	own.wait("the report", `const f = document.getElementById("verify-report"); return !!(f.contentDocument && f.contentDocument.querySelector("tr.event"))`)
+	crt.wait("the report", `const f = document.getElementById("verify-report"); return !!(f.contentDocument && f.contentDocument.querySelector("tr.event"))`)
 	wd.Eval(t, `return document.getElementById("verify-report").contentDocument.querySelectorAll("tr.event.verified").length`, &rows)
-	if rows < 8 {
-		t.Errorf("the report in the page shows %d verified events, want at least 8", rows)
+	if rows < 9 {
+		t.Errorf("the report in the page shows %d verified events, want at least 9", rows)
 	}
-	own.screenshot("4-owner-timeline-verified")
-	own.checkConsoleLog()
+	crt.screenshot("4-court-timeline-verified")
+	crt.checkConsoleLog()
 }

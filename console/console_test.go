@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 const (
 	testEvidence = "ev-aaaaaaaaaaaaaaaaaaaaaaaaaa"
+	testRequest  = "rq-aaaaaaaaaaaaaaaaaaaaaaaaaa"
 	testSHA256   = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 )
 
@@ -70,11 +72,30 @@ type fakeGateway struct {
 	mu       sync.Mutex
 	acts     []string
 	contents int
+	// bodies are the bodies of the request routes and disposals received, by route.
+	bodies map[string]string
 }
 
 func newFakeGateway(t *testing.T) *fakeGateway {
-	g := &fakeGateway{}
+	g := &fakeGateway{bodies: map[string]string{}}
 	mux := http.NewServeMux()
+	// The request routes and the disposal keep their body and answer as the gateway
+	// does; the request is rq-aaaa….
+	keep := func(status int, answer any) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			g.mu.Lock()
+			g.bodies[r.Method+" "+r.URL.Path] = string(b)
+			g.mu.Unlock()
+			writeJSON(w, status, answer)
+		}
+	}
+	rv := api.RequestView{RequestID: testRequest, From: "agency-us", To: "agency-nl", Instrument: "eio", State: api.RequestOpen}
+	mux.HandleFunc("POST /v1/requests", keep(http.StatusCreated, api.RequestResult{Request: rv}))
+	mux.HandleFunc("POST /v1/requests/{id}/acknowledge", keep(http.StatusOK, api.RequestResult{Request: rv}))
+	mux.HandleFunc("POST /v1/requests/{id}/withdraw", keep(http.StatusOK, api.RequestResult{Request: rv}))
+	mux.HandleFunc("POST /v1/requests/{id}/respond", keep(http.StatusOK, api.RequestResult{Request: rv}))
+	mux.HandleFunc("POST /v1/evidence/{id}/dispose", keep(http.StatusOK, api.DisposalResult{ContentDestroyed: true}))
 	mux.HandleFunc("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, custody.Party{Agency: "agency-nl", Jurisdiction: "NL"})
 	})
@@ -341,6 +362,14 @@ func TestRoutes(t *testing.T) {
 		{http.MethodPost, "/v1/evidence/" + testEvidence + "/grants/gr-x/revoke", `{}`, 400, problemInvalid},
 		{http.MethodPost, "/console/uploads?case_id=%20bad", "abc", 400, problemInvalid},
 		{http.MethodGet, "/console/jobs/job-none", "", 404, problemNotProxied},
+		{http.MethodPost, "/v1/requests", `{"to":"agency-nl","unknown":1}`, 400, problemInvalid},
+		{http.MethodPost, "/v1/requests/rq-x/acknowledge", `{}`, 400, problemInvalid},
+		{http.MethodPost, "/v1/requests/rq-x/withdraw", ``, 400, problemInvalid},
+		{http.MethodPost, "/v1/requests/" + testRequest + "/respond", `{"share":["ev-x"]}`, 400, problemInvalid},
+		{http.MethodPost, "/v1/evidence/not-an-id/dispose", `{"authority":"x"}`, 400, problemInvalid},
+		{http.MethodPost, "/console/uploads?case_id=CASE-1&source_sha256=abc", "abc", 400, problemInvalid},
+		{http.MethodPost, "/console/uploads?case_id=CASE-1&seized_at=yesterday", "abc", 400, problemInvalid},
+		{http.MethodPost, "/console/uploads?case_id=CASE-1&tool=a&tool=b", "abc", 400, problemInvalid},
 	}
 	for _, tt := range tests {
 		resp, b := do(t, con, browser, tt.method, tt.path, tt.body, nil)
@@ -350,6 +379,9 @@ func TestRoutes(t *testing.T) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if len(g.bodies) != 0 {
+		t.Errorf("the gateway received %v, want nothing", g.bodies)
+	}
 	if g.contents != 0 || len(g.acts) != 0 {
 		t.Errorf("the gateway was called %d times for content and %d for shares, want 0", g.contents, len(g.acts))
 	}
@@ -368,3 +400,53 @@ func TestListenLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestActions: filing, acknowledging, answering and withdrawing a request and
+// disposing of evidence reach the gateway's routes with the page's body, as the client
+// library sends them, and their answer comes back.
+func TestRequestActions(t *testing.T) {
+	g := newFakeGateway(t)
+	con, browser := startConsole(t, newMember(t), g)
+	login(t, con, browser)
+	rq := "/v1/requests/" + testRequest
+	tests := []struct {
+		path, body string
+		status     int
+		want       any // what the gateway must receive, decoded
+	}{
+		{"/v1/requests", `{"to":"agency-nl","instrument":"eio","reference":"EIO 1","issuing_authority":"DoJ","sought":"the image","case_id":"US-1","deadline":"2030-01-02T03:04:05Z","emergency":true}`,
+			201, &api.FileRequest{To: "agency-nl", Instrument: "eio", Reference: "EIO 1", IssuingAuthority: "DoJ", Sought: "the image", CaseID: "US-1",
+				Deadline: ptr(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), Emergency: true}},
+		{rq + "/acknowledge", `{"reason":"in hand"}`, 200, &api.RequestAction{Reason: "in hand"}},
+		{rq + "/withdraw", ``, 200, &api.RequestAction{}},
+		{rq + "/respond", `{"share":["` + testEvidence + `"],"partial":true,"max_downloads":2}`, 200,
+			&api.RespondRequest{Share: []string{testEvidence}, Partial: true, MaxDownloads: 2}},
+		{rq + "/respond", `{"refuse":true,"reason":"no such data"}`, 200, &api.RespondRequest{Refuse: true, Reason: "no such data"}},
+		{"/v1/evidence/" + testEvidence + "/dispose", `{"authority":"court order 7"}`, 200, &api.DisposeRequest{Authority: "court order 7"}},
+	}
+	for _, tt := range tests {
+		resp, b := do(t, con, browser, http.MethodPost, tt.path, tt.body, nil)
+		if resp.StatusCode != tt.status {
+			t.Errorf("POST %s: %s %s, want %d", tt.path, resp.Status, b, tt.status)
+			continue
+		}
+		g.mu.Lock()
+		got, called := g.bodies["POST "+tt.path]
+		g.mu.Unlock()
+		if !called {
+			t.Errorf("POST %s: the gateway was not called on that route", tt.path)
+			continue
+		}
+		into := reflect.New(reflect.TypeOf(tt.want).Elem()).Interface()
+		if got != "" {
+			if err := json.Unmarshal([]byte(got), into); err != nil {
+				t.Errorf("POST %s: the gateway received %q: %v", tt.path, got, err)
+			}
+		}
+		if !reflect.DeepEqual(into, tt.want) {
+			t.Errorf("POST %s: the gateway received %s, want %+v", tt.path, got, tt.want)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

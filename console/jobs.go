@@ -27,6 +27,9 @@ const (
 	maxJobs = 256
 	// maxNameLen bounds the file name the browser gives an upload (shown, not sent).
 	maxNameLen = 255
+	// maxUploadQuery bounds an upload's query: the forensic metadata's notes alone
+	// may be 4 KiB, percent-encoded up to three times that.
+	maxUploadQuery = 24 << 10
 )
 
 // Job states.
@@ -164,11 +167,21 @@ func (js *jobs) wait() { js.wg.Wait() }
 
 // startUpload takes a file from the page (the request body, raw) into the working
 // directory, then uploads it to the gateway in the background: resumably (tus), the
-// register act signed with the member's key. Query: case_id, description, name.
+// register act signed with the member's key. Query: case_id, description, name, and
+// the forensic metadata of the exhibit under the parameter names of POST /v1/evidence
+// (api.AcquisitionParams), which go with the upload's creation.
 func (js *jobs) startUpload(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawQuery) > maxUploadQuery {
+		writeProblem(w, consoleProblem(problemInvalid, http.StatusBadRequest, fmt.Sprintf("query longer than %d bytes", maxUploadQuery)))
+		return
+	}
 	q := r.URL.Query()
 	caseID, desc, name := q.Get("case_id"), q.Get("description"), q.Get("name")
+	acq, acqErr := api.ParseAcquisitionQuery(q)
 	switch {
+	case acqErr != nil:
+		writeProblem(w, consoleProblem(problemInvalid, http.StatusBadRequest, "the forensic metadata: "+acqErr.Error()))
+		return
 	case !custody.ValidCaseID(caseID):
 		writeProblem(w, consoleProblem(problemInvalid, http.StatusBadRequest, fmt.Sprintf("%q is not a case id: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", caseID)))
 		return
@@ -199,7 +212,7 @@ func (js *jobs) startUpload(w http.ResponseWriter, r *http.Request) {
 	js.run(j, func(ctx context.Context) error {
 		defer func() { f.Close(); os.RemoveAll(filepath.Dir(j.path)) }()
 		res, err := js.c.cfg.Client.UploadResumable(ctx, client.ResumableUpload{CaseID: caseID, Description: desc,
-			Content: f, Size: size, Progress: j.progress})
+			Acquisition: acq, Content: f, Size: size, Progress: j.progress})
 		if err != nil {
 			return err
 		}

@@ -49,6 +49,11 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/evidence/{id}/hold", c.hold(true))
 	mux.HandleFunc("POST /v1/evidence/{id}/release", c.hold(false))
 	mux.HandleFunc("POST /v1/evidence/{id}/bundle", c.bundle)
+	mux.HandleFunc("POST /v1/evidence/{id}/dispose", c.dispose)
+	mux.HandleFunc("POST /v1/requests", c.fileRequest)
+	mux.HandleFunc("POST /v1/requests/{id}/acknowledge", c.requestAction("request-acknowledged"))
+	mux.HandleFunc("POST /v1/requests/{id}/withdraw", c.requestAction("request-withdrawn"))
+	mux.HandleFunc("POST /v1/requests/{id}/respond", c.respond)
 
 	// The console's own routes: transfers run by the proxy, followed by the page.
 	mux.HandleFunc("GET /console/session", c.sessionInfo)
@@ -198,6 +203,78 @@ func (c *Console) hold(on bool) http.HandlerFunc {
 			return c.cfg.Client.Hold(ctx, id, on, req.Reason)
 		})
 	}
+}
+
+// dispose disposes of evidence under the authority the member names, through the
+// client as `evidencegw dispose` does.
+func (c *Console) dispose(w http.ResponseWriter, r *http.Request) {
+	id, ok := evidenceID(w, r)
+	var req api.DisposeRequest
+	if !ok || !decodeBody(w, r, &req, false) {
+		return
+	}
+	c.change(w, r, "dispose", http.StatusOK, func(ctx context.Context) (any, error) {
+		return c.cfg.Client.Dispose(ctx, id, req.Authority)
+	})
+}
+
+// requestID returns the request's request id, answering 400 if it is malformed.
+func requestID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !custody.ValidRequestID(id) {
+		writeProblem(w, consoleProblem(problemInvalid, http.StatusBadRequest, fmt.Sprintf("%q is not a request id (rq- and 26 letters a-z or digits 2-7)", id)))
+		return "", false
+	}
+	return id, true
+}
+
+// fileRequest files a request for evidence under a legal instrument, through the
+// client as `evidencegw request` does.
+func (c *Console) fileRequest(w http.ResponseWriter, r *http.Request) {
+	var req api.FileRequest
+	if !decodeBody(w, r, &req, false) {
+		return
+	}
+	c.change(w, r, "request-filed", http.StatusCreated, func(ctx context.Context) (any, error) {
+		return c.cfg.Client.FileRequest(ctx, req)
+	})
+}
+
+// requestAction acknowledges or withdraws a request (body {"reason"}, optional),
+// through the client as `evidencegw acknowledge` and `withdraw` do.
+func (c *Console) requestAction(what string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := requestID(w, r)
+		var req api.RequestAction
+		if !ok || !decodeBody(w, r, &req, true) {
+			return
+		}
+		c.change(w, r, what, http.StatusOK, func(ctx context.Context) (any, error) {
+			if what == "request-withdrawn" {
+				return c.cfg.Client.WithdrawRequest(ctx, id, req.Reason)
+			}
+			return c.cfg.Client.AcknowledgeRequest(ctx, id, req.Reason)
+		})
+	}
+}
+
+// respond answers a request, sharing exhibits or refusing, through the client as
+// `evidencegw respond` does.
+func (c *Console) respond(w http.ResponseWriter, r *http.Request) {
+	id, ok := requestID(w, r)
+	var req api.RespondRequest
+	if !ok || !decodeBody(w, r, &req, false) {
+		return
+	}
+	for _, ev := range req.Share {
+		if !custody.ValidEvidenceID(ev) {
+			writeProblem(w, consoleProblem(problemInvalid, http.StatusBadRequest, fmt.Sprintf("%q is not an evidence id (ev- and 26 letters a-z or digits 2-7)", ev)))
+			return
+		}
+	}
+	c.change(w, r, "request-respond", http.StatusOK, func(ctx context.Context) (any, error) {
+		return c.cfg.Client.RespondRequest(ctx, id, req)
+	})
 }
 
 // bundle exports the court bundle (a bundle-export event, which needs no act) and
