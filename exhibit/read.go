@@ -34,12 +34,7 @@ func (s *Service) History(ctx context.Context, p Principal, id string) (api.Hist
 		if h.Partial && ev.Seq != 0 && !concerns(ev, p.Agency) {
 			continue
 		}
-		he := api.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time,
-			Actor: ev.Actor, Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Transfer: ev.Transfer, Detail: ev.Detail,
-			Digest: rec.Digest, LogIndex: rec.LogIndex, Failure: rec.Failure}
-		if len(rec.Envelope.Signatures) > 0 {
-			he.KeyID = rec.Envelope.Signatures[0].KeyID
-		}
+		he := historyEvent(rec)
 		st.describeAct(&he, rec)
 		h.Events = append(h.Events, he)
 	}

@@ -282,7 +282,7 @@ func (s *Service) RequestHistory(ctx context.Context, p Principal, id string) (a
 func historyEvent(rec ledger.Record) api.HistoryEvent {
 	ev := rec.Event
 	he := api.HistoryEvent{Seq: ev.Seq, Action: string(ev.Action), Time: ev.Time, Actor: ev.Actor,
-		Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Detail: ev.Detail,
+		Counterparty: ev.Counterparty, LegalBasis: ev.LegalBasis, Grant: ev.Grant, Transfer: ev.Transfer, Detail: ev.Detail,
 		RequestID: ev.RequestID, Answer: ev.Answer, Digest: rec.Digest, LogIndex: rec.LogIndex, Failure: rec.Failure}
 	if len(rec.Envelope.Signatures) > 0 {
 		he.KeyID = rec.Envelope.Signatures[0].KeyID
