@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/evidencegw/evidencegw/custody"
+)
 
 // This file holds the JSON shapes of the exchange: requests for evidence under a legal
 // instrument, the inbox and the catalog's listings (docs/api.md, "Requests" and
@@ -100,6 +104,9 @@ type RequestView struct {
 	Shares     []RequestShare `json:"shares"`
 	// Damage is set when a stored event of the request's chain failed verification.
 	Damage *Damage `json:"damage,omitempty"`
+	// Digest is the request's subject digest (docs/bundle.md, "Requests"), which the
+	// members' acts on the request name. Set on a single request, absent in listings.
+	Digest string `json:"digest,omitempty"`
 }
 
 // RequestShare is an exhibit shared in answer to a request, with its grant.
@@ -230,3 +237,25 @@ const (
 	// MaxPageSize is the largest limit a listing takes.
 	MaxPageSize = 500
 )
+
+// Act returns the act a member signs to file r (docs/bundle.md, "Acts"), to be signed
+// about no subject id and the digest custody.FilingDigest(r.CaseID, *act.Request).
+func (r FileRequest) Act() custody.Act {
+	return custody.Act{Action: custody.ActionRequestFiled, CaseID: r.CaseID, Request: &custody.ActRequest{To: r.To,
+		Instrument: r.Instrument, Reference: r.Reference, IssuingAuthority: r.IssuingAuthority, Sought: r.Sought,
+		Deadline: r.Deadline, Emergency: r.Emergency}}
+}
+
+// Act returns the act a member signs to give the answer r, about the request and its
+// digest (RequestView.Digest).
+func (r RespondRequest) Act() custody.Act {
+	if r.Refuse {
+		return custody.Act{Action: custody.ActionRequestRefused, Reason: r.Reason}
+	}
+	a := custody.Act{Action: custody.ActionRequestFulfilled, Reason: r.Reason, Answer: &custody.ActAnswer{
+		Exhibits: r.Share, Expires: r.Expires, MaxDownloads: r.MaxDownloads, ViewOnly: r.ViewOnly}}
+	if r.Partial {
+		a.Action = custody.ActionRequestPartiallyFulfilled
+	}
+	return a
+}

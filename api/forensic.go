@@ -118,3 +118,16 @@ func ParseAcquisitionQuery(q url.Values) (*custody.Acquisition, error) {
 	}
 	return &a, nil
 }
+
+// AcquisitionAsSent returns a as the gateway reads it back from the query
+// SetAcquisitionQuery encodes (the seizure time in whole seconds): the acquisition
+// facts a member's register act names. A nil or empty a gives nil.
+func AcquisitionAsSent(a *custody.Acquisition) *custody.Acquisition {
+	q := url.Values{}
+	SetAcquisitionQuery(q, a)
+	got, err := ParseAcquisitionQuery(q)
+	if err != nil || got.IsZero() {
+		return nil
+	}
+	return got
+}

@@ -567,7 +567,9 @@ func (c *Client) Hold(ctx context.Context, evidenceID string, on bool, reason st
 
 // Dispose disposes of evidence under the authority it names (POST
 // /v1/evidence/{id}/dispose): the gateway destroys its content and every version of its
-// data key and records a dispose event. A repeated call answers with the same event.
+// data key and records a dispose event, with the member's signed act. A repeated call
+// answers with the same event.
 func (c *Client) Dispose(ctx context.Context, evidenceID, authority string) (*api.DisposalResult, error) {
-	return evidenceJSON[api.DisposalResult](ctx, c, http.MethodPost, evidenceID, "/dispose", api.DisposeRequest{Authority: authority}, http.StatusOK)
+	return signedJSON[api.DisposalResult](ctx, c, evidenceID, "/dispose", custody.Act{Action: custody.ActionDispose, Authority: authority},
+		api.DisposeRequest{Authority: authority}, http.StatusOK)
 }

@@ -131,10 +131,44 @@ func (c *Client) Grants(ctx context.Context, f GrantQuery, p Page) (*api.GrantPa
 	return get[api.GrantPage](ctx, c, "/v1/grants", q)
 }
 
-// FileRequest files a request for evidence under a legal instrument.
+// FileRequest files a request for evidence under a legal instrument, with the
+// member's signed act filing it.
 func (c *Client) FileRequest(ctx context.Context, req api.FileRequest) (*api.RequestResult, error) {
+	a := req.Act()
+	hdr, err := c.actHeader(ctx, "", custody.FilingDigest(a.CaseID, *a.Request), a)
+	if err != nil {
+		return nil, err
+	}
 	var out api.RequestResult
-	if err := c.doJSON(ctx, http.MethodPost, "/v1/requests", req, http.StatusCreated, &out); err != nil {
+	if err := c.doJSONWith(ctx, http.MethodPost, "/v1/requests", req, http.StatusCreated, &out, hdr); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// signedRequestJSON POSTs in to /v1/requests/{id}<suffix> with the member's signed act
+// a about the request, whose digest it reads from the gateway first.
+func signedRequestJSON[T any](ctx context.Context, c *Client, id, suffix string, a custody.Act, in any) (*T, error) {
+	path, err := requestPath(id, suffix)
+	if err != nil {
+		return nil, err
+	}
+	if c.acts == nil {
+		return nil, ErrNoActSigner
+	}
+	rq, err := c.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rq.Digest == "" {
+		return nil, fmt.Errorf("GET %s: the gateway gives no digest of the request to sign the act with", path)
+	}
+	hdr, err := c.actHeader(ctx, id, rq.Digest, a)
+	if err != nil {
+		return nil, err
+	}
+	var out T
+	if err := c.doJSONWith(ctx, http.MethodPost, path, in, http.StatusOK, &out, hdr); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -162,19 +196,22 @@ func (c *Client) RequestHistory(ctx context.Context, id string) (*api.RequestHis
 	return requestJSON[api.RequestHistory](ctx, c, http.MethodGet, id, "/events", nil)
 }
 
-// AcknowledgeRequest acknowledges receipt of a request, as its addressee.
+// AcknowledgeRequest acknowledges receipt of a request, as its addressee. Like every
+// change of a request, it signs the member's act.
 func (c *Client) AcknowledgeRequest(ctx context.Context, id, note string) (*api.RequestResult, error) {
-	return requestJSON[api.RequestResult](ctx, c, http.MethodPost, id, "/acknowledge", api.RequestAction{Reason: note})
+	return signedRequestJSON[api.RequestResult](ctx, c, id, "/acknowledge",
+		custody.Act{Action: custody.ActionRequestAcknowledged, Reason: note}, api.RequestAction{Reason: note})
 }
 
 // RespondRequest answers a request, as its addressee: shares exhibits or refuses.
 func (c *Client) RespondRequest(ctx context.Context, id string, req api.RespondRequest) (*api.RequestResult, error) {
-	return requestJSON[api.RequestResult](ctx, c, http.MethodPost, id, "/respond", req)
+	return signedRequestJSON[api.RequestResult](ctx, c, id, "/respond", req.Act(), req)
 }
 
 // WithdrawRequest withdraws a request, as its requester.
 func (c *Client) WithdrawRequest(ctx context.Context, id, reason string) (*api.RequestResult, error) {
-	return requestJSON[api.RequestResult](ctx, c, http.MethodPost, id, "/withdraw", api.RequestAction{Reason: reason})
+	return signedRequestJSON[api.RequestResult](ctx, c, id, "/withdraw",
+		custody.Act{Action: custody.ActionRequestWithdrawn, Reason: reason}, api.RequestAction{Reason: reason})
 }
 
 // RequestBundle exports the custody bundle of a request (itself a custody event).

@@ -403,7 +403,7 @@ func (u *resumer) register(ctx context.Context) (*api.UploadResult, error) {
 	// The member's signed act asks for the registration: signed afresh on every try,
 	// so that a retry long after the first is still within the gateway's clock skew.
 	act, err := u.c.actHeader(ctx, "", hex.EncodeToString(sum), custody.Act{Action: custody.ActionRegister,
-		CaseID: u.req.CaseID, Description: u.req.Description})
+		CaseID: u.req.CaseID, Description: u.req.Description, Acquisition: api.AcquisitionAsSent(u.req.Acquisition)})
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,8 @@ func (c *Client) Upload(ctx context.Context, req UploadRequest) (*api.UploadResu
 	if _, err := req.Content.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("uploading evidence: rewinding the content: %w", err)
 	}
-	act, err := c.actHeader(ctx, "", hex.EncodeToString(sum), custody.Act{Action: custody.ActionRegister, CaseID: req.CaseID, Description: req.Description})
+	act, err := c.actHeader(ctx, "", hex.EncodeToString(sum), custody.Act{Action: custody.ActionRegister, CaseID: req.CaseID,
+		Description: req.Description, Acquisition: api.AcquisitionAsSent(req.Acquisition)})
 	if err != nil {
 		return nil, fmt.Errorf("uploading evidence: %w", err)
 	}

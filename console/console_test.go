@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/big"
 	"net/http"
@@ -72,12 +73,14 @@ type fakeGateway struct {
 	mu       sync.Mutex
 	acts     []string
 	contents int
-	// bodies are the bodies of the request routes and disposals received, by route.
-	bodies map[string]string
+	// bodies are the bodies of the request routes and disposals received, by route;
+	// routeActs the Custody-Act headers they carried.
+	bodies    map[string]string
+	routeActs map[string]string
 }
 
 func newFakeGateway(t *testing.T) *fakeGateway {
-	g := &fakeGateway{bodies: map[string]string{}}
+	g := &fakeGateway{bodies: map[string]string{}, routeActs: map[string]string{}}
 	mux := http.NewServeMux()
 	// The request routes and the disposal keep their body and answer as the gateway
 	// does; the request is rq-aaaa….
@@ -86,11 +89,14 @@ func newFakeGateway(t *testing.T) *fakeGateway {
 			b, _ := io.ReadAll(r.Body)
 			g.mu.Lock()
 			g.bodies[r.Method+" "+r.URL.Path] = string(b)
+			g.routeActs[r.Method+" "+r.URL.Path] = r.Header.Get(api.HeaderCustodyAct)
 			g.mu.Unlock()
 			writeJSON(w, status, answer)
 		}
 	}
-	rv := api.RequestView{RequestID: testRequest, From: "agency-us", To: "agency-nl", Instrument: "eio", State: api.RequestOpen}
+	rv := api.RequestView{RequestID: testRequest, From: "agency-us", To: "agency-nl", Instrument: "eio", State: api.RequestOpen,
+		Digest: testSHA256}
+	mux.HandleFunc("GET /v1/requests/{id}", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, rv) })
 	mux.HandleFunc("POST /v1/requests", keep(http.StatusCreated, api.RequestResult{Request: rv}))
 	mux.HandleFunc("POST /v1/requests/{id}/acknowledge", keep(http.StatusOK, api.RequestResult{Request: rv}))
 	mux.HandleFunc("POST /v1/requests/{id}/withdraw", keep(http.StatusOK, api.RequestResult{Request: rv}))
@@ -413,16 +419,17 @@ func TestRequestActions(t *testing.T) {
 		path, body string
 		status     int
 		want       any // what the gateway must receive, decoded
+		act        custody.Action
 	}{
 		{"/v1/requests", `{"to":"agency-nl","instrument":"eio","reference":"EIO 1","issuing_authority":"DoJ","sought":"the image","case_id":"US-1","deadline":"2030-01-02T03:04:05Z","emergency":true}`,
 			201, &api.FileRequest{To: "agency-nl", Instrument: "eio", Reference: "EIO 1", IssuingAuthority: "DoJ", Sought: "the image", CaseID: "US-1",
-				Deadline: ptr(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), Emergency: true}},
-		{rq + "/acknowledge", `{"reason":"in hand"}`, 200, &api.RequestAction{Reason: "in hand"}},
-		{rq + "/withdraw", ``, 200, &api.RequestAction{}},
+				Deadline: ptr(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)), Emergency: true}, custody.ActionRequestFiled},
+		{rq + "/acknowledge", `{"reason":"in hand"}`, 200, &api.RequestAction{Reason: "in hand"}, custody.ActionRequestAcknowledged},
+		{rq + "/withdraw", ``, 200, &api.RequestAction{}, custody.ActionRequestWithdrawn},
 		{rq + "/respond", `{"share":["` + testEvidence + `"],"partial":true,"max_downloads":2}`, 200,
-			&api.RespondRequest{Share: []string{testEvidence}, Partial: true, MaxDownloads: 2}},
-		{rq + "/respond", `{"refuse":true,"reason":"no such data"}`, 200, &api.RespondRequest{Refuse: true, Reason: "no such data"}},
-		{"/v1/evidence/" + testEvidence + "/dispose", `{"authority":"court order 7"}`, 200, &api.DisposeRequest{Authority: "court order 7"}},
+			&api.RespondRequest{Share: []string{testEvidence}, Partial: true, MaxDownloads: 2}, custody.ActionRequestPartiallyFulfilled},
+		{rq + "/respond", `{"refuse":true,"reason":"no such data"}`, 200, &api.RespondRequest{Refuse: true, Reason: "no such data"}, custody.ActionRequestRefused},
+		{"/v1/evidence/" + testEvidence + "/dispose", `{"authority":"court order 7"}`, 200, &api.DisposeRequest{Authority: "court order 7"}, custody.ActionDispose},
 	}
 	for _, tt := range tests {
 		resp, b := do(t, con, browser, http.MethodPost, tt.path, tt.body, nil)
@@ -432,10 +439,15 @@ func TestRequestActions(t *testing.T) {
 		}
 		g.mu.Lock()
 		got, called := g.bodies["POST "+tt.path]
+		act := g.routeActs["POST "+tt.path]
 		g.mu.Unlock()
 		if !called {
 			t.Errorf("POST %s: the gateway was not called on that route", tt.path)
 			continue
+		}
+		// The console signs the member's act of each change, as the CLI does.
+		if st, err := parseActHeader(act); err != nil || st.Predicate.Action != tt.act {
+			t.Errorf("POST %s: the act sent is %+v (%v), want a signed %s act", tt.path, st.Predicate, err, tt.act)
 		}
 		into := reflect.New(reflect.TypeOf(tt.want).Elem()).Interface()
 		if got != "" {
@@ -450,3 +462,19 @@ func TestRequestActions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// parseActHeader decodes the statement of the signed act a Custody-Act header carries.
+func parseActHeader(v string) (custody.ActStatement, error) {
+	sa, err := api.ParseAct(v)
+	if err != nil {
+		return custody.ActStatement{}, err
+	}
+	if sa == nil {
+		return custody.ActStatement{}, errors.New("no act")
+	}
+	b, err := sa.Envelope.PayloadBytes()
+	if err != nil {
+		return custody.ActStatement{}, err
+	}
+	return custody.ParseActStatement(b)
+}

@@ -227,6 +227,34 @@ func TestVerifyActsDownloadNotReceived(t *testing.T) {
 	}
 }
 
+// TestVerifyActsAcquisitionAndDisposal: a register act naming the acquisition facts
+// its event records and a dispose act naming its authority verify as the actor's.
+func TestVerifyActsAcquisitionAndDisposal(t *testing.T) {
+	w := newActWorld(t)
+	seized := signedStart.Add(-48 * time.Hour)
+	r, err := w.verifyActs(t, true, func(t testing.TB, x *signedExhibit, i int, ev *Event) {
+		switch i {
+		case 0:
+			ev.Exhibit.Acquisition = &Acquisition{ExhibitNumber: "NL-0042-EX3", SeizedAt: &seized, SourceHashes: map[string]string{"sha1": strings.Repeat("ab", 20)}}
+			a := mustAct(t, ev.Act)
+			local := seized.In(time.FixedZone("CET", 3600))
+			a.Acquisition = &Acquisition{ExhibitNumber: "NL-0042-EX3", SeizedAt: &local, SourceHashes: map[string]string{"sha1": strings.Repeat("ab", 20)}}
+			ev.Act = signAct(t, w.nl, "", x.sha256, a)
+		case 4:
+			ev.Action, ev.LegalBasis, ev.Actor, ev.Counterparty, ev.Grant = ActionDispose, "order 2036/17", x.envelopesEvent(t, 0).Actor, nil, nil
+			ev.Act = signAct(t, w.nl, ev.EvidenceID, x.sha256, Act{Action: ActionDispose, Time: ev.Time, Authority: "order 2036/17"})
+		}
+	})
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	for _, i := range []int{0, 4} {
+		if a := r.Events[i].Act; a == nil || a.Subject != "CN=j.devries,O=politie-nl" {
+			t.Errorf("event %d (%s): act %+v, want signed by j.devries", i, r.Events[i].Event.Action, a)
+		}
+	}
+}
+
 // TestVerifyActsRefused: an act that is not its actor's, or does not name its event, is
 // refused offline.
 func TestVerifyActsRefused(t *testing.T) {
@@ -285,6 +313,19 @@ func TestVerifyActsRefused(t *testing.T) {
 			ev.Act = signAct(t, w.us, ev.EvidenceID, x.sha256, a)
 		}, false, "not a download"},
 		{"trust root without agencies", 0, nil, true, "lists no CA for agency politie-nl"},
+		{"register act without the event's acquisition facts", 0, func(t testing.TB, x *signedExhibit, ev *Event) {
+			ev.Exhibit.Acquisition = &Acquisition{ExhibitNumber: "NL-0042-EX3"}
+		}, false, "acquisition facts differ"},
+		{"register act with other acquisition facts", 0, func(t testing.TB, x *signedExhibit, ev *Event) {
+			ev.Exhibit.Acquisition = &Acquisition{ExhibitNumber: "NL-0042-EX3"}
+			a := mustAct(t, ev.Act)
+			a.Acquisition = &Acquisition{ExhibitNumber: "NL-0042-EX4"}
+			ev.Act = signAct(t, w.nl, "", x.sha256, a)
+		}, false, "acquisition facts differ"},
+		{"dispose act under another authority", 4, func(t testing.TB, x *signedExhibit, ev *Event) {
+			ev.Action, ev.LegalBasis, ev.Actor, ev.Counterparty, ev.Grant = ActionDispose, "order 2036/17", x.envelopesEvent(t, 0).Actor, nil, nil
+			ev.Act = signAct(t, w.nl, ev.EvidenceID, x.sha256, Act{Action: ActionDispose, Time: ev.Time, Authority: "retention schedule"})
+		}, false, "another authority"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,9 @@ package custody
 import (
 	"crypto/rand"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 )
@@ -141,6 +143,31 @@ func FuzzParseActStatement(f *testing.F) {
 		{Action: ActionReceived, Nonce: "0123456789abcdef0123456789abcdef", Download: "00"},
 	} {
 		b, _ := NewActStatement("ev-abcdefghijklmnopqrstuvwxyz", "00", a).Marshal()
+		f.Add(b)
+	}
+	// The acts of requests, answers, disposals and registrations with acquisition
+	// facts, well formed.
+	nonce, at := "0123456789abcdef0123456789abcdef", time.Unix(1700000000, 0)
+	filed := &ActRequest{To: "agency-nl", Instrument: "epoc", Reference: "R-1", IssuingAuthority: "judge", Sought: "logs", Deadline: &at}
+	seized := at.Add(-time.Hour)
+	sha := strings.Repeat("ab", 32)
+	for _, s := range []ActStatement{
+		NewActStatement("", FilingDigest("CASE-1", *filed), Act{Action: ActionRequestFiled, Time: at, Nonce: nonce, CaseID: "CASE-1", Request: filed}),
+		NewActStatement("rq-abcdefghijklmnopqrstuvwxyz", sha, Act{Action: ActionRequestAcknowledged, Time: at, Nonce: nonce, Reason: "assigned"}),
+		NewActStatement("rq-abcdefghijklmnopqrstuvwxyz", sha, Act{Action: ActionRequestPartiallyFulfilled, Time: at, Nonce: nonce,
+			Answer: &ActAnswer{Exhibits: []string{"ev-abcdefghijklmnopqrstuvwxyz"}, Expires: &at, MaxDownloads: 2, ViewOnly: true}}),
+		NewActStatement("rq-abcdefghijklmnopqrstuvwxyz", sha, Act{Action: ActionRequestRefused, Time: at, Nonce: nonce, Reason: "no grounds"}),
+		NewActStatement("ev-abcdefghijklmnopqrstuvwxyz", sha, Act{Action: ActionDispose, Time: at, Nonce: nonce, Authority: "order 2036/17"}),
+		NewActStatement("", sha, Act{Action: ActionRegister, Time: at, Nonce: nonce, CaseID: "CASE-1", Acquisition: &Acquisition{
+			ExhibitNumber: "NL-0042-EX3", SourceHashes: map[string]string{"md5": strings.Repeat("ab", 16)}, SeizedAt: &seized}}),
+	} {
+		b, err := s.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, err := ParseActStatement(b); err != nil {
+			f.Fatalf("seed %s does not parse: %v", s.Predicate.Action, err)
+		}
 		f.Add(b)
 	}
 	f.Add([]byte(`{}`))

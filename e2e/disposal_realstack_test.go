@@ -165,6 +165,10 @@ func TestRealStackDisposal(t *testing.T) {
 	if html, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !bytes.Contains(html, []byte(`id="disposal"`)) {
 		t.Errorf("the HTML report shows no disposal (%v)", err)
 	}
+	// The registration, whose act names the forensic metadata the event records, and
+	// the disposal, whose act names its authority, are the investigator's own acts.
+	checkSignedBy(t, g.must("", "verify", bundle, "--trust-root", trust, "--json"),
+		map[string]string{"register": "investigator-nl", "dispose": "investigator-nl"})
 }
 
 func keysOf(vs []objectVersion) []string {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,46 @@ func exchange(t *testing.T, g *gateway) {
 	g.must("partner-us", "trust-root", "-o", tr)
 	if out := g.must("partner-us", "verify", bundle, "--trust-root", tr); !strings.Contains(out, "VERIFIED") {
 		t.Fatalf("the request's bundle: %s", out)
+	}
+	// Each change the members asked for carries the signature of the member who asked:
+	// the filing, the acknowledgement and the answer on the request's chain, the share
+	// made in answer on the exhibit's.
+	checkSignedBy(t, g.must("partner-us", "verify", bundle, "--trust-root", tr, "--json"), map[string]string{
+		"request-filed": "partner-us", "request-acknowledged": "investigator-nl", "request-fulfilled": "investigator-nl"})
+	phoneBundle := filepath.Join(dir, "phone.json")
+	g.must("investigator-nl", "bundle", phone, "-o", phoneBundle)
+	checkSignedBy(t, g.must("investigator-nl", "verify", phoneBundle, "--trust-root", tr, "--json"), map[string]string{
+		"register": "investigator-nl", "share": "investigator-nl", "accept": "partner-us"})
+}
+
+// checkSignedBy checks that the verified events of the actions named in want are each
+// signed by the member (certificate common name) want names.
+func checkSignedBy(t *testing.T, out string, want map[string]string) {
+	t.Helper()
+	var r struct {
+		Events []struct {
+			Action   string `json:"action"`
+			SignedBy string `json:"signed_by"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("verify --json: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, ev := range r.Events {
+		who, ok := want[ev.Action]
+		if !ok {
+			continue
+		}
+		seen[ev.Action] = true
+		if !strings.Contains(ev.SignedBy, "CN="+who+",") {
+			t.Errorf("the verified %s event is signed by %q, want the member %s", ev.Action, ev.SignedBy, who)
+		}
+	}
+	for action := range want {
+		if !seen[action] {
+			t.Errorf("the verified bundle has no %s event", action)
+		}
 	}
 }
 

@@ -3,10 +3,14 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"os"
@@ -21,10 +25,12 @@ import (
 
 	"github.com/evidencegw/evidencegw/custody"
 	"github.com/evidencegw/evidencegw/exhibit"
+	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
 	"github.com/evidencegw/evidencegw/keys"
 	"github.com/evidencegw/evidencegw/keys/vault"
 	"github.com/evidencegw/evidencegw/ledger"
 	"github.com/evidencegw/evidencegw/ledger/ledgertest"
+	"github.com/evidencegw/evidencegw/pki"
 	"github.com/evidencegw/evidencegw/policy"
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/evidencegw/evidencegw/storage/s3"
@@ -71,7 +77,17 @@ type objectLockService struct {
 	admin   *minio.Client
 	content string // the NL bucket
 	custody string // the custody bucket
-	owner   exhibit.Principal
+	// member is the owning agency's investigator, with a certificate of the agency's
+	// CA: the key that signs the acts of the changes of custody it asks for.
+	member exhibittest.Member
+}
+
+// owner is the investigator's principal carrying its signed act a about evidence id
+// with content digest sha, signed at the service's clock.
+func (ls *objectLockService) owner(t *testing.T, id, sha string, a custody.Act) exhibit.Principal {
+	t.Helper()
+	a.Time = ls.clock.Now()
+	return exhibittest.SignedBy(t, ls.member, id, sha, a)
 }
 
 func newObjectLockService(t *testing.T, retention time.Duration) *objectLockService {
@@ -134,15 +150,50 @@ func newObjectLockService(t *testing.T, retention time.Duration) *objectLockServ
 		}
 		return custody.ParseTrustRoot(b)
 	}
+	ca, err := pki.OpenAgencyDevCA(filepath.Join(t.TempDir(), "ca"), "agency-nl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := issueMember(t, ca, exhibit.Principal{Agency: "agency-nl", Jurisdiction: "NL", Person: "investigator-nl", Role: exhibit.RoleInvestigator})
 	svc, err := exhibit.New(exhibit.Config{Store: store, Keys: vm, Log: ledgertest.NewMemLog(local.CheckpointSigner()),
 		Signer: ledger.Signer{SignerVerifier: local.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
-		Agencies: []exhibit.Agency{{ID: "agency-nl", Jurisdiction: "NL"}}, Retention: exhibit.Retention{Default: retention},
+		Agencies:  []exhibit.Agency{{ID: "agency-nl", Jurisdiction: "NL", CAs: []*x509.Certificate{ca.Cert()}}},
+		Retention: exhibit.Retention{Default: retention},
 		TrustRoot: trustRoot, Rotator: vm, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &objectLockService{svc: svc, clock: clock, vault: vm, admin: admin, content: nlBucket, custody: custodyBucket,
-		owner: exhibit.Principal{Agency: "agency-nl", Jurisdiction: "NL", Person: "investigator-nl", Role: exhibit.RoleInvestigator}}
+		member: member}
+}
+
+// issueMember issues p a client certificate of ca, for a day, and returns the member.
+func issueMember(t *testing.T, ca *pki.CA, p exhibit.Principal) exhibittest.Member {
+	t.Helper()
+	certPEM, keyPEM, err := ca.IssueClient(pkix.Name{CommonName: p.Person, Organization: []string{p.Agency}, Country: []string{p.Jurisdiction}}, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		t.Fatal("the CA issued an identity that is not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		k, err2 := x509.ParsePKCS8PrivateKey(kb.Bytes)
+		ek, ok := k.(*ecdsa.PrivateKey)
+		if err2 != nil || !ok {
+			t.Fatalf("parsing the issued key: %v", err)
+		}
+		key = ek
+	}
+	p.Cert = cert
+	return exhibittest.Member{Principal: p, Subject: cert.Subject.String(), Key: key}
 }
 
 // removeTestBucket removes a test bucket with every version, lifting legal holds and
@@ -208,7 +259,9 @@ func TestRealStackObjectLockKeepsTheGatewayFromDisposingEarly(t *testing.T) {
 	ctx := t.Context()
 	content := bytes.Repeat([]byte("seized phone image "), 1<<15)
 	sum := sha256.Sum256(content)
-	res, err := ls.svc.Register(ctx, ls.owner, exhibit.Upload{CaseID: "CASE-LOCK", SHA256: sum[:], Content: bytes.NewReader(content)})
+	sha := hex.EncodeToString(sum[:])
+	res, err := ls.svc.Register(ctx, ls.owner(t, "", sha, custody.Act{Action: custody.ActionRegister, CaseID: "CASE-LOCK"}),
+		exhibit.Upload{CaseID: "CASE-LOCK", SHA256: sum[:], Content: bytes.NewReader(content)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +286,8 @@ func TestRealStackObjectLockKeepsTheGatewayFromDisposingEarly(t *testing.T) {
 
 	// An hour ahead, the gateway thinks the retention over; MinIO does not.
 	ls.clock.set(time.Hour)
-	_, err = ls.svc.Dispose(ctx, ls.owner, id, "retention schedule")
+	dispose := custody.Act{Action: custody.ActionDispose, Authority: "retention schedule"}
+	_, err = ls.svc.Dispose(ctx, ls.owner(t, id, sha, dispose), id, "retention schedule")
 	var unfinished *exhibit.DisposalUnfinishedError
 	if !errors.As(err, &unfinished) || !errors.Is(err, storage.ErrRetained) {
 		t.Fatalf("disposal with the gateway's clock ahead: got %v, want it recorded and refused by MinIO (ErrRetained)", err)
@@ -246,14 +300,14 @@ func TestRealStackObjectLockKeepsTheGatewayFromDisposingEarly(t *testing.T) {
 			t.Errorf("%s changed after the refused disposal", k)
 		}
 	}
-	if _, err := ls.svc.Download(ctx, ls.owner, id, exhibit.DownloadRequest{}); err == nil {
+	if _, err := ls.svc.Download(ctx, ls.member.Principal, id, exhibit.DownloadRequest{}); err == nil {
 		t.Error("the content of a recorded disposal is still served")
 	}
 
 	// Once MinIO's clock passes the retention, the disposal finishes.
 	ls.clock.set(0)
 	time.Sleep(time.Until(res.Evidence.RegisteredAt.Add(retention)) + 2*time.Second)
-	done, err := ls.svc.Dispose(ctx, ls.owner, id, "retention schedule")
+	done, err := ls.svc.Dispose(ctx, ls.owner(t, id, sha, dispose), id, "retention schedule")
 	if err != nil {
 		t.Fatalf("disposal after the retention: %v", err)
 	}

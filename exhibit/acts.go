@@ -33,11 +33,29 @@ func actRefused(format string, args ...any) error {
 // was signed within custody.ActSkew of now; and, for an existing exhibit (st not nil),
 // no event records it yet. registered is the exhibit's registered content digest.
 func (s *Service) checkAct(p Principal, st *state, ev custody.Event, registered string) (*custody.SignedAct, error) {
-	if p.Act == nil {
-		return nil, ErrActRequired
-	}
+	var recorded map[string]uint64
 	if st != nil {
 		ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
+		recorded = st.acts
+	}
+	return s.verifyAct(p, ev, registered, recorded)
+}
+
+// checkRequestAct is checkAct for the change ev of a request: r is nil for a filing,
+// which names no request yet.
+func (s *Service) checkRequestAct(p Principal, r *requestState, ev custody.Event) (*custody.SignedAct, error) {
+	if r == nil {
+		return s.verifyAct(p, ev, "", nil)
+	}
+	ev.EvidenceID, ev.CaseID = r.id(), r.filed.CaseID
+	return s.verifyAct(p, ev, r.digest(), r.acts)
+}
+
+// verifyAct checks the act p signed for ev (see checkAct); recorded holds the digests
+// of the acts the subject's chain records, with their events.
+func (s *Service) verifyAct(p Principal, ev custody.Event, registered string, recorded map[string]uint64) (*custody.SignedAct, error) {
+	if p.Act == nil {
+		return nil, ErrActRequired
 	}
 	ag, _ := s.agency(p.Agency)
 	if len(ag.CAs) == 0 {
@@ -58,10 +76,8 @@ func (s *Service) checkAct(p Principal, st *state, ev custody.Event, registered 
 		return nil, actRefused("your act is dated %s, more than %v from the gateway's clock (%s): sign it now, with a clock that is right",
 			va.Statement.Predicate.Time.UTC().Format(time.RFC3339), custody.ActSkew, now.UTC().Format(time.RFC3339))
 	}
-	if st != nil {
-		if seq, ok := st.acts[va.Digest]; ok {
-			return nil, actRefused("your act is already recorded, as event %d: a new request needs a new act", seq)
-		}
+	if seq, ok := recorded[va.Digest]; ok {
+		return nil, actRefused("your act is already recorded, as event %d: a new request needs a new act", seq)
 	}
 	return p.Act, nil
 }

@@ -35,7 +35,6 @@ func TestCatalogFoldsDisposal(t *testing.T) {
 	t.Parallel()
 	env := exhibittest.New(t, exhibittest.Options{Retention: exhibit.Retention{Default: retention}})
 	ctx := t.Context()
-	inv := env.Investigator.Principal
 	u := exhibittest.Upload([]byte("seized phone image"))
 	u.Acquisition = acquisition(env.Clock.Now())
 	res, err := env.Service.Register(ctx, exhibittest.RegisterAct(t, env.Investigator, u), u)
@@ -66,12 +65,12 @@ func TestCatalogFoldsDisposal(t *testing.T) {
 	fc := &failingCatalog{Catalog: env.Catalog}
 	svc := env.ReplicaWith(t, func(c *exhibit.Config) { c.Catalog = fc })
 	env.Clock.Advance(retention + time.Hour)
-	d, err := svc.Dispose(ctx, inv, accepted, order)
+	d, err := svc.Dispose(ctx, env.DisposeAct(t, env.Investigator, accepted, order), accepted, order)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fc.fail = true
-	if _, err := svc.Dispose(ctx, inv, awaiting, order); err != nil {
+	if _, err := svc.Dispose(ctx, env.DisposeAct(t, env.Investigator, awaiting, order), awaiting, order); err != nil {
 		t.Fatal(err)
 	}
 	fc.fail = false

@@ -49,12 +49,18 @@ func (s *Service) Dispose(ctx context.Context, p Principal, id, authority string
 		if err != nil {
 			return api.DisposalResult{}, err
 		}
+		ev := custody.Event{Action: custody.ActionDispose, Actor: p.party(),
+			LegalBasis: authority, Storage: st.register.Storage, Detail: disposalDetail(len(objects.keys))}
+		// The member signs every disposal they ask for, a repeated one too; only the
+		// first is recorded, with its act.
+		if ev.Act, err = s.checkAct(p, st, ev, st.register.Exhibit.SHA256); err != nil {
+			return api.DisposalResult{}, err
+		}
 		if st.disposal == nil {
 			if err := s.checkDisposable(ctx, rt, st, objects); err != nil {
 				return api.DisposalResult{}, err
 			}
-			rec, err := s.recordEvent(ctx, st, custody.Event{Action: custody.ActionDispose, Actor: p.party(),
-				LegalBasis: authority, Storage: st.register.Storage, Detail: disposalDetail(len(objects.keys))})
+			rec, err := s.recordEvent(ctx, st, ev)
 			if err != nil {
 				return api.DisposalResult{}, err
 			}

@@ -63,7 +63,6 @@ func TestDispose(t *testing.T) {
 	req := env.ShareRequest(exhibittest.AgencyUS)
 	req.Expires = env.Clock.Now().Add(2 * retention) // active still when the retention ends
 	id, _ := env.Exchange(t, content, req)
-	inv := env.Investigator.Principal
 
 	if v := env.Show(t, env.Investigator, id); v.RetainUntil == nil || !v.RetainUntil.Equal(env.Clock.Now().Add(retention)) {
 		t.Errorf("show: retain until %v, want the registration time plus %s", v.RetainUntil, retention)
@@ -82,10 +81,10 @@ func TestDispose(t *testing.T) {
 		{"stranger", env.Stranger, order, isErr(exhibit.ErrNotFound)},
 	}
 	for _, r := range refusals {
-		_, err := env.Service.Dispose(t.Context(), r.who.Principal, id, r.authority)
+		_, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, r.who, id, r.authority), id, r.authority)
 		checkErr(t, r.name, err, r.want)
 	}
-	if _, err := env.Service.Dispose(t.Context(), env.Partner.Principal, id, order); err == nil ||
+	if _, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Partner, id, order), id, order); err == nil ||
 		!strings.Contains(err.Error(), "only an investigator of the owning agency") {
 		t.Errorf("partner's disposal: got %v, want a denial that says who may dispose", err)
 	}
@@ -95,7 +94,7 @@ func TestDispose(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.Clock.Advance(retention + time.Hour)
-	_, err := env.Service.Dispose(t.Context(), inv, id, order)
+	_, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, order), id, order)
 	checkErr(t, "under legal hold", err, conflictOf(exhibit.ConflictUnderLegalHold))
 	if _, err := env.Service.Hold(t.Context(), env.HoldAct(t, env.Investigator, id, false, "appeal decided"), id, false, "appeal decided"); err != nil {
 		t.Fatal(err)
@@ -113,7 +112,7 @@ func TestDispose(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := env.Service.Dispose(t.Context(), inv, id, order)
+	res, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, order), id, order)
 	if err != nil {
 		t.Fatalf("disposal after the retention: %v", err)
 	}
@@ -145,7 +144,7 @@ func TestDispose(t *testing.T) {
 	}
 
 	// A repeated disposal answers with the same event and destroys nothing more.
-	again, err := env.Service.Dispose(t.Context(), inv, id, "another order")
+	again, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, "another order"), id, "another order")
 	if err != nil || again.Custody.Seq != ev.Seq || again.ContentDestroyed || again.DataKeysDestroyed != 0 {
 		t.Errorf("repeated disposal = %+v, %v; want event %d again and nothing destroyed", again, err, ev.Seq)
 	}
@@ -231,7 +230,7 @@ func TestDisposeHeedsTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.Clock.Advance(retention + time.Hour)
-	_, err := env.Service.Dispose(t.Context(), env.Investigator.Principal, id, order)
+	_, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, order), id, order)
 	checkErr(t, "a data key retained longer in the store", err, conflictOf(exhibit.ConflictRetained))
 	if err == nil || !strings.Contains(err.Error(), "object store's retention") {
 		t.Errorf("got %v, want it to name the store's retention", err)
@@ -240,7 +239,7 @@ func TestDisposeHeedsTheStore(t *testing.T) {
 	if err := env.Store.SetLegalHold(t.Context(), content[0], "", true); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.Service.Dispose(t.Context(), env.Investigator.Principal, id, order)
+	_, err = env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, order), id, order)
 	checkErr(t, "content held in the store", err, conflictOf(exhibit.ConflictUnderLegalHold))
 	if got := env.Actions(t, id); !slices.Equal(got, []string{"register"}) {
 		t.Errorf("refused disposals recorded events: %q", got)
@@ -260,7 +259,7 @@ func TestDisposeRefusedByTheStoreAfterRecording(t *testing.T) {
 	id := env.Register(t, env.Investigator, []byte("content")).Evidence.EvidenceID
 	env.Clock.Advance(retention + time.Hour)
 
-	_, err := env.Service.Dispose(t.Context(), env.Investigator.Principal, id, order)
+	_, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, order), id, order)
 	checkErr(t, "the store refuses", err, isErr(storage.ErrRetained))
 	if err == nil || !strings.Contains(err.Error(), "is recorded (custody event 1)") {
 		t.Errorf("got %v, want it to say the disposal is recorded", err)
@@ -279,7 +278,7 @@ func TestDisposeRefusedByTheStoreAfterRecording(t *testing.T) {
 	}
 
 	storeClock.Advance(retention + time.Hour)
-	res, err := env.Service.Dispose(t.Context(), env.Investigator.Principal, id, order)
+	res, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Investigator, id, order), id, order)
 	if err != nil || res.Custody.Seq != 1 || !res.ContentDestroyed {
 		t.Fatalf("disposal run again = %+v, %v; want event 1 and the content destroyed", res, err)
 	}
@@ -308,7 +307,7 @@ func TestCourtDisposes(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.Clock.Advance(2 * time.Hour)
-	res, err := env.Service.Dispose(t.Context(), env.Court.Principal, id, order)
+	res, err := env.Service.Dispose(t.Context(), env.DisposeAct(t, env.Court, id, order), id, order)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,11 +177,9 @@ func checkReceipt(sr api.SignedReceipt, p Principal, id, grantID, sha string, no
 }
 
 // checkShareAct checks the member's signed act of a share. A share made in answer to a
-// request (sp.requestID set) is part of the answer (Respond), which the member asks for
-// as a whole: it records no act of its own.
+// request (sp.requestID set) is part of the answer, which the member asks for as a
+// whole: it records the answer's act, which names the request, the exhibits it shares
+// and the terms of their grants (custody.CheckActEvent).
 func (s *Service) checkShareAct(p Principal, st *state, ev custody.Event, sp shareSpec) (*custody.SignedAct, error) {
-	if sp.requestID != "" {
-		return nil, nil
-	}
 	return s.checkAct(p, st, ev, st.register.Exhibit.SHA256)
 }

@@ -38,8 +38,8 @@ func exchangeScene(t *testing.T, env *exhibittest.Env) []string {
 	}
 	env.Share(t, ids[3], env.ShareRequest(exhibittest.CourtNL))
 	rq := fileRequest(t, env, "eio", nil)
-	if _, err := env.Service.RespondRequest(ctx, env.Investigator.Principal, rq.RequestID,
-		api.RespondRequest{Share: []string{ids[4]}, Partial: true}); err != nil {
+	answer := api.RespondRequest{Share: []string{ids[4]}, Partial: true}
+	if _, err := env.Service.RespondRequest(ctx, env.RespondAct(t, env.Investigator, rq.RequestID, answer), rq.RequestID, answer); err != nil {
 		t.Fatal(err)
 	}
 	fileRequest(t, env, "epoc", func(r *api.FileRequest) { r.CaseID = "" })

@@ -59,7 +59,7 @@ func (s *Service) Register(ctx context.Context, p Principal, u Upload) (api.Uplo
 	}
 	sha := hex.EncodeToString(u.SHA256)
 	act, err := s.checkAct(p, nil, custody.Event{EvidenceID: id, CaseID: u.CaseID, Action: custody.ActionRegister, Actor: p.party(),
-		Exhibit: &custody.Exhibit{SHA256: sha, Description: u.Description}}, sha)
+		Exhibit: &custody.Exhibit{SHA256: sha, Description: u.Description, Acquisition: acquisitionFact(u.Acquisition)}}, sha)
 	if err != nil {
 		return api.UploadResult{}, err
 	}

@@ -44,15 +44,23 @@ type requestState struct {
 	overdue bool
 	shares  []custody.AnswerShare
 	damage  *ledger.Damage
+	// acts holds the digests of the acts the chain records, with their events.
+	acts map[string]uint64
 }
 
 // foldRequest replays the verified events of a request's chain. The chain must have a
 // verified request-filed event.
 func foldRequest(chain *ledger.Chain) *requestState {
-	r := &requestState{chain: chain, filed: chain.Records[0].Event, state: catalog.RequestOpen, damage: chain.Damage}
+	r := &requestState{chain: chain, filed: chain.Records[0].Event, state: catalog.RequestOpen, damage: chain.Damage,
+		acts: map[string]uint64{}}
 	verified := chain.Records
 	if d := chain.Damage; d != nil {
 		verified = chain.Records[:d.Seq]
+	}
+	for _, rec := range verified {
+		if d := actDigest(rec.Event); d != "" {
+			r.acts[d] = rec.Event.Seq
+		}
 	}
 	for _, rec := range verified[1:] {
 		ev := rec.Event
@@ -84,6 +92,9 @@ func foldRequest(chain *ledger.Chain) *requestState {
 func (r *requestState) id() string              { return r.filed.EvidenceID }
 func (r *requestState) facts() *custody.Request { return r.filed.Request }
 
+// digest is the request's subject digest, which the acts on it name.
+func (r *requestState) digest() string { return r.filed.SubjectDigest() }
+
 // closed reports whether the request takes no more answer.
 func (r *requestState) closed() bool {
 	switch r.state {
@@ -110,6 +121,13 @@ func (r *requestState) row() *catalog.Request {
 		row.Shares = append(row.Shares, catalog.Share{EvidenceID: sh.EvidenceID, GrantID: sh.GrantID})
 	}
 	return row
+}
+
+// view renders the request for the API, with its subject digest.
+func (r *requestState) view(s *Service) api.RequestView {
+	v := s.requestView(r.row(), r.apiDamage(), s.cfg.Now())
+	v.Digest = r.digest()
+	return v
 }
 
 // requestView renders a catalog row of a request for the API.
@@ -161,12 +179,18 @@ func (s *Service) FileRequest(ctx context.Context, p Principal, req api.FileRequ
 	ev := custody.Event{EvidenceID: id, CaseID: req.CaseID, Action: custody.ActionRequestFiled, Actor: p.party(),
 		Counterparty: &custody.Party{Agency: to.ID, Jurisdiction: to.Jurisdiction},
 		LegalBasis:   legalBasis(facts.Instrument, facts.Reference), Request: facts}
+	if ev.Act, err = s.checkRequestAct(p, nil, ev); err != nil {
+		return api.RequestResult{}, err
+	}
+	if stmt, _ := actStatement(p); (stmt.Predicate.Request.Deadline == nil) != (req.Deadline == nil) {
+		return api.RequestResult{}, actRefused("your act does not name this request: it names a deadline if and only if the request does")
+	}
 	rec, err := s.appendEvent(ctx, nil, ev.SubjectDigest(), ev)
 	if err != nil {
 		return api.RequestResult{}, fmt.Errorf("filing request %s: %w", id, err)
 	}
 	st := foldRequest(&ledger.Chain{Records: []ledger.Record{rec}})
-	return api.RequestResult{Request: s.requestView(st.row(), nil, s.cfg.Now()), Custody: receipt(rec)}, nil
+	return api.RequestResult{Request: st.view(s), Custody: receipt(rec)}, nil
 }
 
 // legalBasis is the legal basis text of an event under a request's instrument.
@@ -261,7 +285,7 @@ func (s *Service) ShowRequest(ctx context.Context, p Principal, id string) (api.
 	if err != nil {
 		return api.RequestView{}, err
 	}
-	return s.requestView(r.row(), r.apiDamage(), s.cfg.Now()), nil
+	return r.view(s), nil
 }
 
 // RequestHistory returns every custody event of a request p may see: a request is
@@ -316,13 +340,16 @@ func (s *Service) changeRequest(ctx context.Context, p Principal, id string, a p
 			return api.RequestResult{}, err
 		}
 		ev.Actor = p.party()
+		if ev.Act, err = s.checkRequestAct(p, r, ev); err != nil {
+			return api.RequestResult{}, err
+		}
 		rec, err := s.recordRequest(ctx, r, ev)
 		if err != nil {
 			return api.RequestResult{}, err
 		}
 		r.chain = &ledger.Chain{Records: append(append([]ledger.Record(nil), r.chain.Records...), rec)}
 		r = foldRequest(r.chain)
-		return api.RequestResult{Request: s.requestView(r.row(), nil, s.cfg.Now()), Custody: receipt(rec)}, nil
+		return api.RequestResult{Request: r.view(s), Custody: receipt(rec)}, nil
 	})
 }
 
@@ -385,6 +412,17 @@ func (s *Service) RespondRequest(ctx context.Context, p Principal, id string, re
 		if req.Refuse {
 			return custody.Event{Action: custody.ActionRequestRefused, Counterparty: s.party(r.facts().From), Detail: req.Reason}, nil
 		}
+		// The act names the answer as a whole: check it before any exhibit is shared.
+		planned := &custody.Answer{}
+		for _, ev := range req.Share {
+			planned.Shares = append(planned.Shares, custody.AnswerShare{EvidenceID: ev})
+		}
+		if _, err := s.checkRequestAct(p, r, custody.Event{Action: answerAction(req), Actor: p.party(), Answer: planned, Detail: req.Reason}); err != nil {
+			return custody.Event{}, err
+		}
+		if stmt, _ := actStatement(p); (stmt.Predicate.Answer.Expires == nil) != (req.Expires == nil) {
+			return custody.Event{}, actRefused("your act does not name this request: it names an expiry of the grants if and only if the answer does")
+		}
 		var err error
 		if grants, err = s.shareInAnswer(ctx, p, r, req); err != nil {
 			return custody.Event{}, err
@@ -393,14 +431,18 @@ func (s *Service) RespondRequest(ctx context.Context, p Principal, id string, re
 		for i, g := range grants {
 			answer.Shares = append(answer.Shares, custody.AnswerShare{EvidenceID: req.Share[i], GrantID: g.Grant.GrantID})
 		}
-		action := custody.ActionRequestFulfilled
-		if req.Partial {
-			action = custody.ActionRequestPartiallyFulfilled
-		}
-		return custody.Event{Action: action, Counterparty: s.party(r.facts().From), Answer: answer, Detail: req.Reason}, nil
+		return custody.Event{Action: answerAction(req), Counterparty: s.party(r.facts().From), Answer: answer, Detail: req.Reason}, nil
 	})
 	res.Grants = grants
 	return res, err
+}
+
+// answerAction is the action of an answer that shares exhibits.
+func answerAction(req api.RespondRequest) custody.Action {
+	if req.Partial {
+		return custody.ActionRequestPartiallyFulfilled
+	}
+	return custody.ActionRequestFulfilled
 }
 
 // checkResponse checks an answer's shape before anything is read.

@@ -21,7 +21,7 @@ func fileRequest(t *testing.T, env *exhibittest.Env, instrument string, edit fun
 	if edit != nil {
 		edit(&req)
 	}
-	res, err := env.Service.FileRequest(t.Context(), env.Partner.Principal, req)
+	res, err := env.Service.FileRequest(t.Context(), env.FileRequestAct(t, env.Partner, req), req)
 	if err != nil {
 		t.Fatalf("filing a request: %v", err)
 	}
@@ -45,10 +45,10 @@ func TestRequestFlow(t *testing.T) {
 	if err != nil || len(in.Requests.Requests) != 1 || in.Requests.Requests[0].RequestID != rq.RequestID {
 		t.Fatalf("addressee's inbox: got %+v, %v; want the request", in.Requests, err)
 	}
-	if _, err := env.Service.AcknowledgeRequest(ctx, env.Investigator.Principal, rq.RequestID, ""); err != nil {
+	if _, err := env.Service.AcknowledgeRequest(ctx, env.AcknowledgeAct(t, env.Investigator, rq.RequestID, ""), rq.RequestID, ""); err != nil {
 		t.Fatal(err)
 	}
-	res, err := env.Service.RespondRequest(ctx, env.Investigator.Principal, rq.RequestID, api.RespondRequest{Share: []string{ev}})
+	res, err := env.Service.RespondRequest(ctx, env.RespondAct(t, env.Investigator, rq.RequestID, api.RespondRequest{Share: []string{ev}}), rq.RequestID, api.RespondRequest{Share: []string{ev}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestRequestFlow(t *testing.T) {
 		t.Fatal("the requester downloaded other bytes")
 	}
 	// A second answer to a closed request changes nothing.
-	_, err = env.Service.RespondRequest(ctx, env.Investigator.Principal, rq.RequestID, api.RespondRequest{Refuse: true, Reason: "late"})
+	_, err = env.Service.RespondRequest(ctx, env.RespondAct(t, env.Investigator, rq.RequestID, api.RespondRequest{Refuse: true, Reason: "late"}), rq.RequestID, api.RespondRequest{Refuse: true, Reason: "late"})
 	var conflict *exhibit.ConflictError
 	if !errors.As(err, &conflict) || conflict.Kind != exhibit.ConflictRequestClosed {
 		t.Fatalf("second answer: got %v, want request-closed", err)
@@ -127,7 +127,7 @@ func TestRequestRefusals(t *testing.T) {
 	for _, tt := range invalidFilings {
 		req := api.FileRequest{To: exhibittest.AgencyNL, Instrument: "eio", Reference: "R", IssuingAuthority: "A", Sought: "S"}
 		tt.edit(&req)
-		_, err := env.Service.FileRequest(ctx, env.Partner.Principal, req)
+		_, err := env.Service.FileRequest(ctx, env.FileRequestAct(t, env.Partner, req), req)
 		var inv *exhibit.InvalidError
 		if !errors.As(err, &inv) || !strings.Contains(inv.Msg, tt.want) {
 			t.Errorf("%s: got %v, want an invalid request saying %q", tt.name, err, tt.want)
@@ -143,8 +143,9 @@ func TestRequestRefusals(t *testing.T) {
 		{"emergency due too late", "epoc", 9 * time.Hour, "forbid-emergency-deadline-too-late"},
 	} {
 		d := env.Clock.Now().Add(tt.after)
-		_, err := env.Service.FileRequest(ctx, env.Partner.Principal, api.FileRequest{To: exhibittest.AgencyNL, Instrument: tt.instrument,
-			Reference: "R", IssuingAuthority: "A", Sought: "S", Emergency: true, Deadline: &d})
+		req := api.FileRequest{To: exhibittest.AgencyNL, Instrument: tt.instrument,
+			Reference: "R", IssuingAuthority: "A", Sought: "S", Emergency: true, Deadline: &d}
+		_, err := env.Service.FileRequest(ctx, env.FileRequestAct(t, env.Partner, req), req)
 		var denied *exhibit.DeniedError
 		if !errors.As(err, &denied) || !slices.Contains(denied.Policies, tt.want) {
 			t.Errorf("%s: got %v, want a denial by %s", tt.name, err, tt.want)
@@ -155,18 +156,18 @@ func TestRequestRefusals(t *testing.T) {
 		t.Errorf("emergency epoc: deadline %s, want %s (8 hours)", em.Deadline, want)
 	}
 	// Answers by the wrong party.
-	_, err := env.Service.RespondRequest(ctx, env.Stranger.Principal, rq.RequestID, api.RespondRequest{Refuse: true, Reason: "no"})
+	_, err := env.Service.RespondRequest(ctx, env.RespondAct(t, env.Stranger, rq.RequestID, api.RespondRequest{Refuse: true, Reason: "no"}), rq.RequestID, api.RespondRequest{Refuse: true, Reason: "no"})
 	if !errors.Is(err, exhibit.ErrRequestNotFound) {
 		t.Errorf("a stranger answering: got %v, want not found", err)
 	}
-	_, err = env.Service.RespondRequest(ctx, env.Partner.Principal, rq.RequestID, api.RespondRequest{Share: []string{ev}})
+	_, err = env.Service.RespondRequest(ctx, env.RespondAct(t, env.Partner, rq.RequestID, api.RespondRequest{Share: []string{ev}}), rq.RequestID, api.RespondRequest{Share: []string{ev}})
 	var denied *exhibit.DeniedError
 	if !errors.As(err, &denied) {
 		t.Errorf("the requester answering its own request: got %v, want denied", err)
 	}
 	// An answer that shares an exhibit the addressee does not own shares nothing.
 	other := env.Register(t, env.Stranger, []byte("y")).Evidence.EvidenceID
-	_, err = env.Service.RespondRequest(ctx, env.Investigator.Principal, rq.RequestID, api.RespondRequest{Share: []string{ev, other}})
+	_, err = env.Service.RespondRequest(ctx, env.RespondAct(t, env.Investigator, rq.RequestID, api.RespondRequest{Share: []string{ev, other}}), rq.RequestID, api.RespondRequest{Share: []string{ev, other}})
 	if !errors.Is(err, exhibit.ErrNotFound) {
 		t.Errorf("sharing another agency's exhibit in answer: got %v, want not found", err)
 	}
@@ -175,17 +176,17 @@ func TestRequestRefusals(t *testing.T) {
 	}
 	for _, bad := range []api.RespondRequest{{}, {Refuse: true}, {Refuse: true, Reason: "x", Share: []string{ev}}, {Share: []string{ev, ev}},
 		{Share: []string{"ev-x"}}} {
-		_, err := env.Service.RespondRequest(ctx, env.Investigator.Principal, rq.RequestID, bad)
+		_, err := env.Service.RespondRequest(ctx, env.RespondAct(t, env.Investigator, rq.RequestID, bad), rq.RequestID, bad)
 		var inv *exhibit.InvalidError
 		if !errors.As(err, &inv) {
 			t.Errorf("answer %+v: got %v, want invalid", bad, err)
 		}
 	}
 	// Refused, then closed.
-	if _, err := env.Service.RespondRequest(ctx, env.Investigator.Principal, rq.RequestID, api.RespondRequest{Refuse: true, Reason: "no dual criminality"}); err != nil {
+	if _, err := env.Service.RespondRequest(ctx, env.RespondAct(t, env.Investigator, rq.RequestID, api.RespondRequest{Refuse: true, Reason: "no dual criminality"}), rq.RequestID, api.RespondRequest{Refuse: true, Reason: "no dual criminality"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.Service.WithdrawRequest(ctx, env.Partner.Principal, rq.RequestID, "")
+	_, err = env.Service.WithdrawRequest(ctx, env.WithdrawAct(t, env.Partner, rq.RequestID, ""), rq.RequestID, "")
 	var conflict *exhibit.ConflictError
 	if !errors.As(err, &conflict) || conflict.Kind != exhibit.ConflictRequestClosed {
 		t.Errorf("withdrawing a refused request: got %v, want request-closed", err)
@@ -199,7 +200,7 @@ func TestPreservationOrderAllowsNoDownload(t *testing.T) {
 	env := exhibittest.New(t, exhibittest.Options{})
 	ev := env.Register(t, env.Investigator, []byte("kept")).Evidence.EvidenceID
 	rq := fileRequest(t, env, "epoc-pr", nil)
-	res, err := env.Service.RespondRequest(t.Context(), env.Investigator.Principal, rq.RequestID, api.RespondRequest{Share: []string{ev}})
+	res, err := env.Service.RespondRequest(t.Context(), env.RespondAct(t, env.Investigator, rq.RequestID, api.RespondRequest{Share: []string{ev}}), rq.RequestID, api.RespondRequest{Share: []string{ev}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,8 @@ func (s *Service) FinishUpload(ctx context.Context, p Principal, uploadID string
 		return api.UploadResult{}, err
 	}
 	act, err := s.checkAct(p, nil, custody.Event{EvidenceID: sess.EvidenceID, CaseID: sess.CaseID, Action: custody.ActionRegister,
-		Actor: p.party(), Exhibit: &custody.Exhibit{SHA256: want, Description: sess.Description}}, want)
+		Actor: p.party(), Exhibit: &custody.Exhibit{SHA256: want, Description: sess.Description,
+			Acquisition: acquisitionFact(sess.Acquisition)}}, want)
 	if err != nil {
 		return api.UploadResult{}, err
 	}

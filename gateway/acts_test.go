@@ -46,6 +46,9 @@ func (ts *testServer) signRequest(t testing.TB, r *http.Request) {
 	if r.URL.Path != "/v1/evidence" && r.ContentLength > maxJSONBody {
 		return // refused for its size before anything is checked
 	}
+	if r.URL.Path == "/v1/requests" && r.ContentLength > maxJSONBody {
+		return // refused for its size before anything is checked
+	}
 	if r.URL.Path != "/v1/evidence" && r.Body != nil {
 		b, err := io.ReadAll(r.Body)
 		body = b
@@ -77,8 +80,12 @@ func (ts *testServer) actFor(t testing.TB, m exhibittest.Member, r *http.Request
 		Reason       string         `json:"reason"`
 		GrantID      string         `json:"grant_id"`
 		Receipt      map[string]any `json:"receipt"`
+		Authority    string         `json:"authority"`
 	}
 	_ = json.Unmarshal(body, &in)
+	if a, ok := ts.requestActFor(t, m, r, body); ok {
+		return a
+	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/v1/evidence"), "/")
 	if r.URL.Path == "/v1/evidence" {
 		sha := strings.Repeat("0", 64)
@@ -86,8 +93,12 @@ func (ts *testServer) actFor(t testing.TB, m exhibittest.Member, r *http.Request
 			sha = hex.EncodeToString(d)
 		}
 		q := r.URL.Query()
+		acq, _ := api.ParseAcquisitionQuery(q)
+		if acq.IsZero() {
+			acq = nil
+		}
 		return formatAct(t, exhibittest.SignedBy(t, m, "", sha, custody.Act{Action: custody.ActionRegister,
-			CaseID: q.Get("case_id"), Description: q.Get("description")}).Act)
+			CaseID: q.Get("case_id"), Description: q.Get("description"), Acquisition: acq}).Act)
 	}
 	if strings.HasPrefix(r.URL.Path, "/v1/uploads/") && strings.HasSuffix(r.URL.Path, "/register") {
 		// The tests' resumable uploads are of exhibittest.CaseID, with no description.
@@ -116,10 +127,46 @@ func (ts *testServer) actFor(t testing.TB, m exhibittest.Member, r *http.Request
 		a = custody.Act{Action: custody.ActionLegalHold, Reason: in.Reason}
 	case last == "release":
 		a = custody.Act{Action: custody.ActionLegalHoldRelease, Reason: in.Reason}
+	case last == "dispose":
+		a = custody.Act{Action: custody.ActionDispose, Authority: in.Authority}
 	default:
 		return ""
 	}
 	return formatAct(t, ts.env.Signed(t, m, id, a).Act)
+}
+
+// requestActFor is actFor for the changes of a request: filing, acknowledging,
+// answering and withdrawing. ok is false for a request that is none of these.
+func (ts *testServer) requestActFor(t testing.TB, m exhibittest.Member, r *http.Request, body []byte) (string, bool) {
+	t.Helper()
+	if r.URL.Path == "/v1/requests" {
+		var req api.FileRequest
+		_ = json.Unmarshal(body, &req)
+		a := req.Act()
+		a.Time = ts.env.Clock.Now()
+		return formatAct(t, exhibittest.SignedBy(t, m, "", custody.FilingDigest(a.CaseID, *a.Request), a).Act), true
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/v1/requests/"), "/")
+	if !strings.HasPrefix(r.URL.Path, "/v1/requests/") || len(parts) != 2 {
+		return "", false
+	}
+	var a custody.Act
+	switch parts[1] {
+	case "acknowledge", "withdraw":
+		var in api.RequestAction
+		_ = json.Unmarshal(body, &in)
+		a = custody.Act{Action: custody.ActionRequestAcknowledged, Reason: in.Reason}
+		if parts[1] == "withdraw" {
+			a.Action = custody.ActionRequestWithdrawn
+		}
+	case "respond":
+		var in api.RespondRequest
+		_ = json.Unmarshal(body, &in)
+		a = in.Act()
+	default:
+		return "", false
+	}
+	return formatAct(t, ts.env.RequestAct(t, m, parts[0], a).Act), true
 }
 
 func formatAct(t testing.TB, sa *custody.SignedAct) string {

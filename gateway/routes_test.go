@@ -61,8 +61,9 @@ func newFixture(t *testing.T, opts serverOptions) *fixture {
 	if _, err := env.Service.WriteUpload(t.Context(), env.Investigator.Principal, f.fullUpload, 0, content(f)); err != nil {
 		t.Fatal(err)
 	}
-	rq, err := env.Service.FileRequest(t.Context(), env.Partner.Principal, api.FileRequest{To: exhibittest.AgencyNL,
-		Instrument: "eio", Reference: "US-1", IssuingAuthority: "US Attorney", Sought: "the phone image"})
+	filing := api.FileRequest{To: exhibittest.AgencyNL, Instrument: "eio", Reference: "US-1", IssuingAuthority: "US Attorney",
+		Sought: "the phone image"}
+	rq, err := env.Service.FileRequest(t.Context(), env.FileRequestAct(t, env.Partner, filing), filing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +140,8 @@ type routeCase struct {
 	// answer, if set, returns a value the JSON answer must decode into, with no
 	// unknown field.
 	answer func() any
+	// unsigned sends the request without the member's signed act.
+	unsigned bool
 }
 
 // Headers of the tus cases.
@@ -330,6 +333,12 @@ var routeCases = []routeCase{
 	{name: "respond to one's own request", who: "partner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true,"reason":"no"}`, status: 403, kind: api.ProblemForbidden},
 	{name: "refuse without a reason", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true}`, status: 400, kind: api.ProblemInvalidRequest},
 	{name: "withdraw", who: "partner", method: "POST", path: "/v1/requests/{request}/withdraw", body: `{"reason":"solved"}`, status: 200, ctype: api.JSONMediaType, answer: func() any { return new(api.RequestResult) }},
+	{name: "file without an act", who: "partner", method: "POST", path: "/v1/requests", body: `{"to":"agency-nl","instrument":"epoc","reference":"R-1","issuing_authority":"judge","sought":"logs"}`,
+		unsigned: true, status: 400, kind: api.ProblemActRequired},
+	{name: "acknowledge without an act", who: "owner", method: "POST", path: "/v1/requests/{request}/acknowledge", unsigned: true, status: 400, kind: api.ProblemActRequired},
+	{name: "respond without an act", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"share":["{pending}"]}`, unsigned: true, status: 400, kind: api.ProblemActRequired},
+	{name: "refuse without an act", who: "owner", method: "POST", path: "/v1/requests/{request}/respond", body: `{"refuse":true,"reason":"no"}`, unsigned: true, status: 400, kind: api.ProblemActRequired},
+	{name: "withdraw without an act", who: "partner", method: "POST", path: "/v1/requests/{request}/withdraw", unsigned: true, status: 400, kind: api.ProblemActRequired},
 	{name: "withdraw as the addressee", who: "owner", method: "POST", path: "/v1/requests/{request}/withdraw", status: 403, kind: api.ProblemForbidden},
 	{name: "request bundle", who: "owner", method: "POST", path: "/v1/requests/{request}/bundle", status: 200, ctype: custody.BundleMediaType},
 	{name: "request bundle to a stranger", who: "stranger", method: "POST", path: "/v1/requests/{request}/bundle", status: 404, kind: api.ProblemNotFound},
@@ -348,6 +357,7 @@ var routeCases = []routeCase{
 	{name: "dispose under legal hold", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: holdAfterRetention, status: 409, kind: api.ProblemUnderLegalHold},
 	{name: "dispose without a body", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", setup: afterRetention, status: 400, kind: api.ProblemInvalidRequest},
 	{name: "dispose without an authority", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: `{"authority":""}`, setup: afterRetention, status: 400, kind: api.ProblemInvalidRequest},
+	{name: "dispose without an act", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, unsigned: true, status: 400, kind: api.ProblemActRequired},
 	{name: "dispose by the partner", who: "partner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, status: 403, kind: api.ProblemForbidden},
 	{name: "dispose by a stranger", who: "stranger", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: afterRetention, status: 404, kind: api.ProblemNotFound},
 	{name: "dispose the store refuses", who: "owner", method: "POST", path: "/v1/evidence/{id}/dispose", body: disposeBody, setup: storeClockBehind, status: 409, kind: api.ProblemRetained},
@@ -358,26 +368,30 @@ var routeCases = []routeCase{
 
 func acknowledgeFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	if _, err := f.env.Service.AcknowledgeRequest(t.Context(), f.env.Investigator.Principal, f.request, ""); err != nil {
+	if _, err := f.env.Service.AcknowledgeRequest(t.Context(), f.env.AcknowledgeAct(t, f.env.Investigator, f.request, ""), f.request, ""); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func refuseFirst(t *testing.T, f *fixture) {
 	t.Helper()
-	if _, err := f.env.Service.RespondRequest(t.Context(), f.env.Investigator.Principal, f.request,
-		api.RespondRequest{Refuse: true, Reason: "no grounds"}); err != nil {
+	refusal := api.RespondRequest{Refuse: true, Reason: "no grounds"}
+	if _, err := f.env.Service.RespondRequest(t.Context(), f.env.RespondAct(t, f.env.Investigator, f.request, refusal), f.request, refusal); err != nil {
 		t.Fatal(err)
 	}
 }
 
 const disposeBody = `{"authority":"order of the Rotterdam District Court, 2036/17"}`
 
+// routeRetention is the retention of the route table's exhibits: short, so that their
+// members' certificates, which sign the disposal's act, are still valid after it.
+const routeRetention = 30 * 24 * time.Hour
+
 // afterRetention moves the service's clock (and the store's, which follows it) past
-// the fixture's retention, the default ten years.
+// the route table's retention.
 func afterRetention(t *testing.T, f *fixture) {
 	t.Helper()
-	f.env.Clock.Advance(exhibit.DefaultRetention + time.Hour)
+	f.env.Clock.Advance(routeRetention + time.Hour)
 }
 
 func holdAfterRetention(t *testing.T, f *fixture) {
@@ -397,7 +411,7 @@ func storeClockBehind(t *testing.T, f *fixture) {
 func disposeFirst(t *testing.T, f *fixture) {
 	t.Helper()
 	afterRetention(t, f)
-	if _, err := f.env.Service.Dispose(t.Context(), f.env.Investigator.Principal, f.id, "retention schedule"); err != nil {
+	if _, err := f.env.Service.Dispose(t.Context(), f.env.DisposeAct(t, f.env.Investigator, f.id, "retention schedule"), f.id, "retention schedule"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -454,11 +468,15 @@ func TestRoutes(t *testing.T) {
 	for _, c := range routeCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFixture(t, serverOptions{})
+			f := newFixture(t, serverOptions{env: exhibittest.Options{Retention: exhibit.Retention{Default: routeRetention}}})
 			if c.setup != nil {
 				c.setup(t, f)
 			}
-			rec := f.serve(c.build(t, f))
+			serve := f.serve
+			if c.unsigned {
+				serve = f.serveUnsigned
+			}
+			rec := serve(c.build(t, f))
 			if c.kind != "" {
 				checkProblem(t, c.name, rec, c.status, c.kind)
 				return

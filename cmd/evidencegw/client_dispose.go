@@ -16,7 +16,8 @@ func (a *app) newDisposeCmd() *cobra.Command {
 		Long: `Dispose of evidence once the retention period of its case has ended: the gateway
 destroys the stored content and every version of its data key, so that no copy of the
 encrypted content can ever be decrypted again (crypto-shredding), and records a dispose
-event naming the authority it rests on (a court order, or the retention schedule). The
+event naming the authority it rests on (a court order, or the retention schedule), with
+your act, signed with your key (--key), naming the same authority. The
 evidence record, its custody history and its bundle remain, and the bundle still
 verifies offline, showing the disposal.
 

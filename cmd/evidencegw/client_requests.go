@@ -28,7 +28,8 @@ func (a *app) newRequestCmd() *cobra.Command {
 table (an EIO, an MLAT request, a European Production or Preservation Order, a Budapest
 Convention Second Protocol order: 'evidencegw requests --instruments' lists them). The
 request is a custody subject of its own: a signed, logged chain of events, from filing
-to the answer, that verifies offline like an exhibit's.
+to the answer, that verifies offline like an exhibit's. Filing it, like every change of
+the request (acknowledge, respond, withdraw), signs your act with your key (--key).
 
 Without --deadline the answer is due after the instrument's time (10 days for an
 EPOC); --emergency asks for the instrument's emergency time (8 hours for an EPOC), and
@@ -104,6 +105,8 @@ shared with the requesting agency under the request's instrument: the grant carr
 instrument as its legal basis and cites the request, and the answer names every exhibit
 and grant. --partial leaves the request open for a later answer. With --refuse, the
 request is refused with a reason. A request is answered once (partial answers aside).
+Your signed act (--key) names the answer: the exhibits, the terms of their grants or the
+reason of the refusal; the answer and each share record it.
 
 Grants made in answer last the instrument's grant days unless --expires says (a date,
 an RFC 3339 time or a duration such as 30d). Under a preservation order (epoc-pr) the

@@ -49,7 +49,8 @@ func (e *Env) Register(t testing.TB, m Member, content []byte) api.UploadResult 
 // RegisterAct returns m's principal carrying its signed act registering u.
 func RegisterAct(t testing.TB, m Member, u exhibit.Upload) exhibit.Principal {
 	t.Helper()
-	return SignedBy(t, m, "", hex.EncodeToString(u.SHA256), custody.Act{Action: custody.ActionRegister, CaseID: u.CaseID, Description: u.Description})
+	return SignedBy(t, m, "", hex.EncodeToString(u.SHA256), custody.Act{Action: custody.ActionRegister, CaseID: u.CaseID,
+		Description: u.Description, Acquisition: u.Acquisition})
 }
 
 // SignedBy returns m's principal carrying m's act a about evidence id (with registered
@@ -335,4 +336,52 @@ func SealedObject(t testing.TB, res api.UploadResult) string {
 		t.Fatalf("the register event records location %q, want a memstore object", ev.Storage.Location)
 	}
 	return name
+}
+
+// FileRequestAct returns m's principal carrying its signed act filing req.
+func (e *Env) FileRequestAct(t testing.TB, m Member, req api.FileRequest) exhibit.Principal {
+	t.Helper()
+	a := req.Act()
+	a.Time = e.Clock.Now()
+	return SignedBy(t, m, "", custody.FilingDigest(a.CaseID, *a.Request), a)
+}
+
+// RequestAct returns m's principal carrying its act a about request id, signed at the
+// Env's clock's now with the request's digest, which it reads as m.
+func (e *Env) RequestAct(t testing.TB, m Member, id string, a custody.Act) exhibit.Principal {
+	t.Helper()
+	if a.Time.IsZero() {
+		a.Time = e.Clock.Now()
+	}
+	sha := strings.Repeat("0", 64)
+	if v, err := e.Service.ShowRequest(t.Context(), m.Principal, id); err == nil {
+		sha = v.Digest
+	}
+	return SignedBy(t, m, id, sha, a)
+}
+
+// DisposeAct returns m's principal carrying its signed act disposing of evidence id
+// under authority.
+func (e *Env) DisposeAct(t testing.TB, m Member, id, authority string) exhibit.Principal {
+	t.Helper()
+	return e.Signed(t, m, id, custody.Act{Action: custody.ActionDispose, Authority: authority})
+}
+
+// RespondAct returns m's principal carrying its signed act giving the answer req to
+// request id.
+func (e *Env) RespondAct(t testing.TB, m Member, id string, req api.RespondRequest) exhibit.Principal {
+	t.Helper()
+	return e.RequestAct(t, m, id, req.Act())
+}
+
+// AcknowledgeAct and WithdrawAct return m's principal carrying its signed act
+// acknowledging or withdrawing request id with the note or reason given.
+func (e *Env) AcknowledgeAct(t testing.TB, m Member, id, note string) exhibit.Principal {
+	t.Helper()
+	return e.RequestAct(t, m, id, custody.Act{Action: custody.ActionRequestAcknowledged, Reason: note})
+}
+
+func (e *Env) WithdrawAct(t testing.TB, m Member, id, reason string) exhibit.Principal {
+	t.Helper()
+	return e.RequestAct(t, m, id, custody.Act{Action: custody.ActionRequestWithdrawn, Reason: reason})
 }
