@@ -93,6 +93,9 @@ type Options struct {
 	// Retention is the service's retention of each case's evidence; the store checks
 	// it against Env.Clock, so a test advances the clock past it.
 	Retention exhibit.Retention
+	// FoldCacheBytes is the service's Config.FoldCacheBytes (0: its default, -1: no
+	// folded state kept).
+	FoldCacheBytes int64
 }
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
@@ -209,7 +212,7 @@ func New(t testing.TB, opts Options) *Env {
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
 		Agencies: e.Agencies, Retention: opts.Retention, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
 		Registry: e.Registry, Now: e.Clock.Now, UploadPartSegments: opts.UploadPartSegments, Step: opts.Step,
-		TransferLease: opts.TransferLease}
+		TransferLease: opts.TransferLease, FoldCacheBytes: opts.FoldCacheBytes}
 	if e.Service, err = exhibit.New(e.config); err != nil {
 		t.Fatal(err)
 	}
@@ -220,21 +223,18 @@ func New(t testing.TB, opts Options) *Env {
 // replica runs: it shares no lock with Env.Service.
 func (e *Env) Replica(t testing.TB) *exhibit.Service {
 	t.Helper()
-	cfg := e.config
-	cfg.Registry = prometheus.NewRegistry()
-	s, err := exhibit.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return e.ReplicaWith(t, nil)
 }
 
-// ReplicaWith is Replica with its configuration changed by edit (another catalog, say).
+// ReplicaWith is Replica with its configuration changed by edit first (another
+// catalog, no folded states kept, say); edit may be nil.
 func (e *Env) ReplicaWith(t testing.TB, edit func(*exhibit.Config)) *exhibit.Service {
 	t.Helper()
 	cfg := e.config
 	cfg.Registry = prometheus.NewRegistry()
-	edit(&cfg)
+	if edit != nil {
+		edit(&cfg)
+	}
 	s, err := exhibit.New(cfg)
 	if err != nil {
 		t.Fatal(err)
