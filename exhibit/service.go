@@ -117,6 +117,11 @@ type Config struct {
 	// UploadExpiry is how long a resumable upload session may stay unfinished before
 	// ExpireUploads removes it; 0 means DefaultUploadExpiry.
 	UploadExpiry time.Duration
+	// OrphanGrace is how old content without a register event must be before Sweep
+	// quarantines it as an orphan: younger, it may be an upload in flight on another
+	// gateway sharing the store. 0 means DefaultOrphanGrace; negative means none
+	// (every such content is an orphan at once: a single gateway's tests).
+	OrphanGrace time.Duration
 	// UploadPartSegments is the number of 1 MiB segments in a part of a resumable
 	// upload, the most a cut transfer sends again; 0 means DefaultUploadPartSegments.
 	// On S3 a part must be at least 5 MiB (so 5 segments or more).
