@@ -291,6 +291,10 @@ type UploadsConfig struct {
 	// most a transfer cut anywhere sends again, and the memory an upload in flight
 	// holds on S3 (two parts). Default 16, 5 (S3's smallest part) to 512.
 	PartMiB int `yaml:"part_mib"`
+	// OrphanGrace is how old content stored without a register event must be before
+	// the start-up sweep quarantines it: younger, it may be an upload in flight on
+	// another gateway sharing the store. Default 1h; any positive duration.
+	OrphanGrace time.Duration `yaml:"orphan_grace"`
 }
 
 // Bounds of UploadsConfig.
@@ -312,6 +316,12 @@ func (u *UploadsConfig) fill() error {
 	}
 	if u.PartMiB < minPartMiB || u.PartMiB > maxPartMiB {
 		return fmt.Errorf("part_mib %d: want %d to %d", u.PartMiB, minPartMiB, maxPartMiB)
+	}
+	if u.OrphanGrace == 0 {
+		u.OrphanGrace = exhibit.DefaultOrphanGrace
+	}
+	if u.OrphanGrace < 0 {
+		return fmt.Errorf("orphan_grace %s: want a positive duration, such as 1h", u.OrphanGrace)
 	}
 	return nil
 }
