@@ -8,6 +8,9 @@ import (
 
 	"github.com/evidencegw/evidencegw/exhibit"
 	"github.com/evidencegw/evidencegw/exhibit/exhibittest"
+	"github.com/evidencegw/evidencegw/storage"
+	"github.com/evidencegw/evidencegw/storage/localfs"
+	"github.com/evidencegw/evidencegw/storage/memstore"
 )
 
 // longChain returns an Env and an exhibit whose chain has about n events, as a long-lived
@@ -47,9 +50,25 @@ func longChain(b *testing.B, env *exhibittest.Env, n int) string {
 // chain's two runs share it (200 events more than 10,000 at most), the short chain's
 // have one each. The 10,000-event chain takes a minute to build: set
 // EVIDENCEGW_BENCH_LONG_CHAIN=1 to run it; its length can be set there instead of 1.
+// The store is the in-memory one; EVIDENCEGW_BENCH_STORE=localfs puts the objects in
+// the local filesystem store (a temporary directory, every object fsynced) instead.
 //
 //	EVIDENCEGW_BENCH_LONG_CHAIN=1 go test ./exhibit -run '^$' -bench BenchmarkChainLength -benchtime 200x
 func BenchmarkChainLength(b *testing.B) {
+	var opts exhibittest.Options
+	switch v := os.Getenv("EVIDENCEGW_BENCH_STORE"); v {
+	case "", "memory":
+	case "localfs":
+		opts.WrapStore = func(*memstore.Store) storage.Store {
+			s, err := localfs.New(b.Context(), localfs.Config{Dir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}
+	default:
+		b.Fatalf("EVIDENCEGW_BENCH_STORE=%s: want memory or localfs", v)
+	}
 	lengths := []int{10}
 	if v := os.Getenv("EVIDENCEGW_BENCH_LONG_CHAIN"); v != "" {
 		n := 10000
@@ -59,7 +78,7 @@ func BenchmarkChainLength(b *testing.B) {
 		lengths = append(lengths, n)
 	}
 	for _, n := range lengths {
-		env := exhibittest.New(b, exhibittest.Options{})
+		env := exhibittest.New(b, opts)
 		id := longChain(b, env, n)
 		if n > 10 {
 			c, w := env.Service.KeptFolds()
