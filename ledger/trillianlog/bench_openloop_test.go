@@ -27,7 +27,8 @@ import (
 // proof to the last: the offered rate while the log keeps up, less once a backlog
 // grows. Rates in events/s: EVIDENCEGW_BENCH_RATES
 // (default 250,500,1000,2000,4000); seconds of arrivals at each rate:
-// EVIDENCEGW_BENCH_SECONDS (default 5). Each log is fresh, used by every rate of the
+// EVIDENCEGW_BENCH_SECONDS (default 5); the logs: EVIDENCEGW_BENCH_LOGS (default
+// tessera,trillian). Each log is fresh, used by every rate of the
 // run in turn.
 //
 //	go test ./ledger/trillianlog -run '^$' -bench AppendOpenLoop -benchtime 1x -timeout 30m
@@ -37,7 +38,14 @@ func BenchmarkAppendOpenLoop(b *testing.B) {
 	const clients = 1000
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
-	for _, kind := range []string{"tessera", "trillian"} {
+	kinds := []string{"tessera", "trillian"}
+	if v := os.Getenv("EVIDENCEGW_BENCH_LOGS"); v != "" {
+		kinds = strings.Split(v, ",")
+	}
+	for _, kind := range kinds {
+		if kind != "tessera" && kind != "trillian" {
+			b.Fatalf("EVIDENCEGW_BENCH_LOGS=%s: want tessera, trillian or both", os.Getenv("EVIDENCEGW_BENCH_LOGS"))
+		}
 		l := openBenchLog(b, kind, false)
 		appendMany(b, l, [][]byte{randomLeaf(b)}, 1) // a fresh Trillian tree waits for the signer
 		saturated := false
