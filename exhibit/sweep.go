@@ -56,12 +56,17 @@ type quarantineRecord struct {
 // on another gateway that shares the store, between sealing and its register event.
 // An object whose store gives no write time counts as old.
 //
-// Its store calls: one listing of the content of each jurisdiction, then per exhibit
-// a listing narrowed to the name of its register event (at most two names come
-// back, however long its chain), and for each exhibit without one, a listing of all
-// its events and a look at its objects' write times.
+// Its store calls: one listing of the quarantine records and one of the content of
+// each jurisdiction, then per exhibit a listing narrowed to the name of its register
+// event (at most two names come back, however long its chain); only for an exhibit
+// without one that is not quarantined yet, a listing of all its events and a look at
+// its objects' write times.
 func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	var r SweepReport
+	recorded, err := s.cfg.Store.List(ctx, quarantinePrefix)
+	if err != nil {
+		return r, fmt.Errorf("listing the quarantine records: %w", err)
+	}
 	for _, j := range s.jurisdictions() {
 		names, err := s.cfg.Store.List(ctx, contentPrefix+j+"/")
 		if err != nil {
@@ -76,11 +81,23 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 			if live[id] {
 				continue // a resumable upload between its completion and its register event
 			}
-			registered, err := s.hasEvents(ctx, id)
-			if err != nil {
-				return r, err
+			registered, err := s.listed(ctx, eventName(id, 0))
+			if err != nil || registered {
+				if err != nil {
+					return r, fmt.Errorf("listing the events of %s: %w", id, err)
+				}
+				continue
 			}
-			if registered {
+			if _, found := slices.BinarySearch(recorded, quarantineName(id)); found {
+				r.Orphans = append(r.Orphans, id) // quarantined by an earlier sweep
+				continue
+			}
+			// A register event lost or removed while later events remain is damage,
+			// for fsck, not an orphan.
+			if registered, err = s.listed(ctx, eventsPrefix(id)); err != nil || registered {
+				if err != nil {
+					return r, fmt.Errorf("listing the events of %s: %w", id, err)
+				}
 				continue
 			}
 			young, err := s.young(ctx, objects)
@@ -107,21 +124,10 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	return r, nil
 }
 
-// hasEvents reports whether exhibit id has any custody event stored. It lists the
-// register event's name first, so an exhibit with a long chain costs a short listing;
-// only when that is missing does it list the whole chain (a register event lost or
-// removed while later events remain is damage, for fsck, not an orphan).
-func (s *Service) hasEvents(ctx context.Context, id string) (bool, error) {
-	for _, prefix := range []string{eventName(id, 0), eventsPrefix(id)} {
-		events, err := s.cfg.Store.List(ctx, prefix)
-		if err != nil {
-			return false, fmt.Errorf("listing the events of %s: %w", id, err)
-		}
-		if len(events) > 0 {
-			return true, nil
-		}
-	}
-	return false, nil
+// listed reports whether the store holds an object whose name starts with prefix.
+func (s *Service) listed(ctx context.Context, prefix string) (bool, error) {
+	names, err := s.cfg.Store.List(ctx, prefix)
+	return len(names) > 0, err
 }
 
 // young reports whether the newest of objects was written within the orphan grace
