@@ -275,7 +275,7 @@ func TestTLogProof(t *testing.T) {
 			if leaf == nil {
 				leaf = l.leaves[index]
 			}
-			cp, err := verifyInclusion(tt.text, l.tr, nil, leaf)
+			cp, err := verifyInclusion(tt.text, l.tr, nil, checkpointCache{}, leaf)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("got %v, want no error", err)
@@ -301,7 +301,7 @@ func FuzzVerifyInclusionProof(f *testing.F) {
 	}
 	f.Add("c2sp.org/tlog-proof@v1\nindex 0\n\n", 0)
 	f.Fuzz(func(t *testing.T, text string, leaf int) {
-		cp, err := verifyInclusion(text, l.tr, nil, l.leaves[uint(leaf)%5])
+		cp, err := verifyInclusion(text, l.tr, nil, checkpointCache{}, l.leaves[uint(leaf)%5])
 		if err == nil && cp.index >= cp.size {
 			t.Errorf("verified index %d in a tree of size %d", cp.index, cp.size)
 		}

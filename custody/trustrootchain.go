@@ -196,7 +196,7 @@ func followOne(cur *TrustRoot, curBytes []byte, ch TrustRootChainEntry, policy *
 		return nil, nil, failf("the signed change is for version %d after %q, not version %d", change.Version, change.Previous, v)
 	}
 	payload, _ := ch.Envelope.PayloadBytes()
-	if _, err := verifyInclusion(ch.Proof, cur, policy, TrustRootLeaf(payload)); err != nil {
+	if _, err := verifyInclusion(ch.Proof, cur, policy, checkpointCache{}, TrustRootLeaf(payload)); err != nil {
 		return nil, nil, fmt.Errorf("version %d is not in the log of version %d: %w", v, cur.TrustRootVersion(), err)
 	}
 	return next, nextBytes, nil

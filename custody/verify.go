@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/formats/log"
@@ -113,8 +116,10 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 	}
 	var tagKey []byte
 	acts := map[string]uint64{}
+	checked := checkpointCache{}
+	entries, entryErrs := verifyEntries(b.Events, tr)
 	for i, entry := range b.Events {
-		ve, err := verifyEntry(entry, tr)
+		ve, err := entries[i], entryErrs[i]
 		if err != nil {
 			fail(i, &ve, err)
 			r.Events = append(r.Events, ve)
@@ -130,7 +135,7 @@ func Verify(b *Bundle, tr *TrustRoot, opts VerifyOptions) (*Report, error) {
 			r.Events = append(r.Events, ve)
 			continue
 		}
-		cp, err := verifyInclusion(entry.Proof, tr, opts.WitnessPolicy, Leaf(ve.Statement, tagKey, ve.Event.EvidenceID, ve.Event.Seq))
+		cp, err := verifyInclusion(entry.Proof, tr, opts.WitnessPolicy, checked, Leaf(ve.Statement, tagKey, ve.Event.EvidenceID, ve.Event.Seq))
 		if err == nil {
 			if old, ok := r.Checkpoints[cp.size]; ok && !bytes.Equal(cp.root, checkpointRoot(old)) {
 				err = failf("two different log roots for tree size %d: the log forked", cp.size)
@@ -212,6 +217,32 @@ func (r *Report) checkChain(i int, ve *VerifiedEvent, tagKey *[]byte) error {
 	return nil
 }
 
+// verifyEntries runs verifyEntry on every entry, on as many goroutines as the process
+// may run at once: an entry's envelope and signature are checked independently of the
+// other entries, and the signature is most of the cost of a chain's verification.
+func verifyEntries(entries []BundleEntry, tr *TrustRoot) ([]VerifiedEvent, []error) {
+	ves := make([]VerifiedEvent, len(entries))
+	errs := make([]error, len(entries))
+	const block = 64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (len(entries)+block-1)/block) {
+		wg.Go(func() {
+			for {
+				start := int(next.Add(block)) - block
+				if start >= len(entries) {
+					return
+				}
+				for i := start; i < min(start+block, len(entries)); i++ {
+					ves[i], errs[i] = verifyEntry(entries[i], tr)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ves, errs
+}
+
 func verifyEntry(entry BundleEntry, tr *TrustRoot) (VerifiedEvent, error) {
 	var ve VerifiedEvent
 	env := entry.Envelope
@@ -263,37 +294,69 @@ type verifiedCheckpoint struct {
 	witnessed string
 }
 
-// verifyInclusion checks a C2SP tlog-proof for leaf against the trusted log key, the
-// trust root's witnesses and the verifier's own witness policy (if not nil).
-func verifyInclusion(text string, tr *TrustRoot, policy *WitnessPolicy, leaf []byte) (verifiedCheckpoint, error) {
-	var vc verifiedCheckpoint
-	var p tproof.TLogProof
-	if err := p.Unmarshal([]byte(text)); err != nil {
-		return vc, failf("malformed tlog-proof: %v", err)
+// checkpointCache keeps, within one Verify, the outcome of the checks of each distinct
+// checkpoint text: a bundle proves all its events under one checkpoint (or a few), and
+// checking its signatures again for every event would cost more than the event's own
+// signature.
+type checkpointCache map[string]checkedCheckpoint
+
+type checkedCheckpoint struct {
+	cp        *log.Checkpoint
+	witnessed string
+	err       error
+}
+
+// check returns the checkpoint of text once it is signed by the trusted log key and
+// cosigned as the trust root's witnesses and policy (if not nil) require.
+func (c checkpointCache) check(text []byte, tr *TrustRoot, policy *WitnessPolicy) (*log.Checkpoint, string, error) {
+	if got, ok := c[string(text)]; ok {
+		return got.cp, got.witnessed, got.err
 	}
-	cp, _, n, err := log.ParseCheckpoint(p.Checkpoint, tr.Log.Origin, tr.Log.verifier, tr.Witnesses.verifiers...)
+	cp, witnessed, err := checkCheckpoint(text, tr, policy)
+	c[string(text)] = checkedCheckpoint{cp, witnessed, err}
+	return cp, witnessed, err
+}
+
+func checkCheckpoint(text []byte, tr *TrustRoot, policy *WitnessPolicy) (*log.Checkpoint, string, error) {
+	cp, _, n, err := log.ParseCheckpoint(text, tr.Log.Origin, tr.Log.verifier, tr.Witnesses.verifiers...)
 	if err != nil {
-		return vc, failf("checkpoint not signed by the trusted log key: %v", err)
+		return nil, "", failf("checkpoint not signed by the trusted log key: %v", err)
 	}
 	if got := tr.witnessCount(n); got < tr.Witnesses.Quorum {
-		return vc, failf("checkpoint of size %d is cosigned by %d trusted witnesses, the trust root requires %d", cp.Size, got, tr.Witnesses.Quorum)
+		return nil, "", failf("checkpoint of size %d is cosigned by %d trusted witnesses, the trust root requires %d", cp.Size, got, tr.Witnesses.Quorum)
 	}
 	if p := tr.Witnesses.policy; p != nil && !p.Satisfied(n.Sigs) {
-		return vc, failf("checkpoint of size %d does not meet the trust root's witness policy (cosigned by %s)", cp.Size, p.cosigners(n.Sigs))
+		return nil, "", failf("checkpoint of size %d does not meet the trust root's witness policy (cosigned by %s)", cp.Size, p.cosigners(n.Sigs))
 	}
 	var met []string
 	if tr.Witnesses.Quorum > 0 {
 		met = append(met, fmt.Sprintf("cosigned by at least %d of the trust root's %d witnesses", tr.Witnesses.Quorum, len(tr.Witnesses.Keys)))
 	}
 	if policy != nil {
-		if err := policy.CheckCheckpoint(p.Checkpoint); err != nil {
-			return vc, fmt.Errorf("checkpoint of size %d: %w", cp.Size, err)
+		if err := policy.CheckCheckpoint(text); err != nil {
+			return nil, "", fmt.Errorf("checkpoint of size %d: %w", cp.Size, err)
 		}
 		if policy.RequiresWitnesses() {
 			met = append(met, "meets the verifier's own witness policy")
 		}
 	}
-	vc.witnessed = strings.Join(met, "; ")
+	return cp, strings.Join(met, "; "), nil
+}
+
+// verifyInclusion checks a C2SP tlog-proof for leaf against the trusted log key, the
+// trust root's witnesses and the verifier's own witness policy (if not nil), through
+// the checkpoints already checked.
+func verifyInclusion(text string, tr *TrustRoot, policy *WitnessPolicy, checked checkpointCache, leaf []byte) (verifiedCheckpoint, error) {
+	var vc verifiedCheckpoint
+	var p tproof.TLogProof
+	if err := p.Unmarshal([]byte(text)); err != nil {
+		return vc, failf("malformed tlog-proof: %v", err)
+	}
+	cp, witnessed, err := checked.check(p.Checkpoint, tr, policy)
+	if err != nil {
+		return vc, err
+	}
+	vc.witnessed = witnessed
 	hashes := make([][]byte, len(p.Hashes))
 	for i := range p.Hashes {
 		hashes[i] = p.Hashes[i][:]

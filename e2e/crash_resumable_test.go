@@ -25,8 +25,10 @@ import (
 var resumableSteps = []string{"upload-started", "part-stored:2", "answering:1", "answering:2",
 	"upload-completed", "datakey-stored", "event-stored", "logged", "indexed", "answering:3"}
 
-// resumablePartConfig makes parts of 5 MiB, so the test's uploads have three.
-const resumablePartConfig = "uploads:\n  part_mib: 5\n"
+// resumablePartConfig makes parts of 5 MiB, so the test's uploads have three, and
+// an orphan grace of a millisecond, so the restart after a crash quarantines what it
+// left (one gateway: no upload of another can be in flight).
+const resumablePartConfig = "uploads:\n  part_mib: 5\n  orphan_grace: 1ms\n"
 
 func TestResumableCrashSafety(t *testing.T) { resumableCrashSafety(t, "") }
 

@@ -43,6 +43,15 @@ func forgeEnvelope(t *testing.T, raw []byte, edit func(*custody.Event)) []byte {
 	return out
 }
 
+// tamperRecheck is the configuration of a gateway whose kept chains are verified again
+// in whole after one second (docs/config.md#chain-cache): a stored event forged after the
+// gateway verified it is found at the first request after that.
+const tamperRecheck = "chain_cache:\n  recheck: 1s\n"
+
+// awaitRecheck waits until the kept chains of a gateway started with tamperRecheck are
+// due for their recheck.
+func awaitRecheck() { time.Sleep(1100 * time.Millisecond) }
+
 // shareLimitedAndAccept uploads evidence, shares it with agency-us for one download and
 // has the partner accept; it returns the evidence id.
 func shareLimitedAndAccept(t *testing.T, g *gateway) string {
@@ -86,7 +95,7 @@ func checkFrozen(t *testing.T, g *gateway, id string) {
 
 // TestTamperForgedEventOnDisk edits the newest event on the embedded store's disk.
 func TestTamperForgedEventOnDisk(t *testing.T) {
-	g := startGateway(t, "")
+	g := startGatewayWith(t, "", tamperRecheck)
 	id := shareLimitedAndAccept(t, g)
 	// Event 2 is the partner's accept: lift the grant's limit in it.
 	p := filepath.Join(g.data, "store", "objects", "evidence", id, "events", "00000002.dsse")
@@ -99,13 +108,15 @@ func TestTamperForgedEventOnDisk(t *testing.T) {
 	if err := os.WriteFile(p, forged, 0o400); err != nil {
 		t.Fatal(err)
 	}
+	awaitRecheck()
 	checkFrozen(t, g, id)
 }
 
 // TestRealStackTamperForgedEvent puts a forged new version of the newest event into
 // MinIO, as someone with the store's credentials could.
 func TestRealStackTamperForgedEvent(t *testing.T) {
-	g, cfg := startRealStack(t)
+	base, cfg := loadStackConfig(t)
+	g := startGatewayWith(t, "", base+"\n"+tamperRecheck)
 	id := shareLimitedAndAccept(t, g)
 	mc := minioClient(t, cfg)
 	bucket, key := cfg.Backends.Storage.CustodyBucket, "evidence/"+id+"/events/00000002.dsse"
@@ -120,6 +131,7 @@ func TestRealStackTamperForgedEvent(t *testing.T) {
 	if _, err := mc.PutObject(t.Context(), bucket, key, bytes.NewReader(forged), int64(len(forged)), minio.PutObjectOptions{}); err != nil {
 		t.Fatalf("putting a forged version: %v", err)
 	}
+	awaitRecheck()
 	checkFrozen(t, g, id)
 }
 

@@ -33,10 +33,10 @@ func actRefused(format string, args ...any) error {
 // was signed within custody.ActSkew of now; and, for an existing exhibit (st not nil),
 // no event records it yet. registered is the exhibit's registered content digest.
 func (s *Service) checkAct(p Principal, st *state, ev custody.Event, registered string) (*custody.SignedAct, error) {
-	var recorded map[string]uint64
+	var recorded func(string) (uint64, bool)
 	if st != nil {
 		ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
-		recorded = st.acts
+		recorded = st.acts.get
 	}
 	return s.verifyAct(p, ev, registered, recorded)
 }
@@ -48,12 +48,15 @@ func (s *Service) checkRequestAct(p Principal, r *requestState, ev custody.Event
 		return s.verifyAct(p, ev, "", nil)
 	}
 	ev.EvidenceID, ev.CaseID = r.id(), r.filed.CaseID
-	return s.verifyAct(p, ev, r.digest(), r.acts)
+	return s.verifyAct(p, ev, r.digest(), func(d string) (uint64, bool) {
+		seq, ok := r.acts[d]
+		return seq, ok
+	})
 }
 
-// verifyAct checks the act p signed for ev (see checkAct); recorded holds the digests
-// of the acts the subject's chain records, with their events.
-func (s *Service) verifyAct(p Principal, ev custody.Event, registered string, recorded map[string]uint64) (*custody.SignedAct, error) {
+// verifyAct checks the act p signed for ev (see checkAct); recorded, if not nil, looks
+// up the digest of an act the subject's chain records and returns its event.
+func (s *Service) verifyAct(p Principal, ev custody.Event, registered string, recorded func(digest string) (uint64, bool)) (*custody.SignedAct, error) {
 	if p.Act == nil {
 		return nil, ErrActRequired
 	}
@@ -76,8 +79,10 @@ func (s *Service) verifyAct(p Principal, ev custody.Event, registered string, re
 		return nil, actRefused("your act is dated %s, more than %v from the gateway's clock (%s): sign it now, with a clock that is right",
 			va.Statement.Predicate.Time.UTC().Format(time.RFC3339), custody.ActSkew, now.UTC().Format(time.RFC3339))
 	}
-	if seq, ok := recorded[va.Digest]; ok {
-		return nil, actRefused("your act is already recorded, as event %d: a new request needs a new act", seq)
+	if recorded != nil {
+		if seq, ok := recorded(va.Digest); ok {
+			return nil, actRefused("your act is already recorded, as event %d: a new request needs a new act", seq)
+		}
 	}
 	return p.Act, nil
 }
@@ -122,7 +127,7 @@ func (s *state) describeAct(he *api.HistoryEvent, rec ledger.Record) {
 	}
 	switch ev.Action {
 	case custody.ActionDownload, custody.ActionDownloadDeliver:
-		if seq, ok := s.received[ackKey(&rec)]; ok {
+		if seq, ok := s.received.get(ackKey(&rec)); ok {
 			he.ReceivedIn = &seq
 		}
 	case custody.ActionReceived:

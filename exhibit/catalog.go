@@ -53,6 +53,23 @@ func (s *Service) refresh(ctx context.Context, id string, chain *ledger.Chain) {
 	}
 }
 
+// refreshState writes the rows of an exhibit from its state after an event it just
+// recorded (no damage: a damaged chain is refreshed from the whole chain), and clears
+// the intents they cover; as refresh, a failure is logged and left to HealCatalog.
+func (s *Service) refreshState(ctx context.Context, st *state) {
+	if s.cfg.Catalog == nil {
+		return
+	}
+	sub := catalog.Subject{ID: st.id(), Seq: st.tip.Head.Event.Seq, Exhibit: st.row(), Grants: st.grantRows()}
+	err := s.cfg.Catalog.Put(ctx, sub)
+	if err == nil {
+		err = s.cfg.Catalog.Done(ctx, sub.ID, sub.Seq)
+	}
+	if err != nil {
+		s.cfg.Logger.ErrorContext(ctx, "catalog not updated; it heals from the custody chain later", "subject", sub.ID, "err", err)
+	}
+}
+
 // subjectRows folds a chain into the catalog rows of its subject.
 func subjectRows(id string, chain *ledger.Chain) catalog.Subject {
 	sub := catalog.Subject{ID: id, Seq: chain.Head().Event.Seq}
@@ -85,7 +102,7 @@ func (s *state) row() *catalog.Exhibit {
 	reg := s.register
 	e := &catalog.Exhibit{EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
 		Description: reg.Exhibit.Description, SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, RegisteredAt: reg.Time,
-		Events: len(s.chain.Records), UpdatedAt: lastVerified(s.chain), Held: s.held, Damaged: s.damage != nil}
+		Events: s.eventCount(), UpdatedAt: s.updated, Held: s.held, Damaged: s.damage != nil}
 	if a := reg.Exhibit.Acquisition; a != nil {
 		e.ExhibitNumber = a.ExhibitNumber
 	}

@@ -33,6 +33,8 @@ type access struct {
 	transfer string
 	// authority is the authority a disposal names.
 	authority string
+	// whole asks for the whole chain (st.chain), read and verified now.
+	whole bool
 }
 
 // frozenActions are refused on an exhibit whose custody chain failed verification: no
@@ -55,7 +57,11 @@ func (s *Service) authorized(ctx context.Context, id string, p Principal, acc ac
 	if !custody.ValidEvidenceID(id) {
 		return nil, policy.Decision{}, invalid("invalid evidence id: want \"ev-\" followed by 26 letters a-z or digits 2-7")
 	}
-	st, err := s.load(ctx, id)
+	load := s.load
+	if acc.whole {
+		load = s.loadWhole
+	}
+	st, err := load(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		s.audit(ctx, p, a, id, policy.Decision{})
 		return nil, policy.Decision{}, ErrNotFound
@@ -134,23 +140,82 @@ func (s *Service) recordDamage(ctx context.Context, st *state, p Principal) {
 	s.integrityFailure(ctx, st, p, d)
 }
 
-// load reads, verifies and folds an exhibit's chain. A chain whose register event
-// failed verification cannot be folded: that is an integrity failure of its own.
+// load returns the state of an exhibit's verified chain: the kept folded state
+// (folds.go) extended by the events stored after it, or the whole chain read, verified
+// and folded when none is kept, the kept one is due for its recheck, or an event after
+// it failed verification. The state returned is the caller's own copy.
 func (s *Service) load(ctx context.Context, id string) (*state, error) {
+	kept, checked, ok := s.folds.get(id)
+	if !ok || s.cfg.Now().Sub(checked) >= s.cfg.ChainRecheck {
+		return s.loadWhole(ctx, id)
+	}
+	recs, damage, err := s.ledger.Extend(ctx, kept.tip)
+	if err != nil {
+		return nil, fmt.Errorf("loading custody chain of %s: %w", id, err)
+	}
+	if damage != nil {
+		// The whole chain shows the damage with every event after it.
+		s.folds.remove(id)
+		return s.loadWhole(ctx, id)
+	}
+	if len(recs) > 0 {
+		kept = kept.extend(recs)
+		s.folds.put(kept, checked)
+	}
+	own := *kept
+	return &own, nil
+}
+
+// loadWhole reads, verifies and folds an exhibit's whole chain, and keeps the state if
+// the chain verified. A chain whose register event failed verification cannot be
+// folded: that is an integrity failure of its own.
+func (s *Service) loadWhole(ctx context.Context, id string) (*state, error) {
+	now := s.cfg.Now()
 	chain, err := s.ledger.Load(ctx, id)
 	if errors.Is(err, ledger.ErrNotFound) {
+		s.folds.remove(id)
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading custody chain of %s: %w", id, err)
 	}
 	if d := chain.Damage; d != nil && d.Seq == 0 {
+		s.folds.remove(id)
 		s.metrics.chainDamage.Inc()
 		s.cfg.Logger.ErrorContext(ctx, "custody chain failed verification at its register event", "alert", true,
 			"evidence_id", id, "digest", d.Digest, "reason", d.Reason)
 		return nil, fmt.Errorf("loading custody chain of %s: %w: %w", id, d, ErrIntegrity)
 	}
-	return fold(chain), nil
+	st := fold(chain)
+	s.replaced(ctx, chain)
+	if st.damage != nil {
+		s.folds.remove(id)
+	} else {
+		kept := *st
+		kept.chain = nil // the records are not kept: the folded state is enough
+		s.folds.put(&kept, now)
+	}
+	return st, nil
+}
+
+// replaced raises the alarm if the stored event at the place of the kept state's head
+// is not the event this process verified there: a stored event was replaced after it
+// was verified (the store is write-once).
+func (s *Service) replaced(ctx context.Context, chain *ledger.Chain) {
+	kept, _, ok := s.folds.get(chain.Records[0].Event.EvidenceID)
+	if !ok {
+		return
+	}
+	head := kept.tip.Head
+	if seq := head.Event.Seq; seq < uint64(len(chain.Records)) && chain.Records[seq].Digest == head.Digest {
+		return
+	}
+	if d := chain.Damage; d != nil && d.Seq <= head.Event.Seq {
+		return // the damage itself raises the alarm
+	}
+	s.metrics.chainDamage.Inc()
+	s.cfg.Logger.ErrorContext(ctx, "a custody event verified before is no longer stored as it was", "alert", true,
+		"evidence_id", head.Event.EvidenceID, "seq", head.Event.Seq, "digest", head.Digest, "stored_events", len(chain.Records))
 }
 
 // audit logs a denial with the policies that decided it.
@@ -187,37 +252,59 @@ func (s *Service) record(ctx context.Context, st *state, ev custody.Event) (api.
 }
 
 // recordEvent is record, returning the ledger's record: it names the exhibit and case
-// on ev, appends it through appendEvent and, while the exhibit is under legal hold,
-// holds the new custody record too.
+// on ev, records the intent in the catalog, appends the event after the state's tip,
+// refreshes the exhibit's catalog rows from the state it leads to and, while the
+// exhibit is under legal hold, holds the new custody record too. The kept state, if it
+// ended where this change began, is extended by the event.
 func (s *Service) recordEvent(ctx context.Context, st *state, ev custody.Event) (ledger.Record, error) {
 	ev.EvidenceID, ev.CaseID = st.id(), st.register.CaseID
-	rec, err := s.appendEvent(ctx, st.chain, "", ev)
+	prev := st.tip
+	if err := s.intend(ctx, ev.EvidenceID, prev.Head.Event.Seq+1); err != nil {
+		return ledger.Record{}, err
+	}
+	rec, err := s.ledger.Append(ctx, prev, "", ev)
 	if err != nil {
 		return ledger.Record{}, err
 	}
+	s.metrics.events.WithLabelValues(string(ev.Action)).Inc()
 	// The chain now ends with rec: a further event of the same change follows it.
-	st.chain.Records = append(st.chain.Records, rec)
+	next := st.extend([]ledger.Record{rec})
+	st.tip = next.tip
+	if st.chain != nil {
+		c := *st.chain
+		c.Records = append(c.Records[:len(c.Records):len(c.Records)], rec)
+		st.chain = &c
+		// A damaged chain's rows come from the whole chain, as HealCatalog folds it.
+		s.refresh(ctx, ev.EvidenceID, st.chain)
+	} else {
+		s.refreshState(ctx, next)
+	}
+	if kept, checked, ok := s.folds.get(st.id()); ok && kept.tip.Head.Digest == prev.Head.Digest {
+		s.folds.put(kept.extend([]ledger.Record{rec}), checked)
+	}
 	if st.held && ev.Action != custody.ActionLegalHoldRelease {
 		s.holdNewRecord(ctx, st.id(), rec.Event.Seq)
 	}
 	return rec, nil
 }
 
-// appendEvent is the one path every custody event takes, of an exhibit or a request
+// appendEvent is the path of the custody events of a request and of a register event
 // (chain nil for the first event, with its subject digest): it records the intent in
 // the catalog, appends the event to the ledger, then refreshes the subject's catalog
 // rows from the chain with the new event (catalog.go). If the intent cannot be
 // recorded nothing is appended (ErrCatalogUnavailable): the catalog never misses an
-// event silently. A failed refresh leaves the intent, which HealCatalog resolves.
+// event silently. A failed refresh leaves the intent, which HealCatalog resolves. An
+// exhibit's later events take recordEvent, the same steps from its folded state.
 func (s *Service) appendEvent(ctx context.Context, chain *ledger.Chain, subject string, ev custody.Event) (ledger.Record, error) {
 	var seq uint64
+	var tip *ledger.Tip
 	if chain != nil {
-		seq = chain.Head().Event.Seq + 1
+		seq, tip = chain.Head().Event.Seq+1, chain.Tip()
 	}
 	if err := s.intend(ctx, ev.EvidenceID, seq); err != nil {
 		return ledger.Record{}, err
 	}
-	rec, err := s.ledger.Append(ctx, chain, subject, ev)
+	rec, err := s.ledger.Append(ctx, tip, subject, ev)
 	if err != nil {
 		return ledger.Record{}, err
 	}

@@ -100,7 +100,7 @@ func (s *Service) registered(ctx context.Context, p Principal, id string) (*api.
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.ledger.Prove(ctx, st.chain.Records[0])
+	rec, err := s.ledger.Prove(ctx, st.first)
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,7 @@ func TestUploadStoppedAfterSealing(t *testing.T) {
 	if err != nil || again.Evidence.EvidenceID != res.Evidence.EvidenceID {
 		t.Errorf("second retry: %v, evidence %s; want %s", err, again.Evidence.EvidenceID, res.Evidence.EvidenceID)
 	}
+	env.Clock.Advance(exhibit.DefaultOrphanGrace) // the stopped attempt's content is old enough
 	r, err := env.Service.Sweep(t.Context())
 	if err != nil {
 		t.Fatal(err)

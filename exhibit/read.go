@@ -23,7 +23,7 @@ func (s *Service) Show(ctx context.Context, p Principal, id string) (api.Evidenc
 // History returns the custody events of an exhibit that p may see: every event for the
 // owner and courts, the registration and the events it took part in for a partner.
 func (s *Service) History(ctx context.Context, p Principal, id string) (api.History, error) {
-	st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionView})
+	st, _, err := s.authorized(ctx, id, p, access{action: policy.ActionView, whole: true})
 	if err != nil {
 		return api.History{}, err
 	}

@@ -30,7 +30,7 @@ func (s *Service) Received(ctx context.Context, p Principal, id string) (api.Cus
 		if a.Action != custody.ActionReceived || dl == nil || !custody.Acknowledgeable(dl.Event.Action) || dl.Event.Actor.Agency != p.Agency {
 			return api.CustodyReceipt{}, actRefused("your act acknowledges no download of your agency of this evidence")
 		}
-		if seq, ok := st.received[ackKey(dl)]; ok {
+		if seq, ok := st.received.get(ackKey(dl)); ok {
 			return api.CustodyReceipt{}, actRefused("the download of event %d is already acknowledged, by event %d", dl.Event.Seq, seq)
 		}
 		ev := custody.Event{Action: custody.ActionReceived, Actor: p.party(), Counterparty: st.ownerParty(),

@@ -77,6 +77,35 @@ func (r records) Events(ctx context.Context, id string, from uint64) ([]ledger.S
 	return out, nil
 }
 
+// Next implements ledger.Records. It reads event from, from+1, ... until one is not
+// stored: no listing, so a gateway that has folded a chain up to event from-1 pays
+// for the events it has not seen and one missed read (a GET answered 404 on S3).
+func (r records) Next(ctx context.Context, id string, from uint64) ([]ledger.StoredEvent, error) {
+	var out []ledger.StoredEvent
+	for seq := from; ; seq++ {
+		env, err := readSmall(ctx, r.store, eventName(id, seq), custody.MaxEnvelopeSize)
+		if errors.Is(err, storage.ErrNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		e := ledger.StoredEvent{Seq: seq, Envelope: env}
+		b, err := readSmall(ctx, r.store, indexName(id, seq), 20)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			if e.Index, err = strconv.ParseUint(string(b), 10, 64); err != nil {
+				return nil, fmt.Errorf("stored log index of event %d of %s: %w", seq, id, err)
+			}
+			e.HasIndex = true
+		}
+		out = append(out, e)
+	}
+}
+
 // checkpoints keeps signed checkpoints in the object store, write-once by tree size.
 type checkpoints struct{ store storage.Store }
 

@@ -117,24 +117,38 @@ type Config struct {
 	// UploadExpiry is how long a resumable upload session may stay unfinished before
 	// ExpireUploads removes it; 0 means DefaultUploadExpiry.
 	UploadExpiry time.Duration
+	// OrphanGrace is how old content without a register event must be before Sweep
+	// quarantines it as an orphan: younger, it may be an upload in flight on another
+	// gateway sharing the store. 0 means DefaultOrphanGrace; negative means none
+	// (every such content is an orphan at once: a single gateway's tests).
+	OrphanGrace time.Duration
 	// UploadPartSegments is the number of 1 MiB segments in a part of a resumable
 	// upload, the most a cut transfer sends again; 0 means DefaultUploadPartSegments.
 	// On S3 a part must be at least 5 MiB (so 5 segments or more).
 	UploadPartSegments uint32
+	// FoldCacheBytes bounds the folded states of exhibits the Service keeps
+	// (folds.go), by their estimated size; 0 means DefaultFoldCacheBytes, a negative
+	// value keeps none (every request then reads the whole chain).
+	FoldCacheBytes int64
+	// ChainRecheck is how long a kept folded state serves before the whole chain is
+	// read and verified again; 0 means DefaultChainRecheck.
+	ChainRecheck time.Duration
 	// TransferLease is how long a download transfer's reservation holds after the
 	// request that opened or last renewed it (transfers.go); 0 means 30 minutes.
 	TransferLease time.Duration
 }
 
-// Service runs the use cases. It keeps no state of its own but per-exhibit locks: the
-// store and the log hold everything, so several Services (gateway replicas) may share
-// them. It is safe for concurrent use.
+// Service runs the use cases. It keeps no state of its own but per-exhibit locks and
+// the folded states of chains it verified (folds.go), always checked against the store
+// before use: the store and the log hold everything, so several Services (gateway
+// replicas) may share them. It is safe for concurrent use.
 type Service struct {
 	cfg     Config
 	sealer  *storage.Sealer
 	ledger  *ledger.Ledger
 	metrics *metrics
 	locks   keyedMutex
+	folds   *foldCache
 }
 
 // New returns a Service.
@@ -158,6 +172,9 @@ func New(cfg Config) (*Service, error) {
 		}
 		cfg.Instruments = ins
 	}
+	if cfg.ChainRecheck <= 0 {
+		cfg.ChainRecheck = DefaultChainRecheck
+	}
 	led, err := ledger.New(ledger.Config{Records: NewRecords(cfg.Store), Log: cfg.Log, Signer: cfg.Signer,
 		TrustRoot: cfg.TrustRoot, Step: cfg.Step, Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
@@ -167,7 +184,8 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, sealer: &storage.Sealer{Store: cfg.Store, Keys: cfg.Keys}, ledger: led, metrics: m}, nil
+	return &Service{cfg: cfg, sealer: &storage.Sealer{Store: cfg.Store, Keys: cfg.Keys}, ledger: led, metrics: m,
+		folds: newFoldCache(cfg.FoldCacheBytes)}, nil
 }
 
 // agency returns the configured agency with the given id.

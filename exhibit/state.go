@@ -12,8 +12,17 @@ import (
 )
 
 // state is what the custody chain of one exhibit says now. The gateway keeps no other
-// state: it is folded from the stored chain.
+// state: it is folded from the stored chain, and a folded state is kept (folds.go) and
+// extended by the events stored after it. A state is not changed once folded but for
+// its tip, which record advances on the caller's own copy (load returns a copy):
+// grants, transfers and the digest indexes are shared with the states folded after it.
 type state struct {
+	// tip is the chain's end, what the next event is appended to; first is its
+	// register event's record.
+	tip   *ledger.Tip
+	first ledger.Record
+	// chain is the whole chain, set only on a state folded from a whole chain just
+	// loaded (a history, a damaged chain); nil on a state extended from the cache.
 	chain    *ledger.Chain
 	register custody.Event
 	grants   []*grantState
@@ -21,6 +30,8 @@ type state struct {
 	transfers []*transferState
 	// held is set while the exhibit is under legal hold.
 	held bool
+	// updated is the time of the last verified event folded.
+	updated time.Time
 	// disposal is the exhibit's dispose event, once it was disposed of.
 	disposal *ledger.Record
 	// damage is the first stored event that failed verification: the exhibit is
@@ -29,9 +40,12 @@ type state struct {
 	damage         *ledger.Damage
 	damageRecorded bool
 	// acts maps the digest of every act the chain records to its event; received maps
-	// every download acknowledged (ackKey) to the received event.
-	acts     map[string]uint64
-	received map[string]uint64
+	// every download acknowledged (ackKey) to the received event; downloads maps the
+	// digest of every event a receipt may acknowledge to that event (its fields a
+	// receipt needs only).
+	acts      layered[uint64]
+	received  layered[uint64]
+	downloads layered[*ledger.Record]
 }
 
 type grantState struct {
@@ -47,62 +61,112 @@ type grantState struct {
 	transfers []*transferState
 }
 
-// fold replays the verified events of a chain into its state. The chain must have a
-// verified register event.
+// fold replays the verified events of a whole chain into its state. The chain must
+// have a verified register event.
 func fold(chain *ledger.Chain) *state {
-	s := &state{chain: chain, register: chain.Records[0].Event, damage: chain.Damage,
-		acts: map[string]uint64{}, received: map[string]uint64{}}
+	s := &state{tip: chain.Tip(), first: chain.Records[0], chain: chain, register: chain.Records[0].Event, damage: chain.Damage}
 	verified := chain.Records
 	if d := chain.Damage; d != nil {
 		verified = chain.Records[:d.Seq]
 		s.damageRecorded = damageRecorded(chain.Records[d.Seq+1:], d)
 	}
-	byDigest := make(map[string]*ledger.Record, len(verified))
-	for i, rec := range verified {
-		byDigest[rec.Digest] = &verified[i]
-		if d := actDigest(rec.Event); d != "" {
-			s.acts[d] = rec.Event.Seq
-		}
-	}
-	for _, rec := range verified[1:] {
-		ev := rec.Event
-		switch ev.Action {
-		case custody.ActionReceived:
-			if st, err := custody.ParseActStatement(mustPayload(ev.Act)); err == nil {
-				if dl := byDigest[st.Predicate.Download]; dl != nil {
-					s.received[ackKey(dl)] = ev.Seq
-				}
-			}
-		case custody.ActionShare:
-			if ev.Grant != nil {
-				s.grants = append(s.grants, &grantState{Grant: *ev.Grant, GrantedAt: ev.Time})
-			}
-		case custody.ActionAccept:
-			if g := s.grant(ev.Grant); g != nil {
-				g.Accepted = true
-			}
-		case custody.ActionRevoke:
-			if g := s.grant(ev.Grant); g != nil {
-				g.Revoked = true
-			}
-		case custody.ActionDownload:
-			if g := s.grant(ev.Grant); g != nil {
-				g.Downloads++
-			}
-		case custody.ActionDownloadStart, custody.ActionDownloadResume, custody.ActionDownloadProgress,
-			custody.ActionDownloadDeliver, custody.ActionDownloadAbandon:
-			s.foldTransfer(ev)
-		case custody.ActionLegalHold:
-			s.held = true
-		case custody.ActionLegalHoldRelease:
-			s.held = false
-		case custody.ActionDispose:
-			if s.disposal == nil {
-				s.disposal = &rec
-			}
-		}
+	for i := range verified {
+		s.apply(&verified[i])
 	}
 	return s
+}
+
+// extend returns the state after the verified records recs, which follow s's tip. s
+// is left as it was: what extend changes, it copies first.
+func (s *state) extend(recs []ledger.Record) *state {
+	n := s.clone()
+	for i := range recs {
+		n.apply(&recs[i])
+	}
+	n.tip = s.tip.Next(recs[len(recs)-1])
+	return n
+}
+
+// clone returns a copy of s that may be folded further without changing s: its grants
+// and transfers are copied, its digest indexes share their frozen part. The whole chain
+// is not carried over.
+func (s *state) clone() *state {
+	n := *s
+	n.chain = nil
+	n.acts, n.received, n.downloads = s.acts.clone(), s.received.clone(), s.downloads.clone()
+	copied := make(map[*transferState]*transferState, len(s.transfers))
+	n.transfers = make([]*transferState, len(s.transfers))
+	for i, t := range s.transfers {
+		c := *t
+		copied[t], n.transfers[i] = &c, &c
+	}
+	n.grants = make([]*grantState, len(s.grants))
+	for i, g := range s.grants {
+		c := *g
+		c.transfers = make([]*transferState, len(g.transfers))
+		for j, t := range g.transfers {
+			c.transfers[j] = copied[t]
+		}
+		n.grants[i] = &c
+	}
+	return &n
+}
+
+// apply folds one verified record into the state.
+func (s *state) apply(rec *ledger.Record) {
+	ev := rec.Event
+	if d := actDigest(ev); d != "" {
+		s.acts.set(d, ev.Seq)
+	}
+	if custody.Acknowledgeable(ev.Action) {
+		s.downloads.set(rec.Digest, &ledger.Record{Digest: rec.Digest, Event: custody.Event{Seq: ev.Seq, Action: ev.Action,
+			Actor: ev.Actor, Grant: ev.Grant, LegalBasis: ev.LegalBasis, Transfer: ev.Transfer}})
+	}
+	switch ev.Action {
+	case custody.ActionReceived:
+		if st, err := custody.ParseActStatement(mustPayload(ev.Act)); err == nil {
+			if dl := s.recordByDigest(st.Predicate.Download); dl != nil {
+				s.received.set(ackKey(dl), ev.Seq)
+			}
+		}
+	case custody.ActionShare:
+		if ev.Grant != nil {
+			s.grants = append(s.grants, &grantState{Grant: *ev.Grant, GrantedAt: ev.Time})
+		}
+	case custody.ActionAccept:
+		if g := s.grant(ev.Grant); g != nil {
+			g.Accepted = true
+		}
+	case custody.ActionRevoke:
+		if g := s.grant(ev.Grant); g != nil {
+			g.Revoked = true
+		}
+	case custody.ActionDownload:
+		if g := s.grant(ev.Grant); g != nil {
+			g.Downloads++
+		}
+	case custody.ActionDownloadStart, custody.ActionDownloadResume, custody.ActionDownloadProgress,
+		custody.ActionDownloadDeliver, custody.ActionDownloadAbandon:
+		s.foldTransfer(ev)
+	case custody.ActionLegalHold:
+		s.held = true
+	case custody.ActionLegalHoldRelease:
+		s.held = false
+	case custody.ActionDispose:
+		if s.disposal == nil {
+			r := *rec
+			s.disposal = &r
+		}
+	}
+	s.updated = ev.Time
+}
+
+// eventCount is the number of stored events of the chain.
+func (s *state) eventCount() int {
+	if s.chain != nil {
+		return len(s.chain.Records)
+	}
+	return s.tip.Len()
 }
 
 // damageRecorded reports whether one of recs, the records after the damaged one, is a
@@ -131,18 +195,12 @@ func mustPayload(a *custody.SignedAct) []byte {
 	return b
 }
 
-// recordByDigest returns the verified record of the chain with the given event digest.
+// recordByDigest returns the verified event of the chain with the given event digest
+// that a receipt may acknowledge (a download), nil if there is none. Only the fields a
+// receipt needs are set.
 func (s *state) recordByDigest(digest string) *ledger.Record {
-	recs := s.chain.Records
-	if s.damage != nil {
-		recs = recs[:s.damage.Seq]
-	}
-	for i := range recs {
-		if recs[i].Digest == digest {
-			return &recs[i]
-		}
-	}
-	return nil
+	rec, _ := s.downloads.get(digest)
+	return rec
 }
 
 func (s *state) grant(ref *custody.Grant) *grantState {
@@ -202,7 +260,7 @@ func (s *state) view(p Principal, now time.Time) api.EvidenceView {
 	v := api.EvidenceView{
 		EvidenceID: reg.EvidenceID, CaseID: reg.CaseID, Description: reg.Exhibit.Description,
 		SHA256: reg.Exhibit.SHA256, Size: reg.Exhibit.Size, Owner: s.owner(), Jurisdiction: s.jurisdiction(),
-		RegisteredAt: reg.Time, EventCount: len(s.chain.Records), Grants: []api.GrantView{},
+		RegisteredAt: reg.Time, EventCount: s.eventCount(), Grants: []api.GrantView{},
 		Damage: s.apiDamage(), Acquisition: reg.Exhibit.Acquisition, RetainUntil: reg.RetainUntil, LegalHold: s.held,
 	}
 	if d := s.disposal; d != nil {

@@ -23,7 +23,18 @@ type SweepReport struct {
 	Orphans []string
 	// Quarantined are the orphans this sweep found first (their record is new).
 	Quarantined []string
+	// Young are the evidence ids whose content has no register event yet but was
+	// written less than the orphan grace period ago: uploads that may be in flight,
+	// on this gateway or another one sharing the store. They are left alone; a later
+	// sweep quarantines those that never get their event.
+	Young []string
 }
+
+// DefaultOrphanGrace is Config.OrphanGrace when 0: a single-request upload becomes
+// visible in the store only once its content is complete, and its data key and
+// register event follow within seconds, or minutes with a slow log; an hour leaves a
+// wide margin and still quarantines a crash's leftovers at the next start after it.
+const DefaultOrphanGrace = time.Hour
 
 // quarantineRecord says why stored objects belong to no exhibit.
 type quarantineRecord struct {
@@ -39,8 +50,23 @@ type quarantineRecord struct {
 // not deleted: each gets a quarantine record (quarantine/<id>.json) listing its objects,
 // once, and is logged and counted. An orphan is never acknowledged to anyone: no client
 // got its evidence id. Sweep runs when the gateway starts.
+//
+// Content without an event is an orphan only once its newest object is older than the
+// orphan grace period (Config.OrphanGrace): until then it may be an upload in flight
+// on another gateway that shares the store, between sealing and its register event.
+// An object whose store gives no write time counts as old.
+//
+// Its store calls: one listing of the quarantine records and one of the content of
+// each jurisdiction, then per exhibit a listing narrowed to the name of its register
+// event (at most two names come back, however long its chain); only for an exhibit
+// without one that is not quarantined yet, a listing of all its events and a look at
+// its objects' write times.
 func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	var r SweepReport
+	recorded, err := s.cfg.Store.List(ctx, quarantinePrefix)
+	if err != nil {
+		return r, fmt.Errorf("listing the quarantine records: %w", err)
+	}
 	for _, j := range s.jurisdictions() {
 		names, err := s.cfg.Store.List(ctx, contentPrefix+j+"/")
 		if err != nil {
@@ -55,11 +81,31 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 			if live[id] {
 				continue // a resumable upload between its completion and its register event
 			}
-			events, err := s.cfg.Store.List(ctx, eventsPrefix(id))
-			if err != nil {
-				return r, fmt.Errorf("listing the events of %s: %w", id, err)
+			registered, err := s.listed(ctx, eventName(id, 0))
+			if err != nil || registered {
+				if err != nil {
+					return r, fmt.Errorf("listing the events of %s: %w", id, err)
+				}
+				continue
 			}
-			if len(events) > 0 {
+			if _, found := slices.BinarySearch(recorded, quarantineName(id)); found {
+				r.Orphans = append(r.Orphans, id) // quarantined by an earlier sweep
+				continue
+			}
+			// A register event lost or removed while later events remain is damage,
+			// for fsck, not an orphan.
+			if registered, err = s.listed(ctx, eventsPrefix(id)); err != nil || registered {
+				if err != nil {
+					return r, fmt.Errorf("listing the events of %s: %w", id, err)
+				}
+				continue
+			}
+			young, err := s.young(ctx, objects)
+			if err != nil {
+				return r, err
+			}
+			if young {
+				r.Young = append(r.Young, id)
 				continue
 			}
 			r.Orphans = append(r.Orphans, id)
@@ -74,7 +120,49 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	}
 	slices.Sort(r.Orphans)
 	slices.Sort(r.Quarantined)
+	slices.Sort(r.Young)
 	return r, nil
+}
+
+// listed reports whether the store holds an object whose name starts with prefix.
+func (s *Service) listed(ctx context.Context, prefix string) (bool, error) {
+	names, err := s.cfg.Store.List(ctx, prefix)
+	return len(names) > 0, err
+}
+
+// young reports whether the newest of objects was written within the orphan grace
+// period. It reads their write times, not their bytes (an empty range).
+func (s *Service) young(ctx context.Context, objects []string) (bool, error) {
+	grace := s.orphanGrace()
+	if grace <= 0 {
+		return false, nil
+	}
+	now := s.cfg.Now()
+	for _, name := range objects {
+		rc, info, err := storage.OpenRange(ctx, s.cfg.Store, name, "", 0, 0)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("reading when %s was written: %w", name, err)
+		}
+		rc.Close()
+		if !info.Modified.IsZero() && now.Sub(info.Modified) < grace {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// orphanGrace is Config.OrphanGrace with its default.
+func (s *Service) orphanGrace() time.Duration {
+	switch {
+	case s.cfg.OrphanGrace < 0:
+		return 0
+	case s.cfg.OrphanGrace == 0:
+		return DefaultOrphanGrace
+	}
+	return s.cfg.OrphanGrace
 }
 
 // quarantine writes the quarantine record of an orphan; false if it has one already.

@@ -43,7 +43,7 @@ func TestCompleteness(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A later event (after the early bundle's checkpoint).
-	_, err = f.led.Append(t.Context(), chain, "", custody.Event{EvidenceID: evID, CaseID: "CASE-1", Action: custody.ActionDownload,
+	_, err = f.led.Append(t.Context(), chain.Tip(), "", custody.Event{EvidenceID: evID, CaseID: "CASE-1", Action: custody.ActionDownload,
 		Actor: custody.Party{Agency: "agency-us", Jurisdiction: "US"}})
 	if err != nil {
 		t.Fatal(err)

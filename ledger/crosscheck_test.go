@@ -20,7 +20,7 @@ func TestCrossCheckWithCarriedProofs(t *testing.T) {
 	for s := range r1.Checkpoints {
 		s1 = s
 	}
-	if _, err := f.led.Append(t.Context(), chain, "", custody.Event{EvidenceID: evID, CaseID: "CASE-1",
+	if _, err := f.led.Append(t.Context(), chain.Tip(), "", custody.Event{EvidenceID: evID, CaseID: "CASE-1",
 		Action: custody.ActionBundleExport, Actor: custody.Party{Agency: "agency-nl", Jurisdiction: "NL"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -127,13 +127,45 @@ type Chain struct {
 // Head returns the last record.
 func (c *Chain) Head() Record { return c.Records[len(c.Records)-1] }
 
-// Append records ev as the next event of chain (nil for a register event). It fills
+// Tip returns the end of the chain: what appending to it and extending it need. The
+// chain must have a verified register event.
+func (c *Chain) Tip() *Tip {
+	return &Tip{Register: c.Records[0].Event, Head: c.Head(), Subject: c.Subject, tagKey: c.tagKey}
+}
+
+// Tip is the end of a verified chain: its register event and its newest record, with
+// what appending the next event and verifying the events stored after it need, without
+// the chain's earlier records. A Tip is a value: Append and Extend do not change it.
+type Tip struct {
+	Register custody.Event
+	Head     Record
+	Subject  string
+	tagKey   []byte
+}
+
+// Next returns the tip of the chain extended by rec, the event recorded after t.Head.
+func (t *Tip) Next(rec Record) *Tip {
+	n := *t
+	n.Head = rec
+	return &n
+}
+
+// Len returns the number of events in the chain up to the tip.
+func (t *Tip) Len() int { return int(t.Head.Event.Seq) + 1 }
+
+// link is what verifying the next stored event of a chain needs.
+func (t *Tip) link() link {
+	return link{first: t.Register, prev: &t.Head, seq: t.Head.Event.Seq + 1, tagKey: t.tagKey}
+}
+
+// Append records ev as the next event after tip (nil for a register event). It fills
 // Seq, Prev and Time, signs, stores, appends to the log and returns the record with
 // its inclusion proof and checkpoint. ErrConflict if the chain moved meanwhile.
-func (l *Ledger) Append(ctx context.Context, chain *Chain, subject string, ev custody.Event) (Record, error) {
+func (l *Ledger) Append(ctx context.Context, tip *Tip, subject string, ev custody.Event) (Record, error) {
 	ev.Time = l.cfg.Now().UTC()
+	chain := tip
 	if chain != nil {
-		head := chain.Head()
+		head := chain.Head
 		ev.Seq, ev.Prev, subject = head.Event.Seq+1, head.Digest, chain.Subject
 		if ev.Time.Before(head.Event.Time) {
 			ev.Time = head.Event.Time
@@ -291,7 +323,7 @@ func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 	}
 	chain := &Chain{}
 	for _, se := range stored {
-		rec, err := l.checkStored(ctx, chain, evidenceID, se)
+		rec, err := l.checkStored(ctx, chain.link(), chain.Damage, evidenceID, se)
 		if err != nil {
 			return nil, err
 		}
@@ -309,11 +341,59 @@ func (l *Ledger) Load(ctx context.Context, evidenceID string) (*Chain, error) {
 	return chain, nil
 }
 
-// checkStored parses and verifies the next stored event of chain, and publishes it if
-// it verified but was never logged. An event after a damaged one is not checked: it
-// fails with the damage.
-func (l *Ledger) checkStored(ctx context.Context, chain *Chain, id string, se StoredEvent) (Record, error) {
-	seq := uint64(len(chain.Records))
+// link is the place of the next event of a chain: its sequence number, the chain's
+// register event and tag key (unset before the register event) and the event before it.
+type link struct {
+	first  custody.Event
+	prev   *Record
+	seq    uint64
+	tagKey []byte
+}
+
+// link returns the place of the chain's next event.
+func (c *Chain) link() link {
+	lk := link{seq: uint64(len(c.Records)), tagKey: c.tagKey}
+	if n := len(c.Records); n > 0 {
+		lk.first, lk.prev = c.Records[0].Event, &c.Records[n-1]
+	}
+	return lk
+}
+
+// Extend reads the events stored after tip, in order, up to the first one not stored,
+// and verifies each as Load does; events verified before are not checked again. It
+// reads neither the chain's earlier events nor a listing of them (Records.Next), so
+// its cost is that of the events it returns. It returns the verified records, none if
+// the chain ends at the tip. If one fails verification it returns the records before
+// it and the damage: the caller reloads the whole chain (Load), which sees every
+// event after it too. A stored event that verifies but never reached the log is
+// appended to it, as Load does.
+func (l *Ledger) Extend(ctx context.Context, tip *Tip) ([]Record, *Damage, error) {
+	id := tip.Register.EvidenceID
+	stored, err := l.cfg.Records.Next(ctx, id, tip.Head.Event.Seq+1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading events of %s: %w", id, err)
+	}
+	var recs []Record
+	lk := tip.link()
+	for _, se := range stored {
+		rec, err := l.checkStored(ctx, lk, nil, id, se)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rec.Failure != "" {
+			return recs, &Damage{Seq: lk.seq, Digest: rec.Digest, Reason: rec.Failure}, nil
+		}
+		recs = append(recs, rec)
+		lk.prev, lk.seq = &recs[len(recs)-1], lk.seq+1
+	}
+	return recs, nil, nil
+}
+
+// checkStored parses and verifies the stored event that belongs at lk, and publishes
+// it if it verified but was never logged. An event after a damaged one (damage not
+// nil) is not checked: it fails with the damage.
+func (l *Ledger) checkStored(ctx context.Context, lk link, damage *Damage, id string, se StoredEvent) (Record, error) {
+	seq := lk.seq
 	rec, err := parseRecord(se.Envelope)
 	if err != nil {
 		return Record{Event: custody.Event{EvidenceID: id, Seq: se.Seq}, Digest: rawDigest(se.Envelope), LogIndex: se.Index,
@@ -321,8 +401,8 @@ func (l *Ledger) checkStored(ctx context.Context, chain *Chain, id string, se St
 	}
 	rec.LogIndex = se.Index
 	switch {
-	case chain.Damage != nil:
-		rec.Failure = fmt.Sprintf("follows damaged event %d", chain.Damage.Seq)
+	case damage != nil:
+		rec.Failure = fmt.Sprintf("follows damaged event %d", damage.Seq)
 		rec.Signed, err = l.verify.signed(ctx, rec)
 		return rec, err
 	case se.Seq != seq:
@@ -332,12 +412,12 @@ func (l *Ledger) checkStored(ctx context.Context, chain *Chain, id string, se St
 		rec.Failure = fmt.Sprintf("the event is about %s, stored under %s", rec.Event.EvidenceID, id)
 		return rec, nil
 	}
-	if rec.Failure, err = l.verify.check(ctx, chain, &rec, se.Envelope, se.HasIndex); err != nil || rec.Failure != "" {
+	if rec.Failure, err = l.verify.check(ctx, lk, &rec, se.Envelope, se.HasIndex); err != nil || rec.Failure != "" {
 		return rec, err
 	}
 	if !se.HasIndex {
 		l.cfg.Logger.WarnContext(ctx, "re-publishing custody event missing from the log", "evidence_id", id, "seq", seq)
-		tagKey := chain.tagKey
+		tagKey := lk.tagKey
 		if seq == 0 {
 			tagKey, _ = rec.Event.TagKey()
 		}

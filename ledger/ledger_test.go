@@ -74,7 +74,7 @@ func register(t *testing.T, f fixture) *ledger.Chain {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec, err := f.led.Append(t.Context(), chain, "", custody.Event{EvidenceID: evID, CaseID: "CASE-1", Action: a, Actor: actor})
+		rec, err := f.led.Append(t.Context(), chain.Tip(), "", custody.Event{EvidenceID: evID, CaseID: "CASE-1", Action: a, Actor: actor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,11 +123,11 @@ func TestConflictingAppend(t *testing.T) {
 	f := newFixture(t)
 	chain := register(t, f)
 	ev := custody.Event{EvidenceID: evID, CaseID: "CASE-1", Action: custody.ActionBundleExport, Actor: custody.Party{Agency: "agency-nl", Jurisdiction: "NL"}}
-	if _, err := f.led.Append(t.Context(), chain, "", ev); err != nil {
+	if _, err := f.led.Append(t.Context(), chain.Tip(), "", ev); err != nil {
 		t.Fatal(err)
 	}
 	// A second writer working from the same, now stale, chain must not fork it.
-	if _, err := f.led.Append(t.Context(), chain, "", ev); !errors.Is(err, ledger.ErrConflict) {
+	if _, err := f.led.Append(t.Context(), chain.Tip(), "", ev); !errors.Is(err, ledger.ErrConflict) {
 		t.Fatalf("append on a stale chain: got %v, want ErrConflict", err)
 	}
 }

@@ -87,6 +87,13 @@ type Records interface {
 	// from, in order, those after a missing one included. It returns no events (and
 	// no error) for an exhibit with none stored at or after from.
 	Events(ctx context.Context, id string, from uint64) ([]StoredEvent, error)
+	// Next returns the events of id stored consecutively from seq from on, in order,
+	// stopping before the first one missing: none if event from is not stored. It
+	// reads no listing of the exhibit's events, so its cost grows with the number of
+	// events it returns, not with the chain's length (one read more, of the missing
+	// event, for the end). A later stored event after a gap is not returned: Events
+	// sees it.
+	Next(ctx context.Context, id string, from uint64) ([]StoredEvent, error)
 }
 
 // StoredEvent is one event as Records holds it: its bytes are not trusted until the

@@ -111,9 +111,9 @@ func newVerifier(trustRoot func(ctx context.Context) (*custody.TrustRoot, error)
 // check verifies one stored record of a chain whose earlier records verified: its
 // envelope against the trust root, its place after prev, and its leaf in the log (when
 // it has a log index). It returns why it failed, or "".
-func (v *verifier) check(ctx context.Context, chain *Chain, rec *Record, raw []byte, hasIndex bool) (string, error) {
-	seq := uint64(len(chain.Records))
-	if reason := linkage(chain, rec, seq); reason != "" {
+func (v *verifier) check(ctx context.Context, lk link, rec *Record, raw []byte, hasIndex bool) (string, error) {
+	seq := lk.seq
+	if reason := linkage(lk, rec); reason != "" {
 		return reason, nil
 	}
 	key := verifiedKey{sha256.Sum256(raw), rec.LogIndex}
@@ -129,7 +129,7 @@ func (v *verifier) check(ctx context.Context, chain *Chain, rec *Record, raw []b
 	if !hasIndex {
 		return "", nil // not in the log yet: Load publishes it, Append proves it
 	}
-	tagKey := chain.tagKey
+	tagKey := lk.tagKey
 	if seq == 0 {
 		if tagKey, err = rec.Event.TagKey(); err != nil {
 			return err.Error(), nil
@@ -170,8 +170,8 @@ func (v *verifier) signed(ctx context.Context, rec Record) (bool, error) {
 }
 
 // linkage checks a record's place in its chain; "" if it is in place.
-func linkage(chain *Chain, rec *Record, seq uint64) string {
-	ev := rec.Event
+func linkage(lk link, rec *Record) string {
+	ev, seq := rec.Event, lk.seq
 	if seq == 0 {
 		first := custody.ActionRegister
 		if custody.ValidRequestID(ev.EvidenceID) {
@@ -182,7 +182,7 @@ func linkage(chain *Chain, rec *Record, seq uint64) string {
 		}
 		return ""
 	}
-	first, prev := chain.Records[0].Event, chain.Records[seq-1]
+	first, prev := lk.first, lk.prev
 	switch {
 	case ev.Seq != seq:
 		return fmt.Sprintf("event %d is stored where event %d belongs", ev.Seq, seq)

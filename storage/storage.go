@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 var (
@@ -45,6 +46,11 @@ type Info struct {
 	// Location is a URI naming where the object lives, for the custody record,
 	// such as "file:///data/objects/evidence/x/content" or "s3://bucket/key".
 	Location string
+	// Modified is when the object was written, as the backend records it (the file's
+	// modification time, S3's Last-Modified, to the second there). Open and OpenRange
+	// fill it; Create may leave it zero. It is the backend's clock, not a trusted
+	// time: it serves housekeeping (how old an orphan is), never a custody record.
+	Modified time.Time
 }
 
 // Store is a write-once object store.

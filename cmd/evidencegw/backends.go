@@ -177,7 +177,9 @@ func newService(cfg Config, be *backends, logger *slog.Logger, reg prometheus.Re
 	return exhibit.New(exhibit.Config{Store: be.store, Keys: be.dataKeys, Log: be.log, Signer: be.signer, Policy: pol,
 		Instruments: pol.Instruments(), Catalog: be.catalog,
 		Agencies: agencies, Retention: cfg.Retention.periods, TrustRoot: be.trustRoot(cfg.LogOrigin), Rotator: be.rotator, Logger: logger, Registry: reg,
-		Step: crashHook(), UploadExpiry: cfg.Uploads.Expiry, UploadPartSegments: uint32(cfg.Uploads.PartMiB)})
+		Step: crashHook(), UploadExpiry: cfg.Uploads.Expiry, OrphanGrace: cfg.Uploads.OrphanGrace,
+		UploadPartSegments: uint32(cfg.Uploads.PartMiB),
+		FoldCacheBytes:     cfg.ChainCache.MaxBytes, ChainRecheck: cfg.ChainCache.Recheck})
 }
 
 func openStore(ctx context.Context, sc StorageConfig, dataDir string, logger *slog.Logger, who opener) (storage.Store, error) {

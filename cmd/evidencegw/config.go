@@ -45,6 +45,9 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// Uploads configures the resumable uploads (docs/config.md#uploads).
 	Uploads UploadsConfig `yaml:"uploads"`
+	// ChainCache bounds the folded custody chains a gateway keeps
+	// (docs/config.md#chain-cache).
+	ChainCache ChainCacheConfig `yaml:"chain_cache"`
 	// TLS selects the server certificate; default: issued by the development CA.
 	TLS TLSConfig `yaml:"tls"`
 	// Policies is a directory of .cedar files replacing the shipped policies.
@@ -254,6 +257,30 @@ type MemberConfig struct {
 	Role string `yaml:"role"`
 }
 
+// ChainCacheConfig bounds the folded states of custody chains the gateway keeps, so
+// that a request reads only the events stored since. Every field is optional.
+type ChainCacheConfig struct {
+	// MaxBytes bounds the kept states by their estimated size; default 64 MiB. -1
+	// keeps none: every request then reads and folds the whole chain.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// Recheck is how long a kept state serves before the whole chain is read and
+	// verified again; default 5m, at least 1s.
+	Recheck time.Duration `yaml:"recheck"`
+}
+
+func (c *ChainCacheConfig) fill() error {
+	if c.MaxBytes < -1 {
+		return errors.New("max_bytes must be positive, or -1 to keep nothing")
+	}
+	if c.Recheck == 0 {
+		c.Recheck = exhibit.DefaultChainRecheck
+	}
+	if c.Recheck < time.Second {
+		return fmt.Errorf("recheck %s: want a duration of at least 1s, such as 5m", c.Recheck)
+	}
+	return nil
+}
+
 // UploadsConfig configures the resumable uploads (tus, /v1/uploads). Every field is
 // optional.
 type UploadsConfig struct {
@@ -264,6 +291,10 @@ type UploadsConfig struct {
 	// most a transfer cut anywhere sends again, and the memory an upload in flight
 	// holds on S3 (two parts). Default 16, 5 (S3's smallest part) to 512.
 	PartMiB int `yaml:"part_mib"`
+	// OrphanGrace is how old content stored without a register event must be before
+	// the start-up sweep quarantines it: younger, it may be an upload in flight on
+	// another gateway sharing the store. Default 1h; any positive duration.
+	OrphanGrace time.Duration `yaml:"orphan_grace"`
 }
 
 // Bounds of UploadsConfig.
@@ -285,6 +316,12 @@ func (u *UploadsConfig) fill() error {
 	}
 	if u.PartMiB < minPartMiB || u.PartMiB > maxPartMiB {
 		return fmt.Errorf("part_mib %d: want %d to %d", u.PartMiB, minPartMiB, maxPartMiB)
+	}
+	if u.OrphanGrace == 0 {
+		u.OrphanGrace = exhibit.DefaultOrphanGrace
+	}
+	if u.OrphanGrace < 0 {
+		return fmt.Errorf("orphan_grace %s: want a positive duration, such as 1h", u.OrphanGrace)
 	}
 	return nil
 }
@@ -400,6 +437,9 @@ func (c *Config) fill() error {
 	}
 	if err := c.Uploads.fill(); err != nil {
 		return fmt.Errorf("uploads: %w", err)
+	}
+	if err := c.ChainCache.fill(); err != nil {
+		return fmt.Errorf("chain_cache: %w", err)
 	}
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		return fmt.Errorf("tls: cert and key go together")

@@ -68,6 +68,8 @@ func TestLoadConfig(t *testing.T) {
 		{"empty retention of a case", "retention: {cases: {CASE-1: \"\"}}\n", "retention.cases.CASE-1"},
 		{"unknown retention key", "retention: {period: 1y}\n", "period"},
 		{"s3 retention_days beyond a century", "backends:\n  storage: {type: s3, endpoint: h:9000, access_key: a, secret_key: s, retention_mode: COMPLIANCE, retention_days: 36501, buckets: {NL: evidence-nl, US: evidence-us}}\n", "retention_days"},
+		{"orphan grace", "uploads:\n  orphan_grace: 10m\n", ""},
+		{"orphan grace negative", "uploads:\n  orphan_grace: -1s\n", "orphan_grace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

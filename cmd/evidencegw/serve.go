@@ -79,6 +79,11 @@ func serve(ctx context.Context, cfg Config, dataDir string, logger *slog.Logger)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("creating data directory: %w", err)
 	}
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	ca, err := pki.OpenDevCA(filepath.Join(dataDir, "ca"))
 	if err != nil {
 		return err

@@ -58,11 +58,11 @@ func TestExportOfVerifiedBundle(t *testing.T) {
 	var chain *ledger.Chain
 	for _, ev := range events {
 		ev.EvidenceID, ev.CaseID = id, "CASE-1"
-		subject := ""
-		if chain == nil {
-			subject = sum
+		subject, tip := sum, (*ledger.Tip)(nil)
+		if chain != nil {
+			subject, tip = "", chain.Tip()
 		}
-		if _, err := led.Append(t.Context(), chain, subject, ev); err != nil {
+		if _, err := led.Append(t.Context(), tip, subject, ev); err != nil {
 			t.Fatalf("appending %s: %v", ev.Action, err)
 		}
 		if chain, err = led.Load(t.Context(), id); err != nil {

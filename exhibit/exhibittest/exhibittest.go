@@ -93,6 +93,12 @@ type Options struct {
 	// Retention is the service's retention of each case's evidence; the store checks
 	// it against Env.Clock, so a test advances the clock past it.
 	Retention exhibit.Retention
+	// FoldCacheBytes is the service's Config.FoldCacheBytes (0: its default, -1: no
+	// folded state kept).
+	FoldCacheBytes int64
+	// OrphanGrace is the service's Config.OrphanGrace (0: its default). The memory
+	// store stamps objects with Env.Clock, so advancing the clock ages them.
+	OrphanGrace time.Duration
 }
 
 // Env is an exhibit.Service on in-memory fakes, with the members of the test exchange.
@@ -152,6 +158,7 @@ func New(t testing.TB, opts Options) *Env {
 		Clock: NewClock(time.Now()), Registry: prometheus.NewRegistry(),
 		Agencies: []exhibit.Agency{{ID: AgencyNL, Jurisdiction: "NL"}, {ID: AgencyUS, Jurisdiction: "US"},
 			{ID: CourtNL, Jurisdiction: "NL"}, {ID: AgencyDE, Jurisdiction: "DE"}}}
+	e.Store.Now = e.Clock.Now
 	for i, a := range e.Agencies {
 		ca, err := pki.OpenAgencyDevCA(filepath.Join(dir, "ca", a.ID), a.ID)
 		if err != nil {
@@ -209,7 +216,7 @@ func New(t testing.TB, opts Options) *Env {
 		Signer: ledger.Signer{SignerVerifier: km.EventSigner(), KeyID: eventKeys[0].KeyID}, Policy: pol,
 		Agencies: e.Agencies, Retention: opts.Retention, TrustRoot: e.trustRoot, Rotator: opts.Rotator, Logger: logger,
 		Registry: e.Registry, Now: e.Clock.Now, UploadPartSegments: opts.UploadPartSegments, Step: opts.Step,
-		TransferLease: opts.TransferLease}
+		TransferLease: opts.TransferLease, FoldCacheBytes: opts.FoldCacheBytes, OrphanGrace: opts.OrphanGrace}
 	if e.Service, err = exhibit.New(e.config); err != nil {
 		t.Fatal(err)
 	}
@@ -220,21 +227,18 @@ func New(t testing.TB, opts Options) *Env {
 // replica runs: it shares no lock with Env.Service.
 func (e *Env) Replica(t testing.TB) *exhibit.Service {
 	t.Helper()
-	cfg := e.config
-	cfg.Registry = prometheus.NewRegistry()
-	s, err := exhibit.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return e.ReplicaWith(t, nil)
 }
 
-// ReplicaWith is Replica with its configuration changed by edit (another catalog, say).
+// ReplicaWith is Replica with its configuration changed by edit first (another
+// catalog, no folded states kept, say); edit may be nil.
 func (e *Env) ReplicaWith(t testing.TB, edit func(*exhibit.Config)) *exhibit.Service {
 	t.Helper()
 	cfg := e.config
 	cfg.Registry = prometheus.NewRegistry()
-	edit(&cfg)
+	if edit != nil {
+		edit(&cfg)
+	}
 	s, err := exhibit.New(cfg)
 	if err != nil {
 		t.Fatal(err)

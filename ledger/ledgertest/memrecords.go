@@ -94,6 +94,12 @@ func (m *MemRecords) Events(ctx context.Context, id string, from uint64) ([]ledg
 	return out, nil
 }
 
+// Next implements ledger.Records. MemRecords stores no event after a gap, so it
+// returns what Events returns.
+func (m *MemRecords) Next(ctx context.Context, id string, from uint64) ([]ledger.StoredEvent, error) {
+	return m.Events(ctx, id, from)
+}
+
 // Tamper replaces the stored envelope of event seq of id, as an attacker with access to
 // the store would.
 func (m *MemRecords) Tamper(id string, seq uint64, envelope []byte) {

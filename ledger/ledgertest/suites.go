@@ -60,6 +60,21 @@ func RunRecords(t *testing.T, r ledger.Records) {
 	if got, err := r.Events(ctx, id, 3); err != nil || len(got) != 0 {
 		t.Errorf("Events from 3 = %+v, %v; want none", got, err)
 	}
+	if got, err := r.Next(ctx, id, 1); err != nil || len(got) != 2 || got[0].Seq != 1 || got[1].Seq != 2 ||
+		!bytes.Equal(got[1].Envelope, env(2)) || got[0].HasIndex {
+		t.Errorf("Next from 1 = %+v, %v; want events 1 and 2, without index", got, err)
+	}
+	if got, err := r.Next(ctx, id, 0); err != nil || len(got) != 3 || !got[0].HasIndex || got[0].Index != 7 {
+		t.Errorf("Next from 0 = %+v, %v; want 3 events, the first with index 7", got, err)
+	}
+	for _, from := range []uint64{3, 9} {
+		if got, err := r.Next(ctx, id, from); err != nil || len(got) != 0 {
+			t.Errorf("Next from %d = %+v, %v; want none", from, got, err)
+		}
+	}
+	if got, err := r.Next(ctx, "ev-cccccccccccccccccccccccccc", 0); err != nil || len(got) != 0 {
+		t.Errorf("Next of an unknown exhibit = %+v, %v; want none", got, err)
+	}
 
 	t.Run("ConcurrentWriters", func(t *testing.T) {
 		const other = "ev-bbbbbbbbbbbbbbbbbbbbbbbbbb"

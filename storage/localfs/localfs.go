@@ -315,7 +315,7 @@ func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, 
 		f.Close()
 		return nil, storage.Info{}, fmt.Errorf("opening object %s: it is a directory: %w", name, storage.ErrNotFound)
 	}
-	return f, storage.Info{Name: name, Size: fi.Size(), Location: fileURL(p)}, nil
+	return f, storage.Info{Name: name, Size: fi.Size(), Location: fileURL(p), Modified: fi.ModTime()}, nil
 }
 
 var _ storage.RangeOpener = (*Store)(nil)

@@ -34,11 +34,17 @@ type Store struct {
 	// and Destroy with a valid name; a non-nil error is returned (wrapped) and nothing
 	// changes.
 	BeforeLock func(name string) error
-	// Now is the clock Destroy checks retention against; time.Now if nil.
+	// Now is the clock Destroy checks retention against and that stamps an object's
+	// Info.Modified at Create; time.Now if nil.
 	Now func() time.Time
 
 	mu      sync.Mutex
 	objects map[string]object
+	// dirs counts, for every proper prefix of a stored name that ends before a
+	// slash ("a" and "a/b" of "a/b/c"), the objects under it: the directories a
+	// file system would have, so a name conflict is found in time linear in the
+	// name's depth, not in the number of objects.
+	dirs    map[string]int
 	uploads map[string]*upload // by upload id
 	records map[string][]byte
 	nextID  int
@@ -57,7 +63,7 @@ var (
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{objects: make(map[string]object), uploads: make(map[string]*upload), records: make(map[string][]byte)}
+	return &Store{objects: make(map[string]object), dirs: make(map[string]int), uploads: make(map[string]*upload), records: make(map[string][]byte)}
 }
 
 // Create implements storage.Store.
@@ -83,6 +89,7 @@ func (s *Store) Create(ctx context.Context, name string, r io.Reader) (storage.I
 		Size:     int64(buf.Len()),
 		SHA256:   hex.EncodeToString(sum[:]),
 		Location: "mem:///" + name,
+		Modified: s.now(),
 	}
 
 	s.mu.Lock()
@@ -103,18 +110,39 @@ func (s *Store) publishLocked(name string, data []byte, info storage.Info) (stor
 		return old.info, nil
 	}
 	s.objects[name] = object{data: data, info: info}
+	forDirs(name, func(dir string) { s.dirs[dir]++ })
 	return info, nil
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // conflictLocked reports a name that is a directory of other objects, or has an
 // object as a directory, as the local filesystem store does.
 func (s *Store) conflictLocked(name string) error {
-	for other := range s.objects {
-		if strings.HasPrefix(other, name+"/") || strings.HasPrefix(name, other+"/") {
-			return fmt.Errorf("name conflicts with object %s: %w", other, storage.ErrExists)
+	if s.dirs[name] > 0 {
+		return fmt.Errorf("name is a directory of %d objects: %w", s.dirs[name], storage.ErrExists)
+	}
+	var err error
+	forDirs(name, func(dir string) {
+		if _, ok := s.objects[dir]; ok && err == nil {
+			err = fmt.Errorf("name conflicts with object %s: %w", dir, storage.ErrExists)
+		}
+	})
+	return err
+}
+
+// forDirs calls f with every proper prefix of name that ends before a slash.
+func forDirs(name string, f func(dir string)) {
+	for i := range len(name) {
+		if name[i] == '/' {
+			f(name[:i])
 		}
 	}
-	return nil
 }
 
 // Open implements storage.Store. The reader sees the current bytes (corrupted ones
@@ -244,8 +272,18 @@ func (s *Store) Delete(name string) error {
 	if _, ok := s.objects[name]; !ok {
 		return fmt.Errorf("deleting object %s: %w", name, storage.ErrNotFound)
 	}
-	delete(s.objects, name)
+	s.removeLocked(name)
 	return nil
+}
+
+// removeLocked removes the object name, which exists. The caller holds s.mu.
+func (s *Store) removeLocked(name string) {
+	delete(s.objects, name)
+	forDirs(name, func(dir string) {
+		if s.dirs[dir]--; s.dirs[dir] == 0 {
+			delete(s.dirs, dir)
+		}
+	})
 }
 
 // Read returns the stored object's bytes, for tests.
@@ -341,6 +379,6 @@ func (s *Store) Destroy(_ context.Context, name string) error {
 		return fmt.Errorf("destroying object %s: retained until %s, legal hold %t: %w",
 			name, o.lock.RetainUntil.UTC().Format(time.RFC3339), o.lock.LegalHold, storage.ErrRetained)
 	}
-	delete(s.objects, name)
+	s.removeLocked(name)
 	return nil
 }

@@ -33,6 +33,7 @@ func (s *Store) Open(ctx context.Context, name, version string) (io.ReadCloser, 
 		Version:  oi.VersionID,
 		ETag:     oi.ETag,
 		Location: s.location(name),
+		Modified: oi.LastModified,
 	}, nil
 }
 
@@ -68,7 +69,7 @@ func (s *Store) OpenRange(ctx context.Context, name, version string, off, n int6
 		return nil, storage.Info{}, fmt.Errorf("opening object %s at %d: the answer's Content-Range %q has no total size", name, off, h.Get("Content-Range"))
 	}
 	return rc, storage.Info{Name: name, Size: size, SHA256: metaSHA256(oi), Version: oi.VersionID, ETag: oi.ETag,
-		Location: s.location(name)}, nil
+		Location: s.location(name), Modified: oi.LastModified}, nil
 }
 
 // emptyRange answers a range with no byte in the object: an empty reader and the
@@ -79,7 +80,7 @@ func (s *Store) emptyRange(ctx context.Context, name, version string) (io.ReadCl
 		return nil, storage.Info{}, fmt.Errorf("opening object %s version %q in bucket %s: %w", name, version, s.bucket, notFound(err, version))
 	}
 	return io.NopCloser(strings.NewReader("")), storage.Info{Name: name, Size: oi.Size, SHA256: metaSHA256(oi),
-		Version: oi.VersionID, ETag: oi.ETag, Location: s.location(name)}, nil
+		Version: oi.VersionID, ETag: oi.ETag, Location: s.location(name), Modified: oi.LastModified}, nil
 }
 
 // totalSize returns the complete length of a Content-Range value "bytes a-b/size"

@@ -85,6 +85,10 @@ func TestCreateInfo(t *testing.T) {
 		t.Errorf("Info.Location = %q, want %q", info.Location, want)
 	}
 	_, oinfo := readAll(t, st, "evidence/ev-1/content", "")
+	if oinfo.Modified.IsZero() {
+		t.Errorf("Open Info = %+v, want its Last-Modified", oinfo)
+	}
+	oinfo.Modified = time.Time{} // Create does not fill it
 	if oinfo != info {
 		t.Errorf("Open Info = %+v, want the Create Info %+v", oinfo, info)
 	}

@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/evidencegw/evidencegw/storage"
 	"github.com/google/go-cmp/cmp"
@@ -37,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"OpenMissing", testOpenMissing},
 		{"OpenRange", testOpenRange},
 		{"ListPrefix", testListPrefix},
+		{"Modified", testModified},
 		{"InvalidNames", testInvalidNames},
 		{"NameConflicts", testNameConflicts},
 		{"ConcurrentCreateDifferent", testConcurrentCreateDifferent},
@@ -383,5 +385,36 @@ func testConcurrentCreateIdentical(t *testing.T, s storage.Store) {
 	wg.Wait()
 	if got, _ := readAll(t, s, "same/x"); !bytes.Equal(got, data) {
 		t.Errorf("stored object has sha256 %s, want %s", hexSHA256(got), hexSHA256(data))
+	}
+}
+
+// testModified: Open and OpenRange say when the object was written. The backend's
+// clock may round (S3 keeps seconds) and may be another machine's: two seconds of
+// slack either side.
+func testModified(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	before := time.Now()
+	create(t, s, "m/obj", content(7, 100))
+	after := time.Now()
+	const slack = 2 * time.Second
+	check := func(how string, info storage.Info) {
+		t.Helper()
+		if info.Modified.Before(before.Add(-slack)) || info.Modified.After(after.Add(slack)) {
+			t.Errorf("%s: Modified = %v, want between %v and %v", how, info.Modified, before, after)
+		}
+	}
+	rc, info, err := s.Open(ctx, "m/obj", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	check("Open", info)
+	for _, r := range [][2]int64{{10, 20}, {0, 0}, {200, 5}} {
+		rc, info, err := storage.OpenRange(ctx, s, "m/obj", "", r[0], r[1])
+		if err != nil {
+			t.Fatalf("OpenRange %v: %v", r, err)
+		}
+		rc.Close()
+		check(fmt.Sprintf("OpenRange %v", r), info)
 	}
 }
