@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -57,14 +58,16 @@ type PolicyWitness struct {
 func (w PolicyWitness) Verifier() note.Verifier { return w.verifier }
 
 // policyNode is a witness or a group: satisfied reports whether the cosignatures in
-// sigs (the signatures note.Open verified) satisfy it.
+// sigs (the signatures note.Open verified) satisfy it. A group may be a member of
+// several later groups, so the nodes form a DAG: memo keeps each group's answer, so
+// that evaluating a policy costs one visit per member, not one per path.
 type policyNode interface {
-	satisfied(sigs []note.Signature) bool
+	satisfied(sigs []note.Signature, memo map[*groupNode]bool) bool
 }
 
 type witnessNode struct{ v note.Verifier }
 
-func (w witnessNode) satisfied(sigs []note.Signature) bool {
+func (w witnessNode) satisfied(sigs []note.Signature, _ map[*groupNode]bool) bool {
 	for _, s := range sigs {
 		if s.Name == w.v.Name() && s.Hash == w.v.KeyHash() {
 			return true
@@ -78,14 +81,18 @@ type groupNode struct {
 	members []policyNode
 }
 
-func (g groupNode) satisfied(sigs []note.Signature) bool {
+func (g *groupNode) satisfied(sigs []note.Signature, memo map[*groupNode]bool) bool {
+	if ok, done := memo[g]; done {
+		return ok
+	}
 	n := 0
 	for _, m := range g.members {
-		if m.satisfied(sigs) {
+		if m.satisfied(sigs, memo) {
 			n++
 		}
 	}
-	return n >= g.k
+	memo[g] = n >= g.k
+	return memo[g]
 }
 
 var policyKeywords = map[string]bool{"log": true, "witness": true, "group": true, "quorum": true, "any": true, "all": true, "none": true}
@@ -186,7 +193,7 @@ func addGroup(f []string, nodes map[string]policyNode) error {
 	if err := newName(f[1], nodes); err != nil {
 		return err
 	}
-	g := groupNode{}
+	g := &groupNode{}
 	seen := map[string]bool{}
 	for _, m := range f[3:] {
 		n, ok := nodes[m]
@@ -245,7 +252,7 @@ func (p *WitnessPolicy) verifiers() []note.Verifier {
 // Satisfied reports whether the verified signatures of a note (note.Open's n.Sigs,
 // opened with at least this policy's verifiers) meet the policy's quorum.
 func (p *WitnessPolicy) Satisfied(sigs []note.Signature) bool {
-	return p.quorum == nil || p.quorum.satisfied(sigs)
+	return p.quorum == nil || p.quorum.satisfied(sigs, map[*groupNode]bool{})
 }
 
 // CheckCheckpoint verifies the witness cosignatures on a signed checkpoint note (the
@@ -274,7 +281,7 @@ func (p *WitnessPolicy) CheckCheckpoint(signed []byte) error {
 func (p *WitnessPolicy) cosigners(sigs []note.Signature) string {
 	var names []string
 	for _, w := range p.witnesses {
-		if (witnessNode{w.verifier}).satisfied(sigs) {
+		if (witnessNode{w.verifier}).satisfied(sigs, nil) {
 			names = append(names, w.Name)
 		}
 	}
@@ -291,23 +298,35 @@ func (p *WitnessPolicy) minWitnesses() int {
 	if p.quorum == nil {
 		return 0
 	}
-	return minNode(p.quorum)
+	// A witness shared by several members counts once: never more than there are.
+	return min(minNode(p.quorum, map[*groupNode]int{}), len(p.witnesses))
 }
 
-func minNode(n policyNode) int {
-	g, ok := n.(groupNode)
+// minNode is minWitnesses of one node; memo keeps each group's figure (see
+// policyNode). The figure counts a witness once per path: it is the least number of
+// cosignatures that can satisfy the node when no witness is shared between its
+// members, an upper bound otherwise.
+func minNode(n policyNode, memo map[*groupNode]int) int {
+	g, ok := n.(*groupNode)
 	if !ok {
 		return 1
 	}
+	if v, done := memo[g]; done {
+		return v
+	}
 	m := make([]int, len(g.members))
 	for i, c := range g.members {
-		m[i] = minNode(c)
+		m[i] = minNode(c, memo)
 	}
 	slices.Sort(m)
 	sum := 0
 	for _, x := range m[:g.k] {
 		sum += x
+		if sum > math.MaxInt32 { // a DAG can double the count at every level
+			sum = math.MaxInt32
+		}
 	}
+	memo[g] = sum
 	return sum
 }
 

@@ -97,6 +97,41 @@ func TestWitnessPolicySatisfied(t *testing.T) {
 	}
 }
 
+// TestWitnessPolicySharedGroups: a group may be a member of several later groups. A
+// chain of 60 groups, each of the two before it, has 2^60 paths from its quorum to a
+// witness: the policy must still be read and evaluated at once (one visit per member),
+// and its least number of witnesses is never more than there are.
+func TestWitnessPolicySharedGroups(t *testing.T) {
+	w1, w2 := newWitness(t, "w1"), newWitness(t, "w2")
+	logKey := newNoteKey(t, "log", testOrigin)
+	var b strings.Builder
+	fmt.Fprintf(&b, "witness a %s\nwitness b %s\ngroup g0 any a b\ngroup g1 all a b\n", w1.cosigKey, w2.cosigKey)
+	for i := 2; i < 60; i++ {
+		fmt.Fprintf(&b, "group g%d all g%d g%d\n", i, i-1, i-2)
+	}
+	b.WriteString("quorum g59\n")
+	p, err := ParseWitnessPolicy([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := WitnessesFromPolicy(p); w.Quorum != 2 || len(w.Keys) != 2 {
+		t.Errorf("got quorum %d of %d keys, want 2 of 2", w.Quorum, len(w.Keys))
+	}
+	body := string(log.Checkpoint{Origin: testOrigin, Size: 3, Hash: make([]byte, 32)}.Marshal())
+	for _, tt := range []struct {
+		signers []note.Signer
+		want    bool
+	}{{[]note.Signer{w1.signer}, false}, {[]note.Signer{w1.signer, w2.signer}, true}} {
+		cp, err := note.Sign(&note.Note{Text: body}, append([]note.Signer{logKey.signer}, tt.signers...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.CheckCheckpoint(cp); (err == nil) != tt.want {
+			t.Errorf("%d cosignatures: got %v, want satisfied=%v", len(tt.signers), err, tt.want)
+		}
+	}
+}
+
 // TestVerifyCourtWitnessPolicy: a court's own policy is checked on every checkpoint,
 // whatever the trust root requires.
 func TestVerifyCourtWitnessPolicy(t *testing.T) {
