@@ -482,3 +482,50 @@ func TestUnreceivedOnlyVerifiedDownloads(t *testing.T) {
 		t.Errorf("Unreceived: got %v, want [2]", got)
 	}
 }
+
+// TestReceiptOfATransfer: a download is a transfer (start, deliver); the received act
+// names its start event and acknowledges the whole transfer, so its delivery is not
+// reported as not received, and the delivery carries the acknowledgement. Without the
+// receipt the delivery is the one download not received.
+func TestReceiptOfATransfer(t *testing.T) {
+	w := newActWorld(t)
+	transfer := &Transfer{ID: "tr-" + strings.Repeat("a", 26)}
+	story := func(receipt bool) func(t testing.TB, x *signedExhibit, i int, ev *Event) {
+		return func(t testing.TB, x *signedExhibit, i int, ev *Event) {
+			at := ev.Time.Add(-time.Second)
+			switch i {
+			case 2: // the transfer starts (no accept in this story: the verifier does not decide policy)
+				ev.Action, ev.Actor, ev.Receipt, ev.Act, ev.Transfer = ActionDownloadStart, *x.envelopesEvent(t, 1).Counterparty, nil, nil, transfer
+			case 3:
+				ev.Action, ev.Actor, ev.Transfer = ActionDownloadDeliver, *x.envelopesEvent(t, 1).Counterparty, &Transfer{ID: transfer.ID, Request: 2}
+			case 4:
+				if !receipt {
+					ev.Action, ev.Actor, ev.Act, ev.Grant, ev.Counterparty = ActionBundleExport, x.envelopesEvent(t, 0).Actor, nil, nil, nil
+					return
+				}
+				ev.Act = signAct(t, w.us, ev.EvidenceID, x.sha256, Act{Action: ActionReceived, Time: at,
+					GrantID: ev.Grant.ID, Download: Digest(x.statements[2]), Size: int64(len(signedContent))})
+			}
+		}
+	}
+	r, err := w.verifyActs(t, true, story(true))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if u := r.Unreceived(); len(u) != 0 {
+		t.Errorf("Unreceived: got %v, want none: the receipt names the transfer's start", u)
+	}
+	if rc := r.Events[3].Received; rc == nil || rc.Seq != 4 || !rc.Matches {
+		t.Errorf("the delivery's acknowledgement: got %+v, want event 4, matching", rc)
+	}
+	if rc := r.Events[1].Received; rc != nil {
+		t.Errorf("the share carries an acknowledgement %+v", rc)
+	}
+	r, err = w.verifyActs(t, true, story(false))
+	if err != nil {
+		t.Fatalf("Verify without the receipt: %v", err)
+	}
+	if u := r.Unreceived(); !slices.Equal(u, []uint64{3}) {
+		t.Errorf("Unreceived without the receipt: got %v, want [3], the delivery", u)
+	}
+}

@@ -1,6 +1,8 @@
 package custody
 
 import (
+	"encoding/base32"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +248,26 @@ func TestRegisterActAcquisition(t *testing.T) {
 	} {
 		c.digest, c.registered = sha, sha
 		c.run(t)
+	}
+}
+
+// TestAnswerActExhibitBound: an answer act names 1 to 64 exhibits.
+func TestAnswerActExhibitBound(t *testing.T) {
+	ids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("ev-%026s", strings.ToLower(strings.TrimRight(base32.StdEncoding.EncodeToString([]byte{byte(i), byte(i >> 8)}), "=")))
+			out[i] = strings.ReplaceAll(out[i], "0", "a")
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		n  int
+		ok bool
+	}{{1, true}, {maxAnswerExhibits, true}, {maxAnswerExhibits + 1, false}} {
+		a := Act{Action: ActionRequestFulfilled, Answer: &ActAnswer{Exhibits: ids(tt.n)}}
+		if err := a.checkFields(); (err == nil) != tt.ok {
+			t.Errorf("an answer of %d exhibits: got %v, want ok=%v", tt.n, err, tt.ok)
+		}
 	}
 }
