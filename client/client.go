@@ -377,23 +377,14 @@ func (c *Client) Accept(ctx context.Context, evidenceID string, req api.AcceptRe
 // TrustRoot fetches the gateway's trust root and checks that it parses. It returns the
 // parsed trust root and the exact bytes received, which a court pins.
 func (c *Client) TrustRoot(ctx context.Context) (*custody.TrustRoot, []byte, error) {
-	const op = "GET /v1/trust-root"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/trust-root", nil), nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
-	}
-	resp, err := c.send(req, http.StatusOK)
+	const path = "/v1/trust-root"
+	raw, err := c.getBounded(ctx, path, custody.MaxTrustRootSize)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := readBounded(resp.Body, custody.MaxTrustRootSize)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
-	}
 	tr, err := custody.ParseTrustRoot(raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	return tr, raw, nil
 }
@@ -401,25 +392,35 @@ func (c *Client) TrustRoot(ctx context.Context) (*custody.TrustRoot, []byte, err
 // TrustRootChain fetches the logged changes of the trust root (docs/bundle.md), as
 // sent; it is checked by the verifier that follows it from a pinned version.
 func (c *Client) TrustRootChain(ctx context.Context) (*custody.TrustRootChain, []byte, error) {
-	const op = "GET /v1/trust-root/chain"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint("/v1/trust-root/chain", nil), nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
-	}
-	resp, err := c.send(req, http.StatusOK)
+	const path = "/v1/trust-root/chain"
+	raw, err := c.getBounded(ctx, path, custody.MaxTrustRootChainSize)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer resp.Body.Close()
-	raw, err := readBounded(resp.Body, custody.MaxTrustRootChainSize)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
-	}
 	chain, err := custody.ParseTrustRootChain(raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", op, err)
+		return nil, nil, fmt.Errorf("GET %s: %w", path, err)
 	}
 	return chain, raw, nil
+}
+
+// getBounded GETs path and returns its body, refused past limit bytes.
+func (c *Client) getBounded(ctx context.Context, path string, limit int64) ([]byte, error) {
+	op := "GET " + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(path, nil), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	resp, err := c.send(req, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := readBounded(resp.Body, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return raw, nil
 }
 
 // BundleResult is an exported court bundle.

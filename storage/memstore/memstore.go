@@ -202,14 +202,19 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return namesWithPrefix(s.objects, prefix), nil
+}
+
+// namesWithPrefix returns the keys of m that start with prefix, sorted.
+func namesWithPrefix[T any](m map[string]T, prefix string) []string {
 	var names []string
-	for name := range s.objects {
+	for name := range m {
 		if strings.HasPrefix(name, prefix) {
 			names = append(names, name)
 		}
 	}
 	slices.Sort(names)
-	return names, nil
+	return names
 }
 
 // Corrupt flips every bit of the byte at offset in the stored object, simulating

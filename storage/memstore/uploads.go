@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/evidencegw/evidencegw/storage"
 )
@@ -198,14 +197,7 @@ func (s *Store) ListRecords(ctx context.Context, prefix string) ([]string, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var names []string
-	for name := range s.records {
-		if strings.HasPrefix(name, prefix) {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names, nil
+	return namesWithPrefix(s.records, prefix), nil
 }
 
 // Records returns how many scratch records exist, for tests.
