@@ -263,6 +263,19 @@ func metricValue(metrics, sample string) string {
 }
 
 // waitMetric waits until a sample of ts's metrics has the value want.
+// waitLog returns the server's log once it holds text, or as it is after within.
+func (ts *testServer) waitLog(t *testing.T, text string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		logs := ts.logs.String()
+		if strings.Contains(logs, text) || time.Now().After(deadline) {
+			return logs
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (ts *testServer) waitMetric(t *testing.T, sample, want string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
