@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 )
 
 // A sealed object can also be written in parts, over time and across restarts of the
@@ -102,6 +103,21 @@ type PartSealer struct {
 	aead        cipher.AEAD
 	header      []byte
 	segmentSize int
+}
+
+// segmentBuffers holds *[]byte of a segment's size, for SealPart: two per part,
+// allocated anew they were the most of what an upload allocates, and the garbage grew
+// the heap.
+var segmentBuffers sync.Pool
+
+// segmentBuffer returns a buffer of size bytes from segmentBuffers, or a new one.
+func segmentBuffer(size int) *[]byte {
+	if b, ok := segmentBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		*b = (*b)[:size]
+		return b
+	}
+	b := make([]byte, size)
+	return &b
 }
 
 // ResumeSealing unwraps the data key of sg (aad as given to BeginSealing) and returns
@@ -203,8 +219,10 @@ func (p *PartSealer) SealPart(dst io.Writer, src io.Reader, st SealState, plainL
 		ch.Write(p.header)
 		next.CipherSize += sealHeaderLen
 	}
-	plain := make([]byte, p.SegmentPlaintext(1))
-	out := make([]byte, 0, p.segmentSize)
+	pb, ob := segmentBuffer(p.segmentSize), segmentBuffer(p.segmentSize)
+	defer segmentBuffers.Put(pb)
+	defer segmentBuffers.Put(ob)
+	plain, out := (*pb)[:p.SegmentPlaintext(1)], (*ob)[:0]
 	nonce := make([]byte, p.aead.NonceSize())
 	copy(nonce, p.header[1+sealKeySize:])
 	left := plainLen

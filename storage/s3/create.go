@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -27,11 +28,18 @@ const (
 	// abortTimeout bounds the AbortMultipartUpload sent after a failed upload. It
 	// runs on a context detached from the caller's, which is often the cancelled one.
 	abortTimeout = time.Minute
+	// smallObject is the size of the buffer Create reads into first.
+	smallObject = 64 << 10
 )
+
+// smallBufs holds *[]byte of smallObject bytes, shared by every Store.
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallObject); return &b }}
 
 // Create implements storage.Store.
 //
-// The bytes are read into a buffer of PartSize bytes. If they end within it, they go
+// The bytes are read into a buffer of smallObject bytes, then, if they go on, of
+// PartSize bytes: custody records, far more frequent than contents and written while
+// parts upload, never hold a part buffer. If the bytes end within the buffer, they go
 // in one PUT with If-None-Match: *, the retention and the digest as metadata.
 // Otherwise they go as a multipart upload, part by part through the same buffer, and
 // CompleteMultipartUpload carries If-None-Match: *. A read error or a cancelled
@@ -55,11 +63,20 @@ func (s *Store) Create(ctx context.Context, name string, r io.Reader) (info stor
 		return storage.Info{}, err
 	}
 
-	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
-	buf := *bp
 	r = storage.ContextReader(ctx, r)
+	sp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(sp)
+	buf := (*sp)[:min(int64(smallObject), s.partSize)]
 	n, rerr := io.ReadFull(r, buf)
+	if rerr == nil {
+		// More than a small object: go on in a part buffer.
+		bp := s.bufs.get()
+		defer s.bufs.put(bp)
+		copy(*bp, buf)
+		var m int
+		m, rerr = io.ReadFull(r, (*bp)[n:])
+		buf, n = *bp, n+m
+	}
 	h := sha256.New()
 	var (
 		up   minio.UploadInfo
@@ -146,8 +163,8 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 			s.abort(ctx, name, id)
 		}
 	}()
-	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
+	bp := s.bufs.get()
+	defer s.bufs.put(bp)
 	bufs := [2][]byte{buf, *bp}
 	type result struct {
 		part minio.CompletePart

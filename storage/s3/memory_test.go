@@ -1,8 +1,10 @@
 package s3_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"runtime"
 	"testing"
@@ -68,5 +70,36 @@ func TestMemoryDoesNotGrowWithSize(t *testing.T) {
 	io.Copy(h, newPatternReader(size))
 	if want := hex.EncodeToString(h.Sum(nil)); info.Size != size || info.SHA256 != want {
 		t.Errorf("Info = {Size %d SHA256 %s}, want {%d %s}", info.Size, info.SHA256, int64(size), want)
+	}
+}
+
+// TestSmallObjectsHoldNoPartBuffer checks that a custody record's Create does not take
+// a part buffer: records are written while parts upload, and each would hold one.
+func TestSmallObjectsHoldNoPartBuffer(t *testing.T) {
+	srv := testServer(t)
+	cfg := srv.config(t)
+	// A part size no other test uses, so no part buffer is kept for it yet: taking
+	// one would allocate it.
+	cfg.PartSize = 12<<20 + 4321
+	st := newStore(t, cfg)
+	sizes := []int{0, 4 << 10, 60 << 10}
+	contents := make([]*bytes.Reader, len(sizes))
+	for i, size := range sizes {
+		contents[i] = bytes.NewReader(content(uint64(i), size))
+	}
+	// minio-go and net/http allocate some tens of KiB per request.
+	const ceiling = 1 << 20
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i, c := range contents {
+		if _, err := st.Create(t.Context(), fmt.Sprintf("small-%d", i), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > ceiling {
+		t.Errorf("three small Creates allocated %d bytes, want at most %d (no part buffer)", alloc, ceiling)
 	}
 }

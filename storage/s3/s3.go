@@ -29,10 +29,12 @@
 //
 // # Memory
 //
-// A Create holds two buffers of Config.PartSize bytes (pooled across Creates) whatever
-// the object's size: one part uploads while the next is read. Memory is about
-// 2 × PartSize per Create in flight (32 MiB by default) plus minio-go's per-request
-// overhead, a few tens of KiB. The largest object is PartSize × 10000 parts (about 156 GiB at 16 MiB;
+// A Create of more than 64 KiB holds two buffers of Config.PartSize bytes: one part
+// uploads while the next is read; a smaller one (a custody record) holds a 64 KiB
+// buffer. A PutPart holds one part buffer. Memory is about 2 × PartSize per large
+// Create in flight (32 MiB by default) plus minio-go's per-request overhead, a few tens
+// of KiB. Two part buffers of each part size are kept between uses, for every Store,
+// and never dropped: see partBuffers. The largest object is PartSize × 10000 parts (about 156 GiB at 16 MiB;
 // raise PartSize for larger evidence).
 package s3
 
@@ -42,7 +44,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -121,7 +122,7 @@ type Store struct {
 	floor    time.Duration
 	partSize int64
 	log      *slog.Logger
-	bufs     sync.Pool // *[]byte of partSize bytes
+	bufs     *partBuffers // of partSize bytes
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -152,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		floor:    cfg.Retention,
 		partSize: partSize,
 		log:      cfg.Logger,
-		bufs:     sync.Pool{New: func() any { b := make([]byte, partSize); return &b }},
+		bufs:     partBuffersOf(partSize),
 	}
 	if s.log == nil {
 		s.log = slog.Default()

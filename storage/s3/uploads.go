@@ -39,8 +39,8 @@ func (s *Store) BeginUpload(ctx context.Context, name string) (string, error) {
 	return id, nil
 }
 
-// PutPart implements storage.Uploader. The part is read into a buffer (pooled when it
-// is PartSize bytes or less) and sent with its CRC32C, which the server checks. A part
+// PutPart implements storage.Uploader. The part is read into a buffer (a kept part
+// buffer when it is PartSize bytes or less) and sent with its CRC32C, which the server checks. A part
 // other than the last must be at least 5 MiB (S3's rule).
 func (s *Store) PutPart(ctx context.Context, name, id string, p storage.Part, r io.Reader) (storage.Part, error) {
 	if err := storage.CheckName(name); err != nil {
@@ -51,8 +51,8 @@ func (s *Store) PutPart(ctx context.Context, name, id string, p storage.Part, r 
 	}
 	var buf []byte
 	if p.Size <= s.partSize {
-		bp := s.bufs.Get().(*[]byte)
-		defer s.bufs.Put(bp)
+		bp := s.bufs.get()
+		defer s.bufs.put(bp)
 		buf = (*bp)[:p.Size]
 	} else {
 		buf = make([]byte, p.Size)
