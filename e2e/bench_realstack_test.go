@@ -16,7 +16,9 @@ import (
 // BenchmarkRealStackTransfer uploads and downloads one file through a gateway on the
 // real stack (MinIO, Vault, Trillian) and, in the same run, puts and gets the same bytes
 // straight to the same MinIO with minio-go: the baseline. It reports both rates, their
-// ratios, and the gateway's peak RSS.
+// ratios, and the gateway's peak RSS; and, as the ceiling of any TLS gateway here, the
+// same put and get through a server that only relays them over TLS
+// (bench_ceiling_test.go).
 //
 //	EVIDENCEGW_STACK_CONFIG=$(deploy/local/up | tail -n 1) \
 //	  go test ./e2e -run '^$' -bench RealStackTransfer -benchtime 1x
@@ -79,6 +81,13 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 		b.ReportMetric(downRate, "download-MB/s")
 		b.ReportMetric(upRate/putRate, "upload/put")
 		b.ReportMetric(downRate/getRate, "download/get")
+		relayPut, relayGet := tlsRelayPutGet(b, mc, bucket, file, size, sum)
+		b.ReportMetric(relayPut, "tls-relay-put-MB/s")
+		b.ReportMetric(relayGet, "tls-relay-get-MB/s")
+		b.ReportMetric(relayPut/putRate, "tls-relay-put/put")
+		b.ReportMetric(relayGet/getRate, "tls-relay-get/get")
+		b.ReportMetric(upRate/relayPut, "upload/tls-relay-put")
+		b.ReportMetric(downRate/relayGet, "download/tls-relay-get")
 	}
 	b.ReportMetric(float64(peakRSS(b, g.cmd.Process.Pid))/(1<<20), "gateway-peak-RSS-MiB")
 }

@@ -100,7 +100,8 @@ func reportResumable(b *testing.B, r resumableRun, size int64, baselineRate floa
 }
 
 // BenchmarkResumableUpload measures a resumable upload on the embedded default against
-// a copy and fsync of the same file on the same disk.
+// a copy and fsync of the same file on the same disk, and against the same file sent
+// over TLS to a server that only writes it durably (tls-sink, bench_ceiling_test.go).
 //
 //	go test ./e2e -run '^$' -bench 'ResumableUpload$' -benchtime 1x
 func BenchmarkResumableUpload(b *testing.B) {
@@ -117,14 +118,20 @@ func BenchmarkResumableUpload(b *testing.B) {
 		start = time.Now()
 		benchUpload(b, hc, base, path, sha256File(b, path))
 		b.ReportMetric(rate(size, time.Since(start)), "single-request-upload-MB/s")
-		reportResumable(b, measureResumable(b, c, path, size), size, diskRate, "disk-fsync")
+		run := measureResumable(b, c, path, size)
+		reportResumable(b, run, size, diskRate, "disk-fsync")
+		sinkRate := tlsSinkRate(b, g.data, path, size)
+		b.ReportMetric(sinkRate, "tls-sink-MB/s")
+		b.ReportMetric(sinkRate/diskRate, "tls-sink/disk-fsync")
+		b.ReportMetric(rate(size, run.full)/sinkRate, "upload/tls-sink")
 	}
 	b.ReportMetric(float64(peakRSS(b, g.cmd.Process.Pid))/(1<<20), "gateway-peak-RSS-MiB")
 }
 
 // BenchmarkRealStackResumableUpload measures a resumable upload on the real stack
 // against minio-go's own PutObject of the same file into the same bucket (a fresh one:
-// freshJurisdictionBuckets).
+// freshJurisdictionBuckets), and against the same file sent over TLS to a server that
+// only relays it to that PutObject (tls-relay-put, bench_ceiling_test.go).
 //
 //	EVIDENCEGW_STACK_CONFIG=$(deploy/local/up | tail -n 1) \
 //	  go test ./e2e -run '^$' -bench RealStackResumableUpload -benchtime 1x
@@ -159,7 +166,12 @@ func BenchmarkRealStackResumableUpload(b *testing.B) {
 		putRate := rate(size, time.Since(start))
 		f.Close()
 		mc.RemoveObject(context.Background(), bucket, key, minio.RemoveObjectOptions{})
-		reportResumable(b, measureResumable(b, c, path, size), size, putRate, "minio-put")
+		run := measureResumable(b, c, path, size)
+		reportResumable(b, run, size, putRate, "minio-put")
+		relayPut, _ := tlsRelayPutGet(b, mc, bucket, path, size, sha256File(b, path))
+		b.ReportMetric(relayPut, "tls-relay-put-MB/s")
+		b.ReportMetric(relayPut/putRate, "tls-relay-put/minio-put")
+		b.ReportMetric(rate(size, run.full)/relayPut, "upload/tls-relay-put")
 	}
 	b.ReportMetric(float64(peakRSS(b, g.cmd.Process.Pid))/(1<<20), "gateway-peak-RSS-MiB")
 }
