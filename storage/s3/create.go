@@ -72,10 +72,10 @@ func (s *Store) Create(ctx context.Context, name string, r io.Reader) (info stor
 		// More than a small object: go on in a part buffer.
 		bp := s.bufs.get()
 		defer s.bufs.put(bp)
-		copy(*bp, buf)
+		copy(bp.b, buf)
 		var m int
-		m, rerr = io.ReadFull(r, (*bp)[n:])
-		buf, n = *bp, n+m
+		m, rerr = io.ReadFull(r, bp.b[n:])
+		buf, n = bp.b, n+m
 	}
 	h := sha256.New()
 	var (
@@ -165,7 +165,7 @@ func (s *Store) putMultipart(ctx context.Context, name string, r io.Reader, buf 
 	}()
 	bp := s.bufs.get()
 	defer s.bufs.put(bp)
-	bufs := [2][]byte{buf, *bp}
+	bufs := [2][]byte{buf, bp.b}
 	type result struct {
 		part minio.CompletePart
 		err  error

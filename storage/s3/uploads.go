@@ -53,7 +53,7 @@ func (s *Store) PutPart(ctx context.Context, name, id string, p storage.Part, r 
 	if p.Size <= s.partSize {
 		bp := s.bufs.get()
 		defer s.bufs.put(bp)
-		buf = (*bp)[:p.Size]
+		buf = bp.b[:p.Size]
 	} else {
 		buf = make([]byte, p.Size)
 	}
