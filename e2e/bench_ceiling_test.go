@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/sha256"
 	"io"
 	"net/http"
@@ -52,10 +51,12 @@ func tlsRelayServer(b *testing.B, mc *minio.Client, bucket string) *httptest.Ser
 		key := strings.TrimPrefix(r.URL.Path, "/")
 		switch r.Method {
 		case http.MethodPut:
-			if _, err := mc.PutObject(r.Context(), bucket, key, r.Body, r.ContentLength, minio.PutObjectOptions{PartSize: 16 << 20}); err != nil {
+			put, err := mc.PutObject(r.Context(), bucket, key, r.Body, r.ContentLength, minio.PutObjectOptions{PartSize: 16 << 20})
+			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadGateway)
 				return
 			}
+			w.Header().Set("X-Version-Id", put.VersionID)
 			w.WriteHeader(http.StatusCreated)
 		case http.MethodGet:
 			o, err := mc.GetObject(r.Context(), bucket, key, minio.GetObjectOptions{})
@@ -74,8 +75,9 @@ func tlsRelayServer(b *testing.B, mc *minio.Client, bucket string) *httptest.Ser
 }
 
 // tlsUploadRate PUTs the file at path to url, hashing it as it is read (as the
-// gateway's client does), and returns the rate in MB/s.
-func tlsUploadRate(b *testing.B, srv *httptest.Server, url, path string, size int64) float64 {
+// gateway's client does), and returns the rate in MB/s and the answer's X-Version-Id
+// (the version of the relay's object).
+func tlsUploadRate(b *testing.B, srv *httptest.Server, url, path string, size int64) (float64, string) {
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -96,7 +98,7 @@ func tlsUploadRate(b *testing.B, srv *httptest.Server, url, path string, size in
 	if resp.StatusCode != http.StatusCreated {
 		b.Fatalf("PUT %s: status %d", url, resp.StatusCode)
 	}
-	return rate(size, time.Since(start))
+	return rate(size, time.Since(start)), resp.Header.Get("X-Version-Id")
 }
 
 // tlsRelayPutGet puts the file at path through a TLS relay to MinIO, gets it back
@@ -104,16 +106,17 @@ func tlsUploadRate(b *testing.B, srv *httptest.Server, url, path string, size in
 func tlsRelayPutGet(b *testing.B, mc *minio.Client, bucket, path string, size int64, sum []byte) (put, get float64) {
 	relay := tlsRelayServer(b, mc, bucket)
 	key := "bench/relay-" + randHex()
-	put = tlsUploadRate(b, relay, relay.URL+"/"+key, path, size)
+	put, version := tlsUploadRate(b, relay, relay.URL+"/"+key, path, size)
 	start := time.Now()
 	benchDownloadURL(b, relay.Client(), relay.URL+"/"+key, sum)
 	get = rate(size, time.Since(start))
-	mc.RemoveObject(context.Background(), bucket, key, minio.RemoveObjectOptions{})
+	removeVersion(mc, bucket, key, version)
 	return put, get
 }
 
 // tlsSinkRate uploads the file at path to a TLS sink writing in dir.
 func tlsSinkRate(b *testing.B, dir, path string, size int64) float64 {
 	sink := tlsSinkServer(b, dir)
-	return tlsUploadRate(b, sink, sink.URL+"/", path, size)
+	r, _ := tlsUploadRate(b, sink, sink.URL+"/", path, size)
+	return r
 }

@@ -31,14 +31,17 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg, err := parseStackConfig(raw)
+	// Fresh buckets, removed at the end with every version: the object-locked stack
+	// buckets would keep each run's gigabytes.
+	base := freshJurisdictionBuckets(b, string(raw))
+	cfg, err := parseStackConfig([]byte(base))
 	if err != nil {
 		b.Fatal(err)
 	}
 	size := benchSize(b)
 	file := filepath.Join(b.TempDir(), "evidence.bin")
 	writeBenchFile(b, file, size)
-	g := startGatewayWith(b, "", string(raw))
+	g := startGatewayWith(b, "", base)
 	hc, base := g.httpClient("investigator-nl")
 	mc := minioBench(b, cfg)
 	bucket := cfg.Backends.Storage.Buckets["NL"]
@@ -48,7 +51,8 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 		key := "bench/direct-" + randHex()
 		start := time.Now()
 		f, _ := os.Open(file)
-		if _, err := mc.PutObject(context.Background(), bucket, key, f, size, minio.PutObjectOptions{PartSize: 16 << 20}); err != nil {
+		put, err := mc.PutObject(context.Background(), bucket, key, f, size, minio.PutObjectOptions{PartSize: 16 << 20})
+		if err != nil {
 			b.Fatal(err)
 		}
 		f.Close()
@@ -64,7 +68,7 @@ func BenchmarkRealStackTransfer(b *testing.B) {
 		}
 		o.Close()
 		getRate := rate(size, time.Since(start))
-		mc.RemoveObject(context.Background(), bucket, key, minio.RemoveObjectOptions{})
+		removeVersion(mc, bucket, key, put.VersionID)
 
 		start = time.Now()
 		id := benchUpload(b, hc, base, file, sum)
@@ -99,6 +103,11 @@ func minioBench(b *testing.B, cfg stackConfig) *minio.Client {
 		b.Fatal(err)
 	}
 	return mc
+}
+
+// removeVersion removes one version of an object in an object-locked bucket.
+func removeVersion(mc *minio.Client, bucket, key, version string) {
+	mc.RemoveObject(context.Background(), bucket, key, minio.RemoveObjectOptions{VersionID: version, GovernanceBypass: true})
 }
 
 func randHex() string {

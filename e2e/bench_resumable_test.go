@@ -160,12 +160,13 @@ func BenchmarkRealStackResumableUpload(b *testing.B) {
 		key := "bench/direct-" + hex.EncodeToString([]byte(randHex()))
 		f, _ := os.Open(path)
 		start := time.Now()
-		if _, err := mc.PutObject(context.Background(), bucket, key, f, size, minio.PutObjectOptions{PartSize: 16 << 20}); err != nil {
+		put, err := mc.PutObject(context.Background(), bucket, key, f, size, minio.PutObjectOptions{PartSize: 16 << 20})
+		if err != nil {
 			b.Fatal(err)
 		}
 		putRate := rate(size, time.Since(start))
 		f.Close()
-		mc.RemoveObject(context.Background(), bucket, key, minio.RemoveObjectOptions{})
+		removeVersion(mc, bucket, key, put.VersionID)
 		run := measureResumable(b, c, path, size)
 		reportResumable(b, run, size, putRate, "minio-put")
 		relayPut, _ := tlsRelayPutGet(b, mc, bucket, path, size, sha256File(b, path))
