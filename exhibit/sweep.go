@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evidencegw/evidencegw/storage"
+	"golang.org/x/sync/errgroup"
 )
 
 // SweepReport is what Sweep found.
@@ -58,7 +60,8 @@ type quarantineRecord struct {
 //
 // Its store calls: one listing of the quarantine records and one of the content of
 // each jurisdiction, then per exhibit a listing narrowed to the name of its register
-// event (at most two names come back, however long its chain); only for an exhibit
+// event (at most two names come back, however long its chain; sweepLookups exhibits at
+// a time); only for an exhibit
 // without one that is not quarantined yet, a listing of all its events and a look at
 // its objects' write times.
 func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
@@ -76,25 +79,21 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 		if err != nil {
 			return r, err
 		}
-		for id, objects := range byExhibit(j, names) {
-			r.Exhibits++
-			if live[id] {
-				continue // a resumable upload between its completion and its register event
-			}
-			registered, err := s.listed(ctx, eventName(id, 0))
-			if err != nil || registered {
-				if err != nil {
-					return r, fmt.Errorf("listing the events of %s: %w", id, err)
-				}
-				continue
-			}
+		exhibits := byExhibit(j, names)
+		r.Exhibits += len(exhibits)
+		unregistered, err := s.unregistered(ctx, exhibits, live)
+		if err != nil {
+			return r, err
+		}
+		for _, id := range unregistered {
+			objects := exhibits[id]
 			if _, found := slices.BinarySearch(recorded, quarantineName(id)); found {
 				r.Orphans = append(r.Orphans, id) // quarantined by an earlier sweep
 				continue
 			}
 			// A register event lost or removed while later events remain is damage,
 			// for fsck, not an orphan.
-			if registered, err = s.listed(ctx, eventsPrefix(id)); err != nil || registered {
+			if registered, err := s.listed(ctx, eventsPrefix(id)); err != nil || registered {
 				if err != nil {
 					return r, fmt.Errorf("listing the events of %s: %w", id, err)
 				}
@@ -122,6 +121,42 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	slices.Sort(r.Quarantined)
 	slices.Sort(r.Young)
 	return r, nil
+}
+
+// sweepLookups is how many exhibits' register events the sweep looks up at a time: one
+// by one, a start-up over 10,123 exhibits on a local MinIO took 9 s, one store round trip
+// each.
+const sweepLookups = 16
+
+// unregistered returns, sorted, the exhibits of exhibits that have no register event
+// and are not live uploads, looking sweepLookups up at a time.
+func (s *Service) unregistered(ctx context.Context, exhibits map[string][]string, live map[string]bool) ([]string, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(sweepLookups)
+	var mu sync.Mutex
+	var ids []string
+	for id := range exhibits {
+		if live[id] {
+			continue // a resumable upload between its completion and its register event
+		}
+		g.Go(func() error {
+			registered, err := s.listed(gctx, eventName(id, 0))
+			if err != nil {
+				return fmt.Errorf("listing the events of %s: %w", id, err)
+			}
+			if !registered {
+				mu.Lock()
+				ids = append(ids, id)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // listed reports whether the store holds an object whose name starts with prefix.
