@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/evidencegw/evidencegw/internal/delaynet"
 )
 
 // BenchmarkUploadOverLatency sends 64 MiB in one HTTP/2 request over TLS through a
@@ -34,13 +36,17 @@ func BenchmarkUploadOverLatency(b *testing.B) {
 				srv.Config.HTTP2 = c.cfg
 				srv.StartTLS()
 				b.Cleanup(srv.Close)
-				proxy := delayProxy(b, srv.Listener.Addr().String(), rtt/2)
+				proxy, err := delaynet.Listen(srv.Listener.Addr().String(), rtt/2)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { proxy.Close() })
 				tr := srv.Client().Transport.(*http.Transport).Clone()
 				tr.ForceAttemptHTTP2 = true
 				tr.DialTLSContext = nil
 				tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 					var d net.Dialer
-					return d.DialContext(ctx, network, proxy)
+					return d.DialContext(ctx, network, proxy.Addr())
 				}
 				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}}
 				hc := &http.Client{Transport: tr}
@@ -72,61 +78,4 @@ func (r *sliceReader) Read(p []byte) (int, error) {
 	n := copy(p, r.b)
 	r.b = r.b[n:]
 	return n, nil
-}
-
-// delayProxy listens on the loopback and forwards each connection to target, holding
-// every chunk of bytes in each direction for delay before passing it on. It returns its
-// address.
-func delayProxy(b *testing.B, target string, delay time.Duration) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			go delayCopy(out, in, delay)
-			go delayCopy(in, out, delay)
-		}
-	}()
-	return ln.Addr().String()
-}
-
-// delayCopy copies src to dst, each chunk delay after it was read.
-func delayCopy(dst, src net.Conn, delay time.Duration) {
-	type chunk struct {
-		due time.Time
-		b   []byte
-	}
-	ch := make(chan chunk, 4096)
-	go func() {
-		defer close(ch)
-		for {
-			buf := make([]byte, 64<<10)
-			n, err := src.Read(buf)
-			if n > 0 {
-				ch <- chunk{time.Now().Add(delay), buf[:n]}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for c := range ch {
-		time.Sleep(time.Until(c.due))
-		if _, err := dst.Write(c.b); err != nil {
-			break
-		}
-	}
-	dst.Close()
-	src.Close()
 }
