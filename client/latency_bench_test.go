@@ -1,13 +1,9 @@
 package client
 
 import (
-	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -30,32 +26,13 @@ func BenchmarkDownloadOverLatency(b *testing.B) {
 			cfg  *http.HTTP2Config
 		}{{"go-default", nil}, {"client", http2Config()}} {
 			b.Run(fmt.Sprintf("rtt=%s/%s", rtt, c.name), func(b *testing.B) {
-				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				url, hc := delaynet.Serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					w.Write(body)
-				}))
-				srv.EnableHTTP2 = true
-				srv.StartTLS()
-				b.Cleanup(srv.Close)
-				proxy, err := delaynet.Listen(srv.Listener.Addr().String(), rtt/2)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { proxy.Close() })
-				tr := &http.Transport{
-					ForceAttemptHTTP2: true,
-					HTTP2:             c.cfg,
-					TLSClientConfig:   &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}},
-					DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-						var d net.Dialer
-						return d.DialContext(ctx, network, proxy.Addr())
-					},
-				}
-				b.Cleanup(tr.CloseIdleConnections)
-				hc := &http.Client{Transport: tr}
+				}), rtt, nil, c.cfg)
 				buf := make([]byte, 1<<20)
 				for b.Loop() {
 					start := time.Now()
-					resp, err := hc.Get(srv.URL)
+					resp, err := hc.Get(url)
 					if err != nil {
 						b.Fatal(err)
 					}

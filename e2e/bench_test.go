@@ -6,18 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/evidencegw/evidencegw/api"
+	"github.com/evidencegw/evidencegw/internal/procstat"
 )
 
 // benchSize is the evidence size of BenchmarkTransfer: EVIDENCEGW_BENCH_SIZE bytes, 1 GiB
@@ -217,28 +216,18 @@ func plainTLSServer(b *testing.B, path string) *httptest.Server {
 }
 
 // resetPeakRSS resets a process's resident-set high-water mark (VmHWM) to its current
-// resident set, so that a later peakRSS reads the peak since (Linux: clear_refs 5).
+// resident set, so that a later peakRSS reads the peak since.
 func resetPeakRSS(b *testing.B, pid int) {
-	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
-		b.Fatalf("resetting the peak RSS: %v", err)
+	if err := procstat.ResetPeakRSS(pid); err != nil {
+		b.Fatal(err)
 	}
 }
 
 // peakRSS reads the high-water mark of a process's resident set (VmHWM), in bytes.
 func peakRSS(b *testing.B, pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := procstat.PeakRSS(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	b.Fatal("no VmHWM in /proc status")
-	return 0
+	return n
 }

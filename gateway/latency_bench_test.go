@@ -1,13 +1,9 @@
 package gateway
 
 import (
-	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -29,31 +25,13 @@ func BenchmarkUploadOverLatency(b *testing.B) {
 			cfg  *http.HTTP2Config
 		}{{"go-default", nil}, {"gateway", http2Config(0)}} {
 			b.Run(fmt.Sprintf("rtt=%s/%s", rtt, c.name), func(b *testing.B) {
-				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				url, hc := delaynet.Serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					io.Copy(io.Discard, r.Body)
-				}))
-				srv.EnableHTTP2 = true
-				srv.Config.HTTP2 = c.cfg
-				srv.StartTLS()
-				b.Cleanup(srv.Close)
-				proxy, err := delaynet.Listen(srv.Listener.Addr().String(), rtt/2)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { proxy.Close() })
-				tr := srv.Client().Transport.(*http.Transport).Clone()
-				tr.ForceAttemptHTTP2 = true
-				tr.DialTLSContext = nil
-				tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-					var d net.Dialer
-					return d.DialContext(ctx, network, proxy.Addr())
-				}
-				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}}
-				hc := &http.Client{Transport: tr}
+				}), rtt, c.cfg, nil)
 				body := make([]byte, size)
 				for b.Loop() {
 					start := time.Now()
-					resp, err := hc.Post(srv.URL, "application/octet-stream", &sliceReader{b: body})
+					resp, err := hc.Post(url, "application/octet-stream", &sliceReader{b: body})
 					if err != nil {
 						b.Fatal(err)
 					}

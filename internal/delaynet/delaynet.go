@@ -4,7 +4,12 @@
 package delaynet
 
 import (
+	"context"
+	"crypto/tls"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
 	"time"
 )
 
@@ -44,6 +49,36 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Close stops accepting connections; those open end when either side closes.
 func (p *Proxy) Close() error { return p.ln.Close() }
+
+// Serve starts an HTTPS server of h (HTTP/2, its settings serverCfg) behind a Proxy
+// adding a round trip of rtt, and returns the server's URL and an HTTP/2 client (its
+// settings clientCfg) whose every connection goes through the proxy. A nil setting is
+// Go's default. Both stop when tb ends.
+func Serve(tb testing.TB, h http.Handler, rtt time.Duration, serverCfg, clientCfg *http.HTTP2Config) (string, *http.Client) {
+	tb.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.Config.HTTP2 = serverCfg
+	srv.StartTLS()
+	tb.Cleanup(srv.Close)
+	p, err := Listen(srv.Listener.Addr().String(), rtt/2)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	tr := &http.Transport{
+		ForceAttemptHTTP2: true,
+		HTTP2:             clientCfg,
+		// The test server's certificate: what is measured is the link, not trust.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2"}},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, p.Addr())
+		},
+	}
+	tb.Cleanup(tr.CloseIdleConnections)
+	return srv.URL, &http.Client{Transport: tr}
+}
 
 // forward copies src to dst, each chunk delay after it was read.
 func forward(dst, src net.Conn, delay time.Duration) {

@@ -8,10 +8,9 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/evidencegw/evidencegw/internal/procstat"
 	"github.com/evidencegw/evidencegw/storage/s3"
 )
 
@@ -61,13 +60,22 @@ func TestMemoryDoesNotGrowWithSize(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	rss := resetPeakRSS(t)
+	if err := procstat.ResetPeakRSS(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	rss, err := procstat.RSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
 	info, err := st.Create(t.Context(), "big", newPatternReader(size))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
-	peak := procStatus(t, "VmHWM")
+	peak, err := procstat.PeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
 	alloc := after.TotalAlloc - before.TotalAlloc
 	t.Logf("Create of %d MiB allocated %.1f MiB in total; resident set %.1f MiB, peak %.1f MiB",
 		size>>20, float64(alloc)/(1<<20), float64(rss)/(1<<20), float64(peak)/(1<<20))
@@ -109,32 +117,4 @@ func TestSmallObjectsHoldNoPartBuffer(t *testing.T) {
 	if made := s3.PartBuffersMade(st); made != 1 {
 		t.Errorf("a Create of 64 KiB + 1 made %d part buffers, want 1", made)
 	}
-}
-
-// resetPeakRSS resets this process's resident-set high-water mark (VmHWM) to its
-// resident set (Linux: clear_refs 5) and returns that resident set in bytes.
-func resetPeakRSS(t *testing.T) int64 {
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		t.Skipf("cannot reset the peak resident set here: %v", err)
-	}
-	return procStatus(t, "VmRSS")
-}
-
-// procStatus returns a kB field of /proc/self/status in bytes.
-func procStatus(t *testing.T, field string) int64 {
-	raw, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
 }
