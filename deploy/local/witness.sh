@@ -72,18 +72,6 @@ INSERT OR IGNORE INTO log (origin, tree_size, tree_hash) VALUES ('$2', 0, '$EMPT
 INSERT INTO key (origin, key) SELECT '$2', '$3' WHERE NOT EXISTS (SELECT 1 FROM key WHERE origin = '$2' AND key = '$3');"
 }
 
-# install_sqlite3 installs Debian's sqlite3 CLI (witness registration) if missing.
-install_sqlite3() {
-	command -v sqlite3 >/dev/null && return
-	[[ $(id -u) == 0 ]] || die "sqlite3 is not installed and this is not root: run as root or install it"
-	log "witness: installing sqlite3 from Debian"
-	if ! apt-cache policy sqlite3 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-		apt-get update -q </dev/null >"$STATE/logs/apt-sqlite3.log" 2>&1 9>&-
-	fi
-	apt-get install -y -q --no-install-recommends sqlite3 </dev/null >>"$STATE/logs/apt-sqlite3.log" 2>&1 9>&- ||
-		{ tail -n 20 "$STATE/logs/apt-sqlite3.log" >&2; die "witness: apt-get install sqlite3 failed"; }
-}
-
 build_litewitness() {
 	local w
 	if [[ -x $STATE/bin/litewitness && $(cat "$STATE/bin/litewitness.version" 2>/dev/null) == "$LITEWITNESS_VERSION" ]]; then
@@ -182,8 +170,8 @@ write_witness_policy() {
 	log "witness: policy in $WITNESS_DIR/policy (quorum 2 of ${#WITNESSES[@]})"
 }
 
+# up_witnesses needs the sqlite3 CLI, which up installs with its other packages.
 up_witnesses() {
-	install_sqlite3
 	build_litewitness
 	start_witness_agent
 	start_witnesses
